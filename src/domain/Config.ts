@@ -1,0 +1,186 @@
+/**
+ * `config.json`: the non-secret profile list, byte-compatible with the Go olares-cli. Pure
+ * operations only; reading, locking and atomic writing live in the ProfileRepo layer.
+ */
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { NoPreviousProfile, ProfileNotFound } from "../errors.js"
+
+/** Keys written by the Go CLI that we do not model are kept as they are. */
+const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/** One profile: one Olares instance + one identity. */
+export const Profile = Schema.Struct(
+  {
+    name: Schema.optional(Schema.String),
+    olaresId: Schema.String,
+    userUid: Schema.optional(Schema.String),
+    authUrlOverride: Schema.optional(Schema.String),
+    localUrlPrefix: Schema.optional(Schema.String),
+    insecureSkipVerify: Schema.optional(Schema.Boolean),
+    ownerRole: Schema.optional(Schema.String),
+    whoamiRefreshedAt: Schema.optional(Schema.Int),
+    backendVersion: Schema.optional(Schema.String),
+    backendVersionRefreshedAt: Schema.optional(Schema.Int),
+    managed: Schema.optional(Schema.Boolean),
+    appName: Schema.optional(Schema.String)
+  },
+  Rest
+)
+/** One profile: one Olares instance + one identity. */
+export type Profile = typeof Profile.Type
+
+/** The whole file. An empty or missing file is the empty config. */
+export const Config = Schema.Struct(
+  {
+    currentProfile: Schema.optional(Schema.String),
+    previousProfile: Schema.optional(Schema.String),
+    profiles: Schema.optionalWith(Schema.Array(Profile), { default: () => [] })
+  },
+  Rest
+)
+/** The whole file. */
+export type Config = typeof Config.Type
+
+/** The empty config. */
+export const emptyConfig: Config = { profiles: [] }
+
+/** The reference's field order; unknown fields follow in the order they were read. */
+const PROFILE_ORDER = [
+  "name",
+  "olaresId",
+  "userUid",
+  "authUrlOverride",
+  "localUrlPrefix",
+  "insecureSkipVerify",
+  "ownerRole",
+  "whoamiRefreshedAt",
+  "clusterContext",
+  "clusterContextRefreshedAt",
+  "backendVersion",
+  "backendVersionRefreshedAt",
+  "managed",
+  "appName"
+]
+
+const isEmpty = (v: unknown) => v === undefined || v === "" || v === 0 || v === false || v === null
+
+const ordered = (obj: Record<string, unknown>, order: ReadonlyArray<string>, keep: ReadonlyArray<string> = []) => {
+  const out: Record<string, unknown> = {}
+  for (const k of order) if (k in obj && (keep.includes(k) || !isEmpty(obj[k]))) out[k] = obj[k]
+  for (const k of Object.keys(obj)) if (!order.includes(k) && obj[k] !== undefined) out[k] = obj[k]
+  return out
+}
+
+const decodeConfigEither = Schema.decodeUnknownEither(Schema.parseJson(Config))
+
+/** Parses file text; empty text is the empty config. Errors carry the schema's explanation. */
+export const parseConfig = (text: string): Either.Either<Config, string> =>
+  text.trim() === "" ? Either.right(emptyConfig) : Either.mapLeft(decodeConfigEither(text), (e) => e.message)
+
+/** Serialises as the reference does: 2-space indent, known fields in order, empty ones omitted, no trailing newline. */
+export const serializeConfig = (cfg: Config): string => {
+  const profiles = cfg.profiles.map((p) => ordered(p, PROFILE_ORDER, ["olaresId"]))
+  const top = ordered({ ...cfg, profiles: profiles.length === 0 ? undefined : profiles }, [
+    "currentProfile",
+    "previousProfile",
+    "profiles"
+  ])
+  return JSON.stringify(top, null, 2)
+}
+
+/** The name shown and stored in `currentProfile`: the alias if set, else the olaresId. */
+export const displayName = (p: Profile): string => (p.name !== undefined && p.name !== "" ? p.name : p.olaresId)
+
+/** Alias first, then olaresId. */
+export const findProfile = (cfg: Config, key: string): Option.Option<Profile> => {
+  if (key === "") return Option.none()
+  return Option.orElse(
+    Option.fromNullable(cfg.profiles.find((p) => p.name === key)),
+    () => Option.fromNullable(cfg.profiles.find((p) => p.olaresId === key))
+  )
+}
+
+/** Exact olaresId match. */
+export const findByOlaresId = (cfg: Config, id: string): Option.Option<Profile> =>
+  Option.fromNullable(cfg.profiles.find((p) => p.olaresId === id))
+
+/** The active profile: `currentProfile`, or the first profile when none is set. */
+export const currentProfile = (cfg: Config): Option.Option<Profile> =>
+  cfg.currentProfile === undefined || cfg.currentProfile === ""
+    ? Option.fromNullable(cfg.profiles[0])
+    : findProfile(cfg, cfg.currentProfile)
+
+/** Inserts or replaces (by olaresId, order kept). */
+export const upsertProfile = (cfg: Config, p: Profile): Config => {
+  const i = cfg.profiles.findIndex((q) => q.olaresId === p.olaresId)
+  const profiles = i < 0 ? [...cfg.profiles, p] : cfg.profiles.map((q, j) => (j === i ? p : q))
+  return { ...cfg, profiles }
+}
+
+/** Applies an edit to the profile with this olaresId, if it is there. */
+export const modifyProfile = (cfg: Config, id: string, f: (p: Profile) => Profile): Config =>
+  ({ ...cfg, profiles: cfg.profiles.map((p) => (p.olaresId === id ? f(p) : p)) })
+
+/** Sets (or, for undefined/empty, drops) the current and previous pointers. */
+export const withPointers = (cfg: Config, current: string | undefined, previous: string | undefined): Config => {
+  const { currentProfile: _c, previousProfile: _p, ...rest } = cfg
+  return {
+    ...rest,
+    ...(current === undefined || current === "" ? {} : { currentProfile: current }),
+    ...(previous === undefined || previous === "" ? {} : { previousProfile: previous })
+  }
+}
+
+/** `profile use <key>` / `profile use -`: the new config and the selected profile. */
+export const setCurrent = (
+  cfg: Config,
+  key: string
+): Either.Either<{ readonly config: Config; readonly profile: Profile }, ProfileNotFound | NoPreviousProfile> => {
+  let target = key
+  if (key === "-") {
+    if (cfg.previousProfile === undefined || cfg.previousProfile === "") return Either.left(new NoPreviousProfile())
+    target = cfg.previousProfile
+  }
+  const found = findProfile(cfg, target)
+  if (Option.isNone(found)) return Either.left(new ProfileNotFound({ key: target }))
+  const profile = found.value
+  const name = displayName(profile)
+  const cur = Option.map(currentProfile(cfg), displayName)
+  if (Option.contains(cur, name) && cfg.currentProfile === name) return Either.right({ config: cfg, profile })
+  const previous = Option.getOrUndefined(cur)
+  return Either.right({
+    config: withPointers(cfg, name, previous === name ? cfg.previousProfile : previous),
+    profile
+  })
+}
+
+/** `profile remove <key>`: drops the profile; current falls back to previous, else the first remaining. */
+export const removeProfile = (
+  cfg: Config,
+  key: string
+): Either.Either<{ readonly config: Config; readonly removed: Profile }, ProfileNotFound> => {
+  const found = findProfile(cfg, key)
+  if (Option.isNone(found)) return Either.left(new ProfileNotFound({ key }))
+  const removed = found.value
+  const removedName = displayName(removed)
+  const profiles = cfg.profiles.filter((p) => p.olaresId !== removed.olaresId)
+  const rest: Config = { ...cfg, profiles }
+  const stillThere = (name: string | undefined) =>
+    name !== undefined && name !== "" && name !== removedName && Option.isSome(findProfile(rest, name))
+  const wasCurrent = Option.exists(currentProfile(cfg), (p) => p.olaresId === removed.olaresId)
+  let currentName = cfg.currentProfile
+  let previousName = stillThere(cfg.previousProfile) ? cfg.previousProfile : undefined
+  if (wasCurrent) {
+    if (previousName !== undefined) {
+      currentName = previousName
+      previousName = undefined
+    } else {
+      currentName = profiles[0] === undefined ? undefined : displayName(profiles[0])
+    }
+  } else if (!stillThere(currentName)) {
+    currentName = undefined
+  }
+  return Either.right({ config: withPointers(rest, currentName, previousName), removed })
+}

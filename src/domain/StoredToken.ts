@@ -1,0 +1,84 @@
+/** The per-olaresId token record kept in the token store (never in config.json). */
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { decodeExpiry } from "./Jwt.js"
+
+/**
+ * The record, secrets wrapped in `Redacted` in memory. The wire form (inside the encrypted blob or
+ * keychain item) is the reference's compact JSON, key order `olaresId, accessToken, refreshToken,
+ * sessionId, grantedAt, invalidatedAt`, optional keys omitted when empty or zero.
+ */
+export const StoredToken = Schema.Struct({
+  olaresId: Schema.optionalWith(Schema.String, { default: () => "" }),
+  accessToken: Schema.Redacted(Schema.String),
+  refreshToken: Schema.optional(Schema.Redacted(Schema.String)),
+  sessionId: Schema.optional(Schema.String),
+  grantedAt: Schema.optional(Schema.Int),
+  invalidatedAt: Schema.optional(Schema.Int),
+  managed: Schema.optional(Schema.Boolean)
+})
+/** The record, secrets wrapped in `Redacted` in memory. */
+export type StoredToken = typeof StoredToken.Type
+
+const decodeJson = Schema.decodeUnknownEither(Schema.parseJson(StoredToken))
+
+/** Parses a record blob; a record without `olaresId` gets the requested one, as the reference does. */
+export const parseStoredToken = (text: string, account: string) =>
+  Either.map(decodeJson(text), (t): StoredToken => t.olaresId === "" ? { ...t, olaresId: account } : t)
+
+/** Serialises a record as the reference does (compact JSON, fixed key order, empty fields omitted). */
+export const serializeStoredToken = (t: StoredToken): string => {
+  const out: Record<string, unknown> = { olaresId: t.olaresId, accessToken: Redacted.value(t.accessToken) }
+  if (t.refreshToken !== undefined && Redacted.value(t.refreshToken) !== "") out.refreshToken = Redacted.value(t.refreshToken)
+  if (t.sessionId !== undefined && t.sessionId !== "") out.sessionId = t.sessionId
+  if (t.grantedAt !== undefined && t.grantedAt !== 0) out.grantedAt = t.grantedAt
+  if (t.invalidatedAt !== undefined && t.invalidatedAt !== 0) out.invalidatedAt = t.invalidatedAt
+  if (t.managed === true) out.managed = true
+  return JSON.stringify(out)
+}
+
+/** True when the record is stamped dead. */
+export const isInvalidated = (t: StoredToken): boolean => (t.invalidatedAt ?? 0) > 0
+
+/** The STATUS column of `profile list`, computed locally with no network. */
+export type TokenStatus =
+  | "never"
+  | "logged-in"
+  | "expired"
+  | "invalidated"
+  | "unknown"
+  | "logged-in (unparseable token)"
+
+/** What the store said about one olaresId. */
+export type StoreLookup =
+  | { readonly _tag: "Found"; readonly token: StoredToken }
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "Unreadable"; readonly reason: string }
+
+/** The status algorithm of the spec (section 5): invalidated wins over exp; `now >= exp` is expired. */
+export const tokenStatus = (lookup: StoreLookup, nowMs: number): TokenStatus => {
+  switch (lookup._tag) {
+    case "Missing":
+      return "never"
+    case "Unreadable":
+      return "unknown"
+    case "Found": {
+      if (isInvalidated(lookup.token)) return "invalidated"
+      const e = decodeExpiry(Redacted.value(lookup.token.accessToken))
+      switch (e._tag) {
+        case "NoExp":
+          return "logged-in"
+        case "Unparseable":
+          return "logged-in (unparseable token)"
+        case "Exp":
+          return nowMs >= e.expMs ? "expired" : "logged-in"
+      }
+    }
+  }
+}
+
+/** The lookup a caller gets from `Option` plus an error flag. */
+export const lookupOf = (o: Option.Option<StoredToken>): StoreLookup =>
+  Option.match(o, { onNone: () => ({ _tag: "Missing" }), onSome: (token) => ({ _tag: "Found", token }) })

@@ -1,0 +1,2 @@
+/** The library surface: the ports, the domain, the errors and the live layers. */
+export * from "./errors.js"

@@ -1,0 +1,55 @@
+/** The authenticated transport every business verb rides: token attached, refresh-and-retry-once. */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type { Profile } from "../domain/Config.js"
+import type { OlaresId } from "../domain/OlaresId.js"
+import type {
+  AccessTokenRejected,
+  InvalidOlaresId,
+  NoProfile,
+  NotLoggedIn,
+  PermissionDenied,
+  TokenInvalidated
+} from "../errors.js"
+import type { KeyStoreError } from "./KeyStore.js"
+import type { RefreshError } from "./RefreshCoordinator.js"
+
+/** What one authenticated request can fail with beyond plain HTTP errors. */
+export type HttpAuthError =
+  | HttpClientError.HttpClientError
+  | RefreshError
+  | AccessTokenRejected
+  | PermissionDenied
+
+/** A client bound to one profile. */
+export interface AuthedClient {
+  readonly profile: Profile
+  readonly olaresId: OlaresId
+  /** Base for `/api/...` paths: the auth override's origin when set, else `https://desktop.<prefix><terminus>`. */
+  readonly baseUrl: string
+  /** `https://<service>.<prefix><terminus>` (files, market, settings, dashboard, ...). */
+  readonly serviceUrl: (service: string) => string
+  /**
+   * Sends `X-Authorization`, cookie `auth_token` and `X-Unauth-Error: Non-Redirect`. On 401/403/459
+   * refreshes once through the coordinator and retries once; a second 401/459 fails
+   * `AccessTokenRejected`, a second 403 `PermissionDenied`. Streaming bodies refresh first when the
+   * token is within 60 s of expiry. Other statuses are returned as responses.
+   */
+  readonly client: HttpClient.HttpClient.With<HttpAuthError>
+}
+
+/** Resolution of a profile's stored credential (spec section 8 order). */
+export type ResolveError = NoProfile | NotLoggedIn | TokenInvalidated | InvalidOlaresId | KeyStoreError
+
+/** The transport. */
+export interface HttpAuthShape {
+  /** A client for the active profile. */
+  readonly current: Effect.Effect<AuthedClient, ResolveError>
+  /** A client for any profile (used after login for the best-effort role/version fetch). */
+  readonly forProfile: (profile: Profile) => Effect.Effect<AuthedClient, ResolveError>
+}
+
+/** The transport. */
+export class HttpAuth extends Context.Tag("olares-cli/HttpAuth")<HttpAuth, HttpAuthShape>() {}
