@@ -1,0 +1,319 @@
+/**
+ * OS credential-store backends over `@napi-rs/keyring`, loaded lazily so Linux never loads the
+ * native module. macOS: the encrypted files of KeyStoreFile with the master key in the Keychain
+ * (falling back to `master.key.file` when the Keychain is unusable). Windows (or when forced): each
+ * record's JSON directly in the credential store. The keyring is injected so tests can fake it.
+ */
+import * as Crypto from "node:crypto"
+import * as Fs from "node:fs/promises"
+import * as NodePath from "node:path"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import { parseStoredToken, serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
+import { KeychainError, StorageError } from "../src/errors.js"
+import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
+import {
+  ACCOUNT_PLACEHOLDER,
+  corruptKeyFile,
+  createPrivateFileExclusive,
+  ensurePrivateDir,
+  makeFileKeyStore,
+  MASTER_KEY_BYTES,
+  type MasterKeySource,
+  readKeyFile,
+  readPrivateFile,
+  reloginHint,
+  schemaProblem
+} from "./KeyStoreFile.js"
+
+/** The keychain service every item lives under. */
+export const SERVICE = "olares-cli"
+/** The Keychain account holding the macOS master key (standard base64 of 32 bytes). */
+export const MASTER_KEY_ACCOUNT = "master.key"
+/** The on-disk macOS master key used when the Keychain is unusable. */
+export const FALLBACK_KEY_FILE = "master.key.file"
+/** Every keychain access is bounded, so a never-answered access prompt cannot hang the CLI. */
+export const KEYCHAIN_TIMEOUT: Duration.Duration = Duration.seconds(5)
+
+/** The subset of `@napi-rs/keyring`'s `AsyncEntry` used here (async, so the timeout can abandon it). */
+export interface KeyringEntry {
+  /** `null` when there is no item. */
+  getPassword(signal?: AbortSignal | null): Promise<string | null>
+  /** Creates or replaces the item. */
+  setPassword(password: string, signal?: AbortSignal | null): Promise<void>
+  /** `false` when there was no item. */
+  deleteCredential(signal?: AbortSignal | null): Promise<boolean>
+}
+
+/** An OS credential store: items by (service, account), plus enumeration for purge. */
+export interface Keyring {
+  /** The item at (service, account). */
+  readonly entry: (service: string, account: string) => KeyringEntry
+  /** Accounts holding an item under `service`. */
+  readonly accounts: (service: string, signal?: AbortSignal | null) => Promise<ReadonlyArray<string>>
+}
+
+const describeCause = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/** Loads the native module on first use; a load failure is a `KeychainError` (op `Load`). */
+export const loadNativeKeyring: Effect.Effect<Keyring, KeychainError> = Effect.tryPromise({
+  try: () => import("@napi-rs/keyring"),
+  catch: (e) =>
+    new KeychainError({ op: "Load", account: "*", detail: `cannot load @napi-rs/keyring: ${describeCause(e)}` })
+}).pipe(
+  Effect.map((m): Keyring => ({
+    entry: (service, account) => new m.AsyncEntry(service, account),
+    accounts: async (service, signal) => (await m.findCredentialsAsync(service, null, signal)).map((c) => c.account)
+  }))
+)
+
+/** Keychain operations as the reference names them in its error texts. */
+export type KeychainOp = "Get" | "Set" | "Remove" | "Purge"
+
+/** One bounded keychain call; any error or a timeout is a `KeychainError`. */
+const call = <A>(
+  keyring: Effect.Effect<Keyring, KeychainError>,
+  op: KeychainOp,
+  account: string,
+  timeout: Duration.Duration,
+  f: (kr: Keyring, signal: AbortSignal) => Promise<A>
+): Effect.Effect<A, KeychainError> =>
+  Effect.flatMap(keyring, (kr) =>
+    Effect.tryPromise({
+      try: (signal) => f(kr, signal),
+      catch: (e) => new KeychainError({ op, account, detail: describeCause(e) })
+    })).pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () =>
+          new KeychainError({
+            op,
+            account,
+            detail: `keychain access blocked (no answer within ${Duration.format(timeout)})`
+          })
+      })
+    )
+
+// ---------------------------------------------------------------------------------------------
+// macOS: master key in the Keychain, records in encrypted files
+// ---------------------------------------------------------------------------------------------
+
+/** The Keychain value as a key: canonical standard base64 of exactly 32 bytes, else `None`. */
+export const decodeKeychainKey = (value: string): Option.Option<Buffer> => {
+  const bytes = Buffer.from(value, "base64")
+  return bytes.length === MASTER_KEY_BYTES && bytes.toString("base64") === value ? Option.some(bytes) : Option.none()
+}
+
+const keychainCorrupt = () =>
+  new StorageError({
+    path: `macOS Keychain item ${SERVICE}/${MASTER_KEY_ACCOUNT}`,
+    detail: `keychain is corrupted (the item does not hold ${MASTER_KEY_BYTES} base64-encoded bytes)`,
+    hint: `security delete-generic-password -s ${SERVICE} -a ${MASTER_KEY_ACCOUNT}` +
+      ` && olares-cli profile login --olares-id ${ACCOUNT_PLACEHOLDER}`
+  })
+
+/** Options of the macOS master-key source and store. */
+export interface KeychainMasterKeyOptions {
+  /** The data dir (records and, in fallback, `master.key.file`). */
+  readonly dir: string
+  /** The keychain, usually `loadNativeKeyring` cached. */
+  readonly keyring: Effect.Effect<Keyring, KeychainError>
+  /** Bound on each keychain access (default 5 s). */
+  readonly timeout?: Duration.Duration
+}
+
+/** The reference's label rule: `file-fallback` when `master.key.file` holds exactly 32 bytes, else `system-keychain`. */
+export const macBackendLabel = (dir: string): Effect.Effect<string> =>
+  Effect.tryPromise(() => Fs.stat(NodePath.join(dir, FALLBACK_KEY_FILE))).pipe(
+    Effect.map((st) => (st.isFile() && st.size === MASTER_KEY_BYTES ? "file-fallback" : "system-keychain")),
+    Effect.orElseSucceed(() => "system-keychain")
+  )
+
+/** Exclusive-creates `master.key.file`; a losing racer re-reads the winner's key (3 tries, 5 ms apart). */
+const createFallbackKeyFile = (path: string): Effect.Effect<Buffer, StorageError> =>
+  Effect.gen(function*() {
+    yield* ensurePrivateDir(NodePath.dirname(path))
+    const key = Crypto.randomBytes(MASTER_KEY_BYTES)
+    const outcome = yield* createPrivateFileExclusive(path, key)
+    if (outcome === "created") return key
+    let lastSize = 0
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const winner = yield* readPrivateFile(path)
+      if (Option.isSome(winner) && winner.value.length === MASTER_KEY_BYTES) return winner.value
+      // The winner may still be writing its 32 bytes.
+      lastSize = Option.isSome(winner) ? winner.value.length : 0
+      if (attempt < 2) yield* Effect.sleep("5 millis")
+    }
+    return yield* Effect.fail(corruptKeyFile(path, lastSize))
+  })
+
+/**
+ * The macOS master key. Read: `master.key.file` if present, else the Keychain (and the Keychain as
+ * the alternate when the file's key does not open a record). Write: existing `master.key.file`, else
+ * the Keychain (creating the key there), else a new `master.key.file`.
+ */
+export const keychainMasterKey = (options: KeychainMasterKeyOptions): MasterKeySource => {
+  const timeout = options.timeout ?? KEYCHAIN_TIMEOUT
+  const filePath = NodePath.join(options.dir, FALLBACK_KEY_FILE)
+  const entry = (kr: Keyring) => kr.entry(SERVICE, MASTER_KEY_ACCOUNT)
+  const onKey = <A>(op: KeychainOp, f: (e: KeyringEntry, signal: AbortSignal) => Promise<A>) =>
+    call(options.keyring, op, MASTER_KEY_ACCOUNT, timeout, (kr, s) => f(entry(kr), s))
+
+  const fromKeychain = (allowCreate: boolean): Effect.Effect<Option.Option<Buffer>, KeyStoreError> =>
+    Effect.gen(function*() {
+      const value = yield* onKey("Get", (e, s) => e.getPassword(s))
+      if (value !== null) {
+        const key = decodeKeychainKey(value)
+        if (Option.isNone(key)) return yield* Effect.fail(keychainCorrupt())
+        return key
+      }
+      if (!allowCreate) return Option.none()
+      const key = Crypto.randomBytes(MASTER_KEY_BYTES)
+      yield* onKey("Set", (e, s) => e.setPassword(key.toString("base64"), s))
+      return Option.some(key)
+    })
+
+  const fileKey = Effect.either(readKeyFile(filePath))
+
+  const read: Effect.Effect<Option.Option<Buffer>, KeyStoreError> = Effect.gen(function*() {
+    const file = yield* fileKey
+    if (Either.isRight(file) && Option.isSome(file.right)) return file.right
+    const chain = yield* Effect.either(fromKeychain(false))
+    if (Either.isLeft(file)) {
+      // A damaged master.key.file: the Keychain key may still open the record; if not, report the file.
+      return Either.isRight(chain) && Option.isSome(chain.right) ? chain.right : yield* Effect.fail(file.left)
+    }
+    return yield* chain
+  })
+
+  const readAlternate: Effect.Effect<Option.Option<Buffer>, KeyStoreError> = Effect.gen(function*() {
+    const file = yield* fileKey
+    return Either.isRight(file) && Option.isSome(file.right) ? yield* fromKeychain(false) : Option.none<Buffer>()
+  })
+
+  const readOrCreate: Effect.Effect<Buffer, KeyStoreError> = Effect.gen(function*() {
+    const file = yield* fileKey
+    if (Either.isRight(file) && Option.isSome(file.right)) return file.right.value
+    const chain = yield* Effect.either(fromKeychain(true))
+    if (Either.isRight(chain) && Option.isSome(chain.right)) return chain.right.value
+    const why = Either.isLeft(chain) ? chain.left.message : "no key"
+    yield* Effect.logWarning(
+      `the macOS Keychain is unusable (${why}); keeping the master key in ${filePath} instead (backend file-fallback)`
+    )
+    return yield* createFallbackKeyFile(filePath)
+  })
+
+  const purge: Effect.Effect<void, KeyStoreError> = Effect.flatMap(
+    Effect.either(options.keyring),
+    // A module that never loaded never stored anything in the Keychain.
+    (kr) => (Either.isLeft(kr) ? Effect.void : Effect.asVoid(onKey("Purge", (e, s) => e.deleteCredential(s))))
+  )
+
+  return {
+    read,
+    readAlternate,
+    readOrCreate,
+    purge,
+    location: Effect.map(
+      macBackendLabel(options.dir),
+      (label) => (label === "file-fallback" ? filePath : `macOS Keychain item ${SERVICE}/${MASTER_KEY_ACCOUNT}`)
+    )
+  }
+}
+
+/** The macOS store: encrypted files in `dir`, master key in the Keychain (or `master.key.file`). */
+export const makeMacKeyStore = (options: KeychainMasterKeyOptions & { readonly reason?: string }): KeyStoreShape =>
+  makeFileKeyStore({
+    dir: options.dir,
+    masterKey: keychainMasterKey(options),
+    backendLabel: macBackendLabel(options.dir),
+    ...(options.reason === undefined ? {} : { reason: options.reason })
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Windows (or forced): one credential-store item per account holding the record's JSON
+// ---------------------------------------------------------------------------------------------
+
+/** Options of the direct credential-store backend. */
+export interface KeyringKeyStoreOptions {
+  /** The keychain, usually `loadNativeKeyring` cached. */
+  readonly keyring: Effect.Effect<Keyring, KeychainError>
+  /** Bound on each keychain access (default 5 s). */
+  readonly timeout?: Duration.Duration
+  /** Why this backend was chosen (for `profile doctor`). */
+  readonly reason?: string
+}
+
+const itemLabel = (account: string) => `credential store item ${SERVICE}/${account}`
+
+/** Decodes an item's value; failures name the item and the fix, never the content. */
+export const decodeKeyringRecord = (account: string, value: string): Either.Either<StoredToken, StorageError> => {
+  const fail = (detail: string) =>
+    Either.left(new StorageError({ path: itemLabel(account), detail, hint: reloginHint(account) }))
+  try {
+    JSON.parse(value)
+  } catch {
+    return fail("stored token record is not valid JSON")
+  }
+  const parsed = parseStoredToken(value, account)
+  return Either.isLeft(parsed) ? fail(`stored token record ${schemaProblem(parsed.left)}`) : Either.right(parsed.right)
+}
+
+/** The direct store: item (`olares-cli`, olaresId) = compact JSON of the record; label `keychain`. */
+export const makeKeyringKeyStore = (options: KeyringKeyStoreOptions): KeyStoreShape => {
+  const timeout = options.timeout ?? KEYCHAIN_TIMEOUT
+  const onItem = <A>(op: KeychainOp, account: string, f: (e: KeyringEntry, signal: AbortSignal) => Promise<A>) =>
+    call(options.keyring, op, account, timeout, (kr, s) => f(kr.entry(SERVICE, account), s))
+
+  const get = Effect.fn("KeyStoreKeyring.get")(function*(account: string) {
+    if (account === "") return yield* Effect.dieMessage("KeyStore.get: olaresId is required")
+    const value = yield* onItem("Get", account, (e, s) => e.getPassword(s))
+    // The reference treats an empty item as absent.
+    if (value === null || value === "") return Option.none<StoredToken>()
+    return Option.some(yield* decodeKeyringRecord(account, value))
+  })
+
+  const write = Effect.fn("KeyStoreKeyring.write")(function*(token: StoredToken) {
+    if (token.olaresId === "") return yield* Effect.dieMessage("KeyStore.set: olaresId is required")
+    const value = serializeStoredToken(token)
+    yield* onItem("Set", token.olaresId, (e, s) => e.setPassword(value, s))
+  })
+
+  const markInvalidated = Effect.fn("KeyStoreKeyring.markInvalidated")(function*(account: string, atMs: number) {
+    const current = yield* get(account)
+    if (Option.isNone(current)) return
+    yield* write({ ...current.value, invalidatedAt: atMs })
+  })
+
+  const remove = (account: string): Effect.Effect<void, KeyStoreError> =>
+    onItem("Remove", account, (e, s) => e.deleteCredential(s)).pipe(
+      Effect.asVoid,
+      Effect.withSpan("KeyStoreKeyring.remove")
+    )
+
+  const purge: Effect.Effect<void, KeyStoreError> = Effect.gen(function*() {
+    const accounts = yield* call(options.keyring, "Purge", "*", timeout, (kr, s) => kr.accounts(SERVICE, s))
+    for (const account of accounts) {
+      yield* onItem("Purge", account, (e, s) => e.deleteCredential(s))
+    }
+  }).pipe(Effect.withSpan("KeyStoreKeyring.purge"))
+
+  return KeyStore.of({
+    backend: Effect.succeed("keychain"),
+    describe: Effect.succeed({
+      backend: "keychain",
+      location: `OS credential store, service ${JSON.stringify(SERVICE)}, one item per olaresId`,
+      reason: options.reason ?? "OS credential store"
+    }),
+    get,
+    set: (token) => {
+      const { invalidatedAt: _dropped, ...fresh } = token
+      return write(fresh)
+    },
+    markInvalidated,
+    remove,
+    purge
+  })
+}

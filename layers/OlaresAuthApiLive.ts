@@ -1,0 +1,393 @@
+/**
+ * The Olares auth wire protocol over @effect/platform's HttpClient: `/api/firstfactor`, the TOTP
+ * `/api/secondfactor/totp` (with the first response's cookies) and `/api/refresh`, each mapped onto
+ * the typed errors of `src/errors.ts`. Request bodies are never echoed; response bodies only cut.
+ */
+import * as Cookies from "@effect/platform/Cookies"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { createHash } from "node:crypto"
+import { localPart, loginTargetUrl } from "../src/domain/OlaresId.js"
+import {
+  HttpStatusError,
+  LoginRejected,
+  ResponseDecodeError,
+  TimeoutError,
+  TotpRequired,
+  TransportError
+} from "../src/errors.js"
+import { HttpClients } from "../src/services/HttpClients.js"
+import { type AuthTarget, OlaresAuthApi, RefreshRejected, type TokenGrant } from "../src/services/OlaresAuthApi.js"
+
+/** Endpoint names used in errors (no host, no query). */
+export const Endpoint = {
+  firstFactor: "/api/firstfactor",
+  secondFactor: "/api/secondfactor/totp",
+  refresh: "/api/refresh"
+} as const
+
+/** Timeout of each login call (firstfactor, secondfactor). */
+export const LOGIN_TIMEOUT = Duration.seconds(10)
+
+/** At most this many bytes of a response are read; a larger body is refused, never buffered. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024
+
+/** How much of an error body is echoed. */
+export const ERROR_BODY_CHARS = 256
+
+/** Lower-case hex md5 of `password + "@Olares2025"`: an Olares wire quirk, not a security measure. */
+export const saltedPasswordHash = (password: string): string =>
+  createHash("md5").update(password + "@Olares2025", "utf8").digest("hex")
+
+/**
+ * Cuts a body to 256 characters plus `...(truncated)`, like the reference, and defuses control
+ * characters (a hostile server must not drive the user's terminal through our error text).
+ */
+export const truncateBody = (body: string): string => {
+  // eslint-disable-next-line no-control-regex
+  const safe = body.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "\ufffd")
+  return safe.length > ERROR_BODY_CHARS ? `${safe.slice(0, ERROR_BODY_CHARS)}...(truncated)` : safe
+}
+
+const REFRESH_REJECTED = new Set([401, 403, 459])
+
+// ---------------------------------------------------------------------------------------------
+// Transport: send, read at most MAX_RESPONSE_BYTES, map failures
+// ---------------------------------------------------------------------------------------------
+
+interface RawReply {
+  readonly status: number
+  readonly body: string
+  readonly tooLarge: boolean
+}
+
+const TLS_CERT_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID"
+])
+
+const describeCause = (cause: unknown): { readonly code: string; readonly text: string } => {
+  const e = cause as { code?: unknown; message?: unknown; errors?: ReadonlyArray<unknown> } | undefined
+  const code = typeof e?.code === "string" ? e.code : ""
+  let text = typeof e?.message === "string" ? e.message : String(cause)
+  // Node reports a refused dual-stack connect as an AggregateError with an empty message
+  if (text === "" && Array.isArray(e?.errors) && e.errors.length > 0) text = describeCause(e.errors[0]).text
+  return { code, text: text === "" ? code : text }
+}
+
+/** Turns a transport failure into words a user can act on (TLS problems point at --insecure-skip-verify). */
+export const transportDetail = (origin: string, cause: unknown): string => {
+  const { code, text } = describeCause(cause)
+  if (TLS_CERT_CODES.has(code) || /certificate/i.test(text)) {
+    const withCode = code !== "" && !text.includes(code) ? `${text} (${code})` : text
+    return `TLS certificate verification failed for ${origin}: ${withCode}; ` +
+      "if this server uses a self-signed certificate you trust, --insecure-skip-verify is available (dev/internal use)"
+  }
+  if (code.startsWith("ERR_SSL") || code.startsWith("ERR_TLS") || code === "EPROTO" || /\bSSL\b|\bTLS\b/.test(text)) {
+    // OpenSSL's text is `... error:0A00010B:SSL routines:ssl3_get_record:wrong version number:<file>:<line>:`
+    const reason = /SSL routines:[^:]*:([^:]+)/.exec(text)?.[1] ?? text.trim()
+    const hint = /wrong version number/i.test(reason) ? " (is it a plain HTTP server? check the URL scheme)" : ""
+    return `TLS handshake with ${origin} failed: ${reason}${hint}`
+  }
+  switch (code) {
+    case "ECONNREFUSED":
+      return `cannot connect to ${origin}: connection refused (${text})`
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `cannot resolve the host of ${origin} (${text})`
+    case "ECONNRESET":
+    case "EPIPE":
+      return `the connection to ${origin} was reset (${text})`
+    case "ETIMEDOUT":
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return `cannot reach ${origin} (${text})`
+  }
+  return `request to ${origin} failed: ${text}`
+}
+
+const originOf = (url: string): string => {
+  try {
+    return new URL(url).origin
+  } catch {
+    return url
+  }
+}
+
+const readCapped = (res: HttpClientResponse.HttpClientResponse) =>
+  res.stream.pipe(
+    Stream.runFoldWhile(
+      { chunks: [] as Array<Uint8Array>, size: 0 },
+      (s) => s.size <= MAX_RESPONSE_BYTES,
+      (s, chunk) => {
+        s.chunks.push(chunk)
+        return { chunks: s.chunks, size: s.size + chunk.length }
+      }
+    ),
+    Effect.map(({ chunks, size }): RawReply => {
+      const all = new Uint8Array(Math.min(size, MAX_RESPONSE_BYTES + 65536))
+      let at = 0
+      for (const c of chunks) {
+        const n = Math.min(c.length, all.length - at)
+        all.set(c.subarray(0, n), at)
+        at += n
+      }
+      const body = new TextDecoder("utf-8").decode(all.subarray(0, Math.min(at, MAX_RESPONSE_BYTES)))
+      return { status: res.status, body, tooLarge: size > MAX_RESPONSE_BYTES }
+    })
+  )
+
+/** Sends one request and reads its reply, with the endpoint's timeout; the connection is released after. */
+const exchange = (
+  client: HttpClient.HttpClient,
+  endpoint: string,
+  request: HttpClientRequest.HttpClientRequest,
+  timeout: Duration.DurationInput
+): Effect.Effect<RawReply, TransportError | TimeoutError> => {
+  const origin = originOf(request.url)
+  return client.pipe(HttpClient.withScope).execute(request).pipe(
+    Effect.flatMap(readCapped),
+    Effect.scoped,
+    Effect.catchAll((e: HttpClientError.HttpClientError) =>
+      Effect.fail(
+        new TransportError({
+          endpoint,
+          detail: e._tag === "RequestError" && e.reason === "InvalidUrl"
+            ? `invalid URL ${JSON.stringify(request.url)}`
+            : e._tag === "ResponseError"
+            ? `the connection to ${origin} broke while reading the response: ${describeCause(e.cause).text}`
+            : transportDetail(origin, e.cause)
+        })
+      )
+    ),
+    Effect.timeoutFail({
+      duration: timeout,
+      onTimeout: () => new TimeoutError({ endpoint, seconds: Duration.toSeconds(Duration.decode(timeout)) })
+    })
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding the Authelia envelope
+// ---------------------------------------------------------------------------------------------
+
+const NullableString = Schema.optional(Schema.NullOr(Schema.String))
+
+const Envelope = Schema.Struct({
+  status: NullableString,
+  message: NullableString,
+  data: Schema.optional(Schema.Unknown)
+})
+
+const TokenData = Schema.Struct({
+  access_token: NullableString,
+  token_type: NullableString,
+  refresh_token: NullableString,
+  session_id: NullableString,
+  fa2: Schema.optional(Schema.NullOr(Schema.Boolean))
+})
+
+type TokenData = typeof TokenData.Type
+
+// Only the paths of a schema failure are reported: the values could be tokens.
+const shapeProblem = (error: ParseResult.ParseError, prefix: string): string => {
+  const paths = ParseResult.ArrayFormatter.formatErrorSync(error).map((i) =>
+    [prefix, ...i.path.map(String)].filter((p) => p !== "").join(".")
+  )
+  return `unexpected response shape (${Array.from(new Set(paths)).join(", ") || "root"})`
+}
+
+interface Decoded {
+  readonly status: string
+  readonly message: string
+  readonly data: unknown
+}
+
+/** JSON + envelope; a non-JSON body is echoed cut, a JSON one never (it may hold tokens). */
+const decodeEnvelope = (endpoint: string, reply: RawReply): Either.Either<Decoded, ResponseDecodeError> => {
+  const fail = (detail: string) => Either.left(new ResponseDecodeError({ endpoint, detail }))
+  if (reply.tooLarge) return fail(`response body is larger than ${MAX_RESPONSE_BYTES} bytes; refusing to read it`)
+  if (reply.body.trim() === "") return fail("empty response body (expected JSON)")
+  let json: unknown
+  try {
+    json = JSON.parse(reply.body)
+  } catch {
+    return fail(`response is not JSON (body=${truncateBody(reply.body)})`)
+  }
+  return Schema.decodeUnknownEither(Envelope)(json).pipe(
+    Either.mapLeft((e) => new ResponseDecodeError({ endpoint, detail: shapeProblem(e, "") })),
+    Either.map((env) => ({ status: env.status ?? "", message: env.message ?? "", data: env.data }))
+  )
+}
+
+const decodeTokenData = (endpoint: string, data: unknown): Either.Either<TokenData, ResponseDecodeError> => {
+  if (data === undefined || data === null) {
+    return Either.left(new ResponseDecodeError({ endpoint, detail: "response has no data" }))
+  }
+  return Schema.decodeUnknownEither(TokenData)(data).pipe(
+    Either.mapLeft((e) => new ResponseDecodeError({ endpoint, detail: shapeProblem(e, "data") }))
+  )
+}
+
+const isOk = (status: string) => status.toLowerCase() === "ok"
+
+const statusText = (d: Decoded) => `${truncateBody(d.status)}${d.message === "" ? "" : `: ${truncateBody(d.message)}`}`
+
+const nonEmpty = (s: string | null | undefined): Option.Option<string> =>
+  s === undefined || s === null || s === "" ? Option.none() : Option.some(s)
+
+const toGrant = (d: TokenData, accessToken: string): TokenGrant => ({
+  accessToken: Redacted.make(accessToken),
+  refreshToken: Option.map(nonEmpty(d.refresh_token), Redacted.make),
+  sessionId: nonEmpty(d.session_id)
+})
+
+/** A login step's reply: 401 and non-OK statuses are verdicts on the credential, the rest transient. */
+const loginReply = (
+  endpoint: string,
+  factor: "first-factor" | "second-factor",
+  reply: RawReply
+): Effect.Effect<
+  { readonly data: TokenData; readonly accessToken: string },
+  LoginRejected | HttpStatusError | ResponseDecodeError
+> => {
+  if (reply.status === 401) {
+    const env = decodeEnvelope(endpoint, reply)
+    const why = Either.isRight(env) && env.right.message !== ""
+      ? truncateBody(env.right.message)
+      : truncateBody(reply.body)
+    return Effect.fail(
+      new LoginRejected({
+        endpoint,
+        detail: `${factor} authentication failed (HTTP 401)${why === "" ? "" : `: ${why}`}`
+      })
+    )
+  }
+  if (reply.status !== 200) {
+    return Effect.fail(new HttpStatusError({ endpoint, status: reply.status, body: truncateBody(reply.body) }))
+  }
+  return Effect.gen(function*() {
+    const env = yield* decodeEnvelope(endpoint, reply)
+    if (!isOk(env.status)) {
+      return yield* new LoginRejected({ endpoint, detail: `${factor} authentication failed: ${statusText(env)}` })
+    }
+    const data = yield* decodeTokenData(endpoint, env.data)
+    const accessToken = data.access_token ?? ""
+    if (accessToken === "") {
+      return yield* new ResponseDecodeError({ endpoint, detail: "response carried an empty access_token" })
+    }
+    return { data, accessToken }
+  })
+}
+
+const jsonPost = (url: string, body: string) =>
+  HttpClientRequest.post(url).pipe(
+    HttpClientRequest.setHeader("Accept", "application/json"),
+    HttpClientRequest.bodyText(body, "application/json")
+  )
+
+// ---------------------------------------------------------------------------------------------
+// The layer
+// ---------------------------------------------------------------------------------------------
+
+/** `OlaresAuthApi` over the shared `HttpClients`. */
+export const OlaresAuthApiLive: Layer.Layer<OlaresAuthApi, never, HttpClients> = Layer.effect(
+  OlaresAuthApi,
+  Effect.gen(function*() {
+    const clients = yield* HttpClients
+
+    const login = Effect.fn("OlaresAuthApi.login")(function*(
+      target: AuthTarget,
+      password: Redacted.Redacted<string>,
+      totp: Option.Option<Redacted.Redacted<string>>
+    ) {
+      // one cookie jar per login: the Authelia session of the first factor is what the second needs
+      const jar = yield* Ref.make(Cookies.empty)
+      const client = clients.get(target.insecureSkipVerify).pipe(HttpClient.withCookiesRef(jar))
+      const desktop = loginTargetUrl(target.olaresId)
+      const firstBody = JSON.stringify({
+        username: localPart(target.olaresId),
+        password: saltedPasswordHash(Redacted.value(password)),
+        keepMeLoggedIn: false,
+        requestMethod: "POST",
+        targetURL: desktop,
+        acceptCookie: true
+      })
+      const firstReply = yield* exchange(
+        client,
+        Endpoint.firstFactor,
+        jsonPost(`${target.authUrl}/api/firstfactor?hideCookie=true`, firstBody),
+        LOGIN_TIMEOUT
+      )
+      const first = yield* loginReply(Endpoint.firstFactor, "first-factor", firstReply)
+      if (first.data.fa2 !== true) return toGrant(first.data, first.accessToken)
+
+      if (Option.isNone(totp)) return yield* new TotpRequired()
+      const secondBody = JSON.stringify({ targetUrl: desktop, token: Redacted.value(totp.value).trim() })
+      const secondReply = yield* exchange(
+        client,
+        Endpoint.secondFactor,
+        jsonPost(`${target.authUrl}/api/secondfactor/totp`, secondBody).pipe(
+          HttpClientRequest.setHeader("X-Authorization", first.accessToken),
+          HttpClientRequest.setHeader("X-Unauth-Error", "Non-Redirect")
+        ),
+        LOGIN_TIMEOUT
+      )
+      const second = yield* loginReply(Endpoint.secondFactor, "second-factor", secondReply)
+      const grant = toGrant(second.data, second.accessToken)
+      return Option.isSome(grant.sessionId) ? grant : { ...grant, sessionId: nonEmpty(first.data.session_id) }
+    })
+
+    const refresh = Effect.fn("OlaresAuthApi.refresh")(function*(
+      target: AuthTarget,
+      refreshToken: Redacted.Redacted<string>,
+      accessToken: Option.Option<Redacted.Redacted<string>>,
+      timeout: Duration.DurationInput
+    ) {
+      const endpoint = Endpoint.refresh
+      const body = JSON.stringify({ refreshToken: Redacted.value(refreshToken) })
+      let request = jsonPost(`${target.authUrl}/api/refresh`, body)
+      if (Option.isSome(accessToken)) {
+        request = HttpClientRequest.setHeader(request, "X-Authorization", Redacted.value(accessToken.value))
+      }
+      const reply = yield* exchange(clients.get(target.insecureSkipVerify), endpoint, request, timeout)
+      if (REFRESH_REJECTED.has(reply.status)) return yield* new RefreshRejected({ status: reply.status })
+      if (reply.status !== 200) {
+        return yield* new HttpStatusError({ endpoint, status: reply.status, body: truncateBody(reply.body) })
+      }
+      const env = yield* decodeEnvelope(endpoint, reply)
+      if (!isOk(env.status)) {
+        return yield* new ResponseDecodeError({ endpoint, detail: `refresh failed: ${statusText(env)}` })
+      }
+      const data = yield* decodeTokenData(endpoint, env.data)
+      const access = data.access_token ?? ""
+      if (access === "") {
+        return yield* new ResponseDecodeError({ endpoint, detail: "refresh returned empty access_token" })
+      }
+      return toGrant(data, access)
+    })
+
+    return OlaresAuthApi.of({ login, refresh })
+  })
+)

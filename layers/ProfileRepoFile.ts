@@ -1,0 +1,219 @@
+/**
+ * `config.json` on disk: tolerant reads (missing/empty = empty config), locked read-modify-write,
+ * atomic replacement (temp + fsync + rename + directory fsync), 0600/0700 enforced.
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { randomBytes } from "node:crypto"
+import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises"
+import { basename, dirname, join } from "node:path"
+import { Config, parseConfig, serializeConfig } from "../src/domain/Config.js"
+import { StorageError } from "../src/errors.js"
+import { AppPaths } from "../src/services/AppPaths.js"
+import { FileLock } from "../src/services/FileLock.js"
+import { ProfileRepo } from "../src/services/ProfileRepo.js"
+
+/** How long `update` waits for another writer holding `locks/config.lock`. */
+const LOCK_TIMEOUT = "10 seconds"
+
+/** Leftover temp files younger than this may belong to a writer still running (e.g. the Go CLI). */
+const TEMP_GRACE_MS = 10_000
+
+const TEMP_PREFIX = ".tmp-"
+
+const posix = process.platform !== "win32"
+
+const errnoCode = (e: unknown): string | undefined =>
+  typeof e === "object" && e !== null && "code" in e && typeof e.code === "string" ? e.code : undefined
+
+const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+const decodeIssues = Schema.decodeUnknownEither(Config, { errors: "all" })
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s)
+
+const pathText = (path: ReadonlyArray<PropertyKey>) =>
+  path.reduce<string>(
+    (acc, k) => (typeof k === "number" ? `${acc}[${k}]` : acc === "" ? String(k) : `${acc}.${String(k)}`),
+    ""
+  )
+
+/** A one-line reason, without the schema's full type signatures, e.g. `profiles[0].olaresId is missing`. */
+export const explainBadConfig = (text: string): string => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (e) {
+    return `not valid JSON (${errText(e)})`
+  }
+  const decoded = decodeIssues(json)
+  if (Either.isRight(decoded)) return "not a valid config file"
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
+    // optional fields are `T | undefined`; the undefined branch's complaint is noise
+    .filter((i) => !i.message.startsWith("Expected undefined,"))
+    .map((i) => {
+      const where = pathText(i.path)
+      const what = i._tag === "Missing"
+        ? "is missing"
+        : i.message
+          .replace(/^Expected ReadonlyArray<[\s\S]*>, actual/, "expected an array, actual")
+          .replace(/^Expected (Struct \(Encoded side\)|\{[\s\S]*\}), actual/, "expected an object, actual")
+          .replace(/^Expected/, "expected")
+      return clip(`${where === "" ? "top level" : where}: ${what}`, 120)
+    })
+  return `not a valid config file: ${issues.slice(0, 2).join("; ")}${issues.length > 2 ? ` (+${issues.length - 2} more)` : ""}`
+}
+
+/** The hint for anything the process cannot write. */
+const writableHint = (dir: string) => `make ${dir} writable, or set OLARES_CLI_HOME to a writable directory`
+
+const ioError = (path: string, what: string, e: unknown) => {
+  const code = errnoCode(e)
+  const dir = dirname(path)
+  const hint = code === "EACCES" || code === "EPERM" || code === "EROFS"
+    ? writableHint(dir)
+    : code === "ENOSPC"
+    ? `free some disk space on the file system holding ${dir} and retry`
+    : code === "ENOTDIR" || code === "EEXIST"
+    ? `${dir} must be a directory; move aside whatever is there, or set OLARES_CLI_HOME elsewhere`
+    : `check ${path} and its directory, then retry`
+  return new StorageError({ path, detail: `${what}: ${errText(e)}`, hint })
+}
+
+/** Writes `text` to a fresh temp file in `dir`, fsyncs it, renames it over `file`, fsyncs `dir`. */
+const writeAtomically = async (file: string, text: string) => {
+  const dir = dirname(file)
+  const tmp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`)
+  const fh = await open(tmp, "wx", 0o600)
+  try {
+    try {
+      await fh.writeFile(text, "utf8")
+      await fh.sync()
+      if (posix) await fh.chmod(0o600)
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, file)
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined)
+    throw e
+  }
+  if (posix) {
+    // Makes the rename itself durable; some file systems refuse to fsync a directory, which is fine.
+    const dh = await open(dir, "r").catch(() => undefined)
+    if (dh !== undefined) await dh.sync().catch(() => undefined).finally(() => dh.close())
+  }
+}
+
+/** Reads config.json from `AppPaths`, writes it under `FileLock`. */
+export const makeProfileRepoFile = Effect.gen(function*() {
+  const paths = yield* AppPaths
+  const fileLock = yield* FileLock
+  const file = paths.configFile
+  const home = dirname(file)
+  const lockPath = join(paths.locksDir, "config.lock")
+
+  const badFileHint = `fix or move aside ${file} (e.g. mv ${file} ${file}.bad); \`olares-cli profile list\` works again once it is valid JSON or gone`
+
+  /** Tightens a too-open mode, with a warning; failing to fix it is only a warning too. */
+  const fixMode = (path: string, want: number, what: string) =>
+    posix
+      ? Effect.promise(() => stat(path).then((s) => s.mode & 0o777, () => undefined)).pipe(
+        Effect.flatMap((mode) =>
+          mode === undefined || (mode & 0o077) === 0
+            ? Effect.void
+            : Effect.tryPromise(() => chmod(path, want)).pipe(
+              Effect.zipRight(
+                Effect.logWarning(
+                  `${what} ${path} was mode 0${mode.toString(8)}, readable by other users; changed to 0${want.toString(8)}`
+                )
+              ),
+              Effect.catchAll((e) =>
+                Effect.logWarning(
+                  `${what} ${path} is mode 0${mode.toString(8)}, readable by other users, and could not be changed: ${
+                    errText(e.error)
+                  }`
+                )
+              )
+            )
+        )
+      )
+      : Effect.void
+
+  const fixModes = Effect.zipRight(fixMode(home, 0o700, "config directory"), fixMode(file, 0o600, "config file"))
+
+  const readText = Effect.tryPromise({
+    try: () => readFile(file, "utf8").catch((e) => (errnoCode(e) === "ENOENT" ? "" : Promise.reject(e))),
+    catch: (e) =>
+      errnoCode(e) === "EACCES" || errnoCode(e) === "EPERM"
+        ? new StorageError({
+          path: file,
+          detail: `cannot read: ${errText(e)}`,
+          hint: `make ${file} readable by you (chmod 600 ${file}), or set OLARES_CLI_HOME to another directory`
+        })
+        : errnoCode(e) === "EISDIR"
+        ? new StorageError({ path: file, detail: "is a directory, not a file", hint: `move aside ${file}` })
+        : ioError(file, "cannot read", e)
+  })
+
+  const load = Effect.gen(function*() {
+    const text = yield* readText
+    yield* fixModes
+    const parsed = parseConfig(text)
+    if (Either.isLeft(parsed)) {
+      return yield* new StorageError({ path: file, detail: explainBadConfig(text), hint: badFileHint })
+    }
+    return parsed.right
+  }).pipe(Effect.withSpan("ProfileRepo.load"))
+
+  const ensureHome = Effect.tryPromise({
+    try: () => mkdir(home, { recursive: true, mode: 0o700 }),
+    catch: (e) => ioError(file, `cannot create ${home}`, e)
+  }).pipe(Effect.zipRight(fixMode(home, 0o700, "config directory")))
+
+  const write = (text: string) =>
+    Effect.tryPromise({
+      try: () => writeAtomically(file, text),
+      catch: (e) => ioError(file, "cannot write", e)
+    }).pipe(Effect.uninterruptible)
+
+  /** Removes `.tmp-*` files that crashed writers left behind (only old ones: a live writer may own a young one). */
+  const sweepTemps = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    yield* Effect.promise(async () => {
+      const names = await readdir(home).catch(() => [] as Array<string>)
+      for (const name of names) {
+        if (!name.startsWith(TEMP_PREFIX)) continue
+        const p = join(home, name)
+        const s = await stat(p).catch(() => undefined)
+        if (s !== undefined && s.isFile() && now - s.mtimeMs > TEMP_GRACE_MS) await unlink(p).catch(() => undefined)
+      }
+    })
+  })
+
+  const update = <A, E>(f: (config: Config) => Effect.Effect<readonly [A, Config], E>) =>
+    Effect.scoped(
+      Effect.gen(function*() {
+        yield* ensureHome
+        yield* fileLock.lock(lockPath, { timeout: LOCK_TIMEOUT })
+        const current = yield* load
+        const [a, next] = yield* f(current)
+        const text = serializeConfig(next)
+        if (text !== serializeConfig(current)) yield* write(text)
+        yield* sweepTemps
+        return a
+      })
+    ).pipe(Effect.withSpan("ProfileRepo.update", { attributes: { file: basename(file) } }))
+
+  return ProfileRepo.of({ path: file, load, update })
+})
+
+/** config.json in `AppPaths.home`, locked with `FileLock`. */
+export const ProfileRepoFile: Layer.Layer<ProfileRepo, never, AppPaths | FileLock> = Layer.effect(
+  ProfileRepo,
+  makeProfileRepoFile
+)

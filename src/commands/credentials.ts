@@ -1,0 +1,158 @@
+/** What login and import share: the re-authentication gate, persisting, and the post-login cache fill. */
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import {
+  type Config,
+  currentProfile,
+  displayName,
+  findByOlaresId,
+  modifyProfile,
+  type Profile,
+  upsertProfile,
+  withPointers
+} from "../domain/Config.js"
+import { decodeExpiry } from "../domain/Jwt.js"
+import type { OlaresId } from "../domain/OlaresId.js"
+import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
+import { AlreadyAuthenticated, ExpiryUnknown } from "../errors.js"
+import { HttpAuth } from "../services/HttpAuth.js"
+import { KeyStore } from "../services/KeyStore.js"
+import type { TokenGrant } from "../services/OlaresAuthApi.js"
+import { ProfileRepo } from "../services/ProfileRepo.js"
+import { fetchOsVersion, fetchUserInfo, roleLabel } from "../olaresInfo.js"
+import { nowMs } from "./shared.js"
+
+/** Flag values that shape the stored profile. */
+export interface ProfileFlags {
+  readonly name: Option.Option<string>
+  readonly authUrlOverride: Option.Option<string>
+  readonly localUrlPrefix: Option.Option<string>
+  readonly insecureSkipVerify: boolean
+}
+
+/**
+ * Refuses to overwrite a still-valid token (or one whose expiry cannot be known). Expired,
+ * invalidated, unparseable and absent tokens may be replaced. Runs before any prompt or network.
+ */
+export const ensureWritable = (id: OlaresId) =>
+  Effect.gen(function*() {
+    const stored = yield* KeyStore.pipe(Effect.flatMap((ks) => ks.get(id)))
+    if (Option.isNone(stored) || isInvalidated(stored.value)) return
+    const exp = decodeExpiry(Redacted.value(stored.value.accessToken))
+    if (exp._tag === "NoExp") return yield* Effect.fail(new ExpiryUnknown({ olaresId: id }))
+    if (exp._tag === "Exp") {
+      const now = yield* nowMs
+      if (now < exp.expMs) return yield* Effect.fail(new AlreadyAuthenticated({ olaresId: id, remainingMs: exp.expMs - now }))
+    }
+  })
+
+/** The profile to upsert: the existing one (alias, overrides, caches kept) with the given flags applied. */
+export const buildProfile = (existing: Option.Option<Profile>, id: OlaresId, flags: ProfileFlags): Profile => {
+  const base: Profile = Option.getOrElse(existing, (): Profile => ({ olaresId: id }))
+  const set = <K extends "name" | "authUrlOverride" | "localUrlPrefix">(p: Profile, k: K, v: Option.Option<string>) =>
+    Option.isSome(v) ? { ...p, [k]: v.value } : p
+  let p = set(base, "name", flags.name)
+  p = set(p, "authUrlOverride", flags.authUrlOverride)
+  p = set(p, "localUrlPrefix", flags.localUrlPrefix)
+  return flags.insecureSkipVerify ? { ...p, insecureSkipVerify: true } : p
+}
+
+/** What persisting changed about the current profile. */
+export interface Activation {
+  readonly profile: Profile
+  readonly switched: boolean
+  readonly previous: string | undefined
+}
+
+/** Current-profile bookkeeping after a successful login/import (reference semantics, under the config lock). */
+export const activate = (cfg: Config, profile: Profile, noSwitch: boolean): readonly [Activation, Config] => {
+  const next = upsertProfile(cfg, profile)
+  const name = displayName(profile)
+  const prevName = Option.getOrUndefined(Option.map(currentProfile(cfg), displayName))
+  if (noSwitch) {
+    if (cfg.currentProfile === undefined || cfg.currentProfile === "") {
+      // Nothing was pinned: keep whatever was implicitly current, or bootstrap to the new profile.
+      return [
+        { profile, switched: prevName === undefined, previous: undefined },
+        withPointers(next, prevName ?? name, cfg.previousProfile)
+      ]
+    }
+    return [{ profile, switched: false, previous: undefined }, next]
+  }
+  if (cfg.currentProfile === name) return [{ profile, switched: false, previous: undefined }, next]
+  const previous = prevName === name ? cfg.previousProfile : prevName
+  return [{ profile, switched: prevName !== name, previous: prevName === name ? undefined : prevName }, withPointers(next, name, previous)]
+}
+
+/** Writes the token, then upserts the profile and moves the current pointer, all under the config lock. */
+export const persist = (
+  id: OlaresId,
+  grant: TokenGrant,
+  flags: ProfileFlags,
+  noSwitch: boolean
+) =>
+  Effect.gen(function*() {
+    const ks = yield* KeyStore
+    const repo = yield* ProfileRepo
+    const now = yield* nowMs
+    const token: StoredToken = {
+      olaresId: id,
+      accessToken: grant.accessToken,
+      ...Option.match(grant.refreshToken, { onNone: () => ({}), onSome: (refreshToken) => ({ refreshToken }) }),
+      ...Option.match(grant.sessionId, { onNone: () => ({}), onSome: (sessionId) => ({ sessionId }) }),
+      grantedAt: now
+    }
+    yield* ks.set(token)
+    return yield* repo.update((cfg) => Effect.succeed(activate(cfg, buildProfile(findByOlaresId(cfg, id), id, flags), noSwitch)))
+  })
+
+/** Prints the reference's success lines. */
+export const reportSuccess = (verbLine: string, id: OlaresId, a: Activation) =>
+  Effect.gen(function*() {
+    const name = displayName(a.profile)
+    yield* Console.log(`${verbLine} ${id} (profile: ${name})`)
+    if (a.switched) {
+      yield* Console.log(`switched current profile to ${name}`)
+      if (a.previous !== undefined) {
+        yield* Console.log(`previous profile: ${a.previous} (use 'olares-cli profile use -' to switch back)`)
+      }
+    }
+    const backend = yield* KeyStore.pipe(Effect.flatMap((ks) => ks.backend))
+    yield* Console.log(`token stored via ${backend} (service "olares-cli", account ${JSON.stringify(id)}).`)
+  })
+
+/** Best-effort: fills the role and version caches after login/import. Never fails the command. */
+export const eagerFetch = (profile: Profile) =>
+  Effect.gen(function*() {
+    const auth = yield* HttpAuth
+    const repo = yield* ProfileRepo
+    const authed = yield* auth.forProfile(profile)
+    const nowSec = Math.floor((yield* nowMs) / 1000)
+    yield* fetchUserInfo(authed, "5 seconds").pipe(
+      Effect.flatMap((info) =>
+        info.ownerRole === undefined || info.ownerRole === ""
+          ? Effect.void
+          : Effect.zipRight(
+            Console.log(`role: ${roleLabel(info.ownerRole)}`),
+            repo.update((cfg) =>
+              Effect.succeed([undefined, modifyProfile(cfg, profile.olaresId, (p) => ({ ...p, ownerRole: info.ownerRole!, whoamiRefreshedAt: nowSec }))] as const)
+            ).pipe(Effect.catchAll((e) => Console.error(`warning: could not cache the role: ${e.message}`)))
+          )
+      ),
+      Effect.catchAll((e) =>
+        Console.error(
+          `warning: post-login role fetch failed: ${e.message}\n         (run \`olares-cli profile whoami --refresh\` later to populate the role cache)`
+        )
+      )
+    )
+    yield* fetchOsVersion(authed, "5 seconds").pipe(
+      Effect.flatMap((v) =>
+        repo.update((cfg) =>
+          Effect.succeed([undefined, modifyProfile(cfg, profile.olaresId, (p) => ({ ...p, backendVersion: v, backendVersionRefreshedAt: nowSec }))] as const)
+        ).pipe(Effect.catchAll((e) => Console.error(`warning: could not cache Olares backend version: ${e.message}`)))
+      ),
+      Effect.catchAll((e) => Console.error(`warning: post-login version fetch failed: ${e.message}`))
+    )
+  }).pipe(Effect.catchAll((e) => Console.error(`warning: skipped post-login fetches: ${e.message}`)))

@@ -1,0 +1,93 @@
+/** `profile import`: bootstrap a profile from an existing refresh token (one `/api/refresh`). */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { findByOlaresId } from "../domain/Config.js"
+import { authUrl } from "../domain/OlaresId.js"
+import { EmptySecret, TokenInvalidated, UsageError } from "../errors.js"
+import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
+import { ProfileRepo } from "../services/ProfileRepo.js"
+import { Prompt } from "../services/Prompt.js"
+import { buildProfile, eagerFetch, ensureWritable, persist, reportSuccess } from "./credentials.js"
+import { noInput, olaresIdOption, profileOptions, requireOlaresId, withNetwork } from "./shared.js"
+
+const refreshToken = Options.text("refresh-token").pipe(
+  Options.withDescription("refresh token to bootstrap from (prefer OLARES_REFRESH_TOKEN or --refresh-token-stdin: argv is visible in ps)"),
+  Options.optional
+)
+const refreshTokenStdin = Options.boolean("refresh-token-stdin").pipe(
+  Options.withDescription("read the refresh token from the first line of stdin")
+)
+
+/** The token from the flag, `--refresh-token-stdin`, or `OLARES_REFRESH_TOKEN`, in that order. */
+const readRefreshToken = (flag: Option.Option<string>, fromStdin: boolean) =>
+  Effect.gen(function*() {
+    let token: Redacted.Redacted<string> | undefined
+    if (Option.isSome(flag)) token = Redacted.make(flag.value.trim())
+    else if (fromStdin) token = Redacted.make(Redacted.value(yield* Effect.flatMap(Prompt, (p) => p.stdinLine)).trim())
+    else {
+      const env = yield* Config.option(Config.redacted("OLARES_REFRESH_TOKEN")).pipe(
+        Effect.orElseSucceed(() => Option.none<Redacted.Redacted<string>>())
+      )
+      if (Option.isSome(env)) token = Redacted.make(Redacted.value(env.value).trim())
+    }
+    if (token === undefined) {
+      return yield* Effect.fail(
+        new UsageError({
+          message: "--refresh-token is required",
+          hint: "export OLARES_REFRESH_TOKEN=... (or pipe it to --refresh-token-stdin) and re-run profile import --olares-id <id>"
+        })
+      )
+    }
+    if (Redacted.value(token) === "") return yield* Effect.fail(new EmptySecret({ what: "refresh token" }))
+    return token
+  })
+
+const run = (opts: {
+  readonly olaresId: Option.Option<string>
+  readonly name: Option.Option<string>
+  readonly authUrlOverride: Option.Option<string>
+  readonly localUrlPrefix: Option.Option<string>
+  readonly insecureSkipVerify: boolean
+  readonly noSwitch: boolean
+  readonly refreshToken: Option.Option<string>
+  readonly refreshTokenStdin: boolean
+}) =>
+  Effect.gen(function*() {
+    const rt = yield* readRefreshToken(opts.refreshToken, opts.refreshTokenStdin)
+    const id = yield* requireOlaresId(opts.olaresId)
+    yield* ensureWritable(id)
+    const cfg = yield* Effect.flatMap(ProfileRepo, (r) => r.load)
+    const profile = buildProfile(findByOlaresId(cfg, id), id, opts)
+    const target = { authUrl: authUrl(id, profile), olaresId: id, insecureSkipVerify: profile.insecureSkipVerify === true }
+    const api = yield* OlaresAuthApi
+    const grant = yield* api.refresh(target, rt, Option.none(), "10 seconds").pipe(
+      Effect.catchTag("RefreshRejected", () =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: now }))))
+    )
+    const activation = yield* persist(
+      id,
+      { ...grant, refreshToken: Option.orElse(grant.refreshToken, () => Option.some(rt)) },
+      opts,
+      opts.noSwitch
+    )
+    yield* reportSuccess("imported credentials for", id, activation)
+    yield* eagerFetch(activation.profile)
+  })
+
+/** The command. */
+export const importCommand = Command.make(
+  "import",
+  { olaresId: olaresIdOption, ...profileOptions, refreshToken, refreshTokenStdin, noInput },
+  (opts) => withNetwork(run(opts))
+).pipe(
+  Command.withDescription(
+    "Create or revive a profile from an existing refresh token (one /api/refresh exchange).\n\n" +
+      "Examples:\n  OLARES_REFRESH_TOKEN=... olares-cli profile import --olares-id alice@olares.com\n" +
+      "  secret-tool lookup olares rt | olares-cli profile import --olares-id alice@olares.com --refresh-token-stdin"
+  )
+)

@@ -1,0 +1,89 @@
+/** `profile login`: password (+ TOTP) login over the Olares auth protocol. */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { authUrl, type OlaresId } from "../domain/OlaresId.js"
+import { EmptySecret, type NotATerminal, type StorageError } from "../errors.js"
+import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
+import { ProfileRepo } from "../services/ProfileRepo.js"
+import { Prompt } from "../services/Prompt.js"
+import { findByOlaresId } from "../domain/Config.js"
+import { buildProfile, eagerFetch, ensureWritable, persist, reportSuccess } from "./credentials.js"
+import { noInput, olaresIdOption, profileOptions, requireOlaresId, withNetwork } from "./shared.js"
+
+const passwordStdin = Options.boolean("password-stdin").pipe(
+  Options.withDescription("read the password from the first line of stdin instead of prompting")
+)
+const totp = Options.text("totp").pipe(
+  Options.withDescription("TOTP code for accounts with two-factor authentication (single-use; never stored)"),
+  Options.optional
+)
+
+const nonEmpty = (what: "password" | "TOTP code") => (s: Redacted.Redacted<string>) =>
+  Redacted.value(s) === "" ? Effect.fail(new EmptySecret({ what })) : Effect.succeed(s)
+
+/** Password from `--password-stdin` or the TTY (echo off); never from argv. */
+const readPassword = (id: OlaresId, fromStdin: boolean) =>
+  Effect.flatMap(Prompt, (prompt) => {
+    const source: Effect.Effect<Redacted.Redacted<string>, NotATerminal | StorageError> = fromStdin
+      ? prompt.stdinLine
+      : prompt.secret(`password for ${id}: `, {
+        message: "stdin is not a terminal; pass --password-stdin and pipe the password instead",
+        hint: `printf '%s\\n' "$PASSWORD" | olares-cli profile login --olares-id ${id} --password-stdin`
+      })
+    return Effect.flatMap(source, nonEmpty("password"))
+  })
+
+const run = (opts: {
+  readonly olaresId: Option.Option<string>
+  readonly name: Option.Option<string>
+  readonly authUrlOverride: Option.Option<string>
+  readonly localUrlPrefix: Option.Option<string>
+  readonly insecureSkipVerify: boolean
+  readonly noSwitch: boolean
+  readonly passwordStdin: boolean
+  readonly totp: Option.Option<string>
+}) =>
+  Effect.gen(function*() {
+    const id = yield* requireOlaresId(opts.olaresId)
+    const code = yield* Option.match(opts.totp, {
+      onNone: () => Effect.succeed(Option.none<Redacted.Redacted<string>>()),
+      onSome: (t) => Effect.map(nonEmpty("TOTP code")(Redacted.make(t.trim())), Option.some)
+    })
+    yield* ensureWritable(id)
+    const cfg = yield* Effect.flatMap(ProfileRepo, (r) => r.load)
+    const profile = buildProfile(findByOlaresId(cfg, id), id, opts)
+    const target = { authUrl: authUrl(id, profile), olaresId: id, insecureSkipVerify: profile.insecureSkipVerify === true }
+    const password = yield* readPassword(id, opts.passwordStdin)
+    const api = yield* OlaresAuthApi
+    const prompt = yield* Prompt
+    const grant = yield* api.login(target, password, code).pipe(
+      Effect.catchTag("TotpRequired", (e) =>
+        Option.isSome(code) || !prompt.interactive
+          ? Effect.fail(e)
+          : prompt.line(`two-factor code for ${id}: `, { message: e.message, hint: e.recovery }).pipe(
+            Effect.map((s) => Redacted.make(s.trim())),
+            Effect.flatMap(nonEmpty("TOTP code")),
+            Effect.flatMap((c) => api.login(target, password, Option.some(c)))
+          ))
+    )
+    const activation = yield* persist(id, grant, opts, opts.noSwitch)
+    yield* reportSuccess("logged in as", id, activation)
+    yield* eagerFetch(activation.profile)
+  })
+
+/** The command. */
+export const login = Command.make(
+  "login",
+  { olaresId: olaresIdOption, ...profileOptions, passwordStdin, totp, noInput },
+  (opts) => withNetwork(run(opts))
+).pipe(
+  Command.withDescription(
+    "Log in with a password (+ TOTP when 2FA is on) and store the tokens. The password comes from the " +
+      "terminal (echo off) or --password-stdin, never from arguments.\n\n" +
+      "Examples:\n  olares-cli profile login --olares-id alice@olares.com\n" +
+      "  printf '%s\\n' \"$PW\" | olares-cli profile login --olares-id alice@olares.com --password-stdin --totp 123456"
+  )
+)

@@ -1,0 +1,59 @@
+/** `profile remove <name|olaresId>`: delete a profile and its stored token (this is "logout"). */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import { displayName, findProfile, removeProfile } from "../domain/Config.js"
+import { ProfileNotFound } from "../errors.js"
+import { KeyStore } from "../services/KeyStore.js"
+import { ProfileRepo } from "../services/ProfileRepo.js"
+import { Prompt } from "../services/Prompt.js"
+import { noInput } from "./shared.js"
+
+const key = Args.text({ name: "name|olaresId" }).pipe(Args.withDescription("the profile's alias or olaresId"))
+const yes = Options.boolean("yes").pipe(Options.withAlias("y"), Options.withDescription("do not ask for confirmation"))
+
+/** The command. */
+export const remove = Command.make("remove", { key, yes, noInput }, ({ key, yes }) =>
+  Effect.gen(function*() {
+    const repo = yield* ProfileRepo
+    const ks = yield* KeyStore
+    const prompt = yield* Prompt
+    const found = findProfile(yield* repo.load, key)
+    if (Option.isNone(found)) return yield* Effect.fail(new ProfileNotFound({ key }))
+    if (!yes && prompt.interactive) {
+      const ok = yield* prompt.confirm(
+        `remove profile ${displayName(found.value)} (${found.value.olaresId}) and its stored token?`,
+        { message: "confirmation needs a terminal", hint: "pass --yes" }
+      )
+      if (!ok) return yield* Console.log("aborted; nothing was removed.")
+    }
+    const { config, removed } = yield* repo.update((cfg) =>
+      Either.match(removeProfile(cfg, key), {
+        onLeft: Effect.fail,
+        onRight: (r) => Effect.succeed([r, r.config] as const)
+      })
+    )
+    yield* ks.remove(removed.olaresId).pipe(
+      Effect.catchAll((e) => Console.log(`warning: failed to clear stored token for ${removed.olaresId}: ${e.message}`))
+    )
+    yield* Console.log(`removed profile ${displayName(removed)} (${removed.olaresId})`)
+    if (config.currentProfile !== undefined) {
+      yield* Console.log(`current profile is now: ${config.currentProfile}`)
+    } else if (config.profiles.length === 0) {
+      yield* Console.log("no profiles remain.")
+      yield* ks.purge.pipe(
+        Effect.zipRight(Console.log("cleaned up keychain storage for service \"olares-cli\".")),
+        Effect.catchAll((e) => Console.log(`warning: failed to purge keychain storage: ${e.message}`))
+      )
+    }
+  })).pipe(
+    Command.withDescription(
+      "Delete a profile and its stored token in one step (this is the logout). Asks first on a terminal; " +
+        "removing the last profile wipes the token store.\n\n" +
+        "Examples:\n  olares-cli profile remove alice@olares.com\n  olares-cli profile remove work --yes"
+    )
+  )

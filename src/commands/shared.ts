@@ -1,0 +1,75 @@
+/** Options and helpers shared by the profile commands. */
+import * as Options from "@effect/cli/Options"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import type * as Layer from "effect/Layer"
+import { type OlaresId, parseOlaresId } from "../domain/OlaresId.js"
+import { MissingOlaresId } from "../errors.js"
+import type { HttpAuth } from "../services/HttpAuth.js"
+import type { OlaresAuthApi } from "../services/OlaresAuthApi.js"
+
+/** `-o/--output table|json`. */
+export const output = Options.choice("output", ["table", "json"]).pipe(
+  Options.withAlias("o"),
+  Options.withDefault("table" as const),
+  Options.withDescription("output format: table (for people) or json (for scripts and agents; stable schema)")
+)
+
+/** `--no-input`: never prompt; fail with the typed error instead. */
+export const noInput = Options.boolean("no-input").pipe(
+  Options.withDescription("never prompt (also OLARES_CLI_NO_INPUT=1); fail with the typed error instead")
+)
+
+/** The optional `--olares-id`; required-ness is checked by the command so the error is typed. */
+export const olaresIdOption = Options.text("olares-id").pipe(
+  Options.withDescription("olaresId, e.g. alice@olares.com (required; a bare `alice` means alice@olares.com)"),
+  Options.optional
+)
+
+/** Validates `--olares-id`: absent or blank is `MissingOlaresId`, malformed is `InvalidOlaresId`. */
+export const requireOlaresId = (raw: Option.Option<string>) =>
+  Option.match(Option.filter(raw, (s) => s.trim() !== ""), {
+    onNone: () => Effect.fail(new MissingOlaresId()),
+    onSome: (s) => Either.match(parseOlaresId(s), { onLeft: Effect.fail, onRight: Effect.succeed<OlaresId> })
+  })
+
+/** Unix milliseconds from the Effect clock. */
+export const nowMs = Clock.currentTimeMillis
+
+/** Options that shape a profile's URLs and TLS (login / import). */
+export const profileOptions = {
+  name: Options.text("name").pipe(
+    Options.withDescription("optional alias for the profile (defaults to the olaresId)"),
+    Options.optional
+  ),
+  authUrlOverride: Options.text("auth-url-override").pipe(
+    Options.withDescription("override the derived auth URL, e.g. http://127.0.0.1:8787 (dev/internal use)"),
+    Options.optional
+  ),
+  localUrlPrefix: Options.text("local-url-prefix").pipe(
+    Options.withDescription("label inserted between the service subdomain and the terminus name, e.g. dev. (dev/internal use)"),
+    Options.optional
+  ),
+  insecureSkipVerify: Options.boolean("insecure-skip-verify").pipe(
+    Options.withDescription("disable TLS certificate verification for HTTP calls under this profile (dev/internal use)")
+  ),
+  noSwitch: Options.boolean("no-switch").pipe(
+    Options.withDescription("do not change the current profile after success (useful for scripts)")
+  )
+}
+
+type NetworkServices = HttpAuth | OlaresAuthApi
+
+/**
+ * Runs an effect with the network layers (HTTP clients, auth API, refresh coordinator, HttpAuth),
+ * loaded on demand so offline commands never parse the HTTP stack.
+ */
+export const withNetwork = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, Exclude<R, NetworkServices> | Layer.Layer.Context<typeof import("../../layers/NetworkLive.js").NetworkLive>> =>
+  Effect.flatMap(
+    Effect.promise(() => import("../../layers/NetworkLive.js")),
+    (m) => Effect.provide(effect, m.NetworkLive)
+  ) as never

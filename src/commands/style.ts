@@ -1,0 +1,22 @@
+/** Terminal colour: only on a TTY, never when piped, with NO_COLOR, or TERM=dumb. */
+
+/** Whether stdout may carry ANSI colour. */
+export const colorEnabled = (): boolean =>
+  process.stdout.isTTY === true && (process.env.NO_COLOR ?? "") === "" && process.env.TERM !== "dumb"
+
+const codes: Record<string, string> = {
+  "logged-in": "32",
+  "expired": "33",
+  "invalidated": "31",
+  "never": "2",
+  "unknown": "35",
+  "logged-in (unparseable token)": "35"
+}
+
+/** Wraps a (padded) STATUS cell in the colour of its status. */
+export const paintStatus = (status: string, padded: string): string => {
+  const code = codes[status]
+  if (code === undefined || !colorEnabled()) return padded
+  const trimmed = padded.trimEnd()
+  return `\u001b[${code}m${trimmed}\u001b[0m${padded.slice(trimmed.length)}`
+}

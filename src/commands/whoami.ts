@@ -1,0 +1,101 @@
+/** `profile whoami`: the active identity, its role and backend version (cached; `--refresh` re-reads). */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { displayName, findByOlaresId, modifyProfile } from "../domain/Config.js"
+import { localPart } from "../domain/OlaresId.js"
+import { HttpAuth } from "../services/HttpAuth.js"
+import { ProfileRepo } from "../services/ProfileRepo.js"
+import { fetchOsVersion, fetchUserInfo, roleLabel } from "../olaresInfo.js"
+import { nowMs, output, withNetwork } from "./shared.js"
+
+const refresh = Options.boolean("refresh").pipe(
+  Options.withDescription("re-read role (/api/backend/v1/user-info) and version (/api/olares-info) from the server and update the cache")
+)
+
+const ago = (secs: number) =>
+  secs < 60 ? `${secs}s ago` : secs < 3600 ? `${Math.floor(secs / 60)}m ago` : secs < 86400
+  ? `${Math.floor(secs / 3600)}h ago`
+  : `${Math.floor(secs / 86400)}d ago`
+
+/** The JSON document of `whoami -o json` (stable schema, documented in the README). */
+export interface WhoamiJson {
+  readonly olaresId: string
+  readonly profile: string
+  readonly name?: string
+  readonly role?: string
+  readonly roleLabel?: string
+  readonly source: "cache" | "server"
+  readonly refreshedAt?: number
+  readonly refreshedAgoSecs?: number
+  readonly previousRole?: string
+  readonly changed?: boolean
+  readonly backendVersion?: string
+}
+
+const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json" }) =>
+  Effect.gen(function*() {
+    const authed = yield* Effect.flatMap(HttpAuth, (a) => a.current)
+    const repo = yield* ProfileRepo
+    const id = authed.olaresId
+    const nowSec = Math.floor((yield* nowMs) / 1000)
+    let profile = authed.profile
+    const previousRole = profile.ownerRole
+    let serverName: string | undefined
+    let source: "cache" | "server" = "cache"
+    if (opts.refresh || previousRole === undefined || previousRole === "") {
+      const info = yield* fetchUserInfo(authed)
+      serverName = info.name
+      source = "server"
+      const version = opts.refresh ? Option.some(yield* fetchOsVersion(authed)) : Option.none<string>()
+      profile = yield* repo.update((cfg) => {
+        const next = modifyProfile(cfg, id, (p) => ({
+          ...p,
+          ...(info.ownerRole !== undefined && info.ownerRole !== "" ? { ownerRole: info.ownerRole } : {}),
+          whoamiRefreshedAt: nowSec,
+          ...Option.match(version, {
+            onNone: () => ({}),
+            onSome: (v) => ({ backendVersion: v, backendVersionRefreshedAt: nowSec })
+          })
+        }))
+        return Effect.succeed([Option.getOrElse(findByOlaresId(next, id), () => profile), next] as const)
+      })
+    }
+    const role = profile.ownerRole
+    const changed = source === "server" && previousRole !== undefined && previousRole !== "" && role !== previousRole
+    const refreshedAt = profile.whoamiRefreshedAt
+    const doc: WhoamiJson = {
+      olaresId: id,
+      profile: displayName(profile),
+      ...(serverName !== undefined && serverName !== "" ? { name: serverName } : {}),
+      ...(role !== undefined && role !== "" ? { role, roleLabel: roleLabel(role) } : {}),
+      source,
+      ...(refreshedAt !== undefined ? { refreshedAt, refreshedAgoSecs: Math.max(0, nowSec - refreshedAt) } : {}),
+      ...(changed ? { previousRole, changed: true } : {}),
+      ...(profile.backendVersion !== undefined && profile.backendVersion !== "" ? { backendVersion: profile.backendVersion } : {})
+    }
+    if (opts.output === "json") return yield* Console.log(JSON.stringify(doc, null, 2))
+    const who = serverName !== undefined && serverName !== "" && serverName !== localPart(id) ? `${id} (name: ${serverName})` : id
+    yield* Console.log(`${who} — ${roleLabel(role)}`)
+    yield* Console.log(
+      source === "server"
+        ? "fetched just now from /api/backend/v1/user-info"
+        : role === undefined || role === ""
+        ? "no role cached yet"
+        : refreshedAt === undefined
+        ? "from cache (no refresh timestamp)"
+        : `from cache, refreshed ${ago(Math.max(0, nowSec - refreshedAt))}`
+    )
+    if (changed) yield* Console.log(`role changed: ${roleLabel(previousRole)} -> ${roleLabel(role)}`)
+    yield* Console.log(`profile: ${displayName(profile)}   version: ${profile.backendVersion ?? "-"}`)
+  })
+
+/** The command. */
+export const whoami = Command.make("whoami", { refresh, output }, (opts) => withNetwork(run(opts))).pipe(
+  Command.withDescription(
+    "Show the active identity: olaresId, role (Owner/Admin/User) and Olares version, from the cache; --refresh re-reads them.\n\n" +
+      "Examples:\n  olares-cli profile whoami\n  olares-cli profile whoami --refresh -o json"
+  )
+)
