@@ -71,6 +71,8 @@ export const KeyStoreLive: Layer.Layer<KeyStore, never, AppPaths> = Layer.effect
     const forced = yield* Config.string(KEYSTORE_ENV).pipe(Config.withDefault(""), Effect.orDie)
     const choice = selectBackend(forced, process.platform)
     if (choice.ignored !== undefined) yield* Effect.logWarning(choice.ignored)
-    return yield* makeKeyStore(choice, paths.dataDir)
+    const onDisk = choice.kind === "file" || choice.kind === "mac"
+    const reason = onDisk ? `${choice.reason}; data dir from ${paths.dataDirSource}` : choice.reason
+    return yield* makeKeyStore({ ...choice, reason }, paths.dataDir)
   })
 )

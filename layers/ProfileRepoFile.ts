@@ -65,7 +65,8 @@ export const explainBadConfig = (text: string): string => {
           .replace(/^Expected/, "expected")
       return clip(`${where === "" ? "top level" : where}: ${what}`, 120)
     })
-  return `not a valid config file: ${issues.slice(0, 2).join("; ")}${issues.length > 2 ? ` (+${issues.length - 2} more)` : ""}`
+  const more = issues.length > 2 ? ` (+${issues.length - 2} more)` : ""
+  return `not a valid config file: ${issues.slice(0, 2).join("; ")}${more}`
 }
 
 /** The hint for anything the process cannot write. */
@@ -117,7 +118,8 @@ export const makeProfileRepoFile = Effect.gen(function*() {
   const home = dirname(file)
   const lockPath = join(paths.locksDir, "config.lock")
 
-  const badFileHint = `fix or move aside ${file} (e.g. mv ${file} ${file}.bad); \`olares-cli profile list\` works again once it is valid JSON or gone`
+  const badFileHint = `fix or move aside ${file} (e.g. mv ${file} ${file}.bad); ` +
+    "`olares-cli profile list` works again once it is valid JSON or gone"
 
   /** Tightens a too-open mode, with a warning; failing to fix it is only a warning too. */
   const fixMode = (path: string, want: number, what: string) =>
@@ -129,7 +131,8 @@ export const makeProfileRepoFile = Effect.gen(function*() {
             : Effect.tryPromise(() => chmod(path, want)).pipe(
               Effect.zipRight(
                 Effect.logWarning(
-                  `${what} ${path} was mode 0${mode.toString(8)}, readable by other users; changed to 0${want.toString(8)}`
+                  `${what} ${path} was mode 0${mode.toString(8)}, readable by other users; ` +
+                    `changed to 0${want.toString(8)}`
                 )
               ),
               Effect.catchAll((e) =>

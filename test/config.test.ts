@@ -111,10 +111,11 @@ const expectedAfterTrip = (c: Config) =>
   })
 
 /** Known keys in reference order, then unknown keys in the order they were given. */
-const expectedKeyOrder = (given: Record<string, unknown>, written: Record<string, unknown>, order: ReadonlyArray<string>) => [
-  ...order.filter((k) => k in written),
-  ...Object.keys(given).filter((k) => !order.includes(k) && k in written)
-]
+const expectedKeyOrder = (
+  given: Record<string, unknown>,
+  written: Record<string, unknown>,
+  order: ReadonlyArray<string>
+) => [...order.filter((k) => k in written), ...Object.keys(given).filter((k) => !order.includes(k) && k in written)]
 
 describe("config.json format", () => {
   it("an empty config is {}", () => {
@@ -163,11 +164,20 @@ describe("config.json format", () => {
   })
 
   it("olaresId is always written, even empty", () => {
-    expect(serializeConfig({ profiles: [{ olaresId: "" }] })).toBe(`{\n  "profiles": [\n    {\n      "olaresId": ""\n    }\n  ]\n}`)
+    expect(serializeConfig({ profiles: [{ olaresId: "" }] })).toBe(
+      `{\n  "profiles": [\n    {\n      "olaresId": ""\n    }\n  ]\n}`
+    )
   })
 
   it("rejects what is not a config, with the schema's explanation", () => {
-    for (const bad of ["[]", "null", "{", `{"profiles":[{"name":"x"}]}`, `{"profiles":[{"olaresId":"a","whoamiRefreshedAt":1.5}]}`]) {
+    const bads = [
+      "[]",
+      "null",
+      "{",
+      `{"profiles":[{"name":"x"}]}`,
+      `{"profiles":[{"olaresId":"a","whoamiRefreshedAt":1.5}]}`
+    ]
+    for (const bad of bads) {
       const r = parseConfig(bad)
       expect(Either.isLeft(r), bad).toBe(true)
       expect(Either.isLeft(r) && r.left.length > 0).toBe(true)
@@ -259,7 +269,9 @@ describe("setCurrent", () => {
       Option.some("NoPreviousProfile")
     )
     const nf = Either.getLeft(setCurrent(cfgOf(a), "zed"))
-    expect(Option.map(nf, (e) => [e._tag, e.message])).toEqual(Option.some(["ProfileNotFound", "profile \"zed\" not found"]))
+    expect(Option.map(nf, (e) => [e._tag, e.message])).toEqual(
+      Option.some(["ProfileNotFound", "profile \"zed\" not found"])
+    )
   })
 })
 
@@ -312,16 +324,32 @@ const aliasesArb = fc.array(fc.boolean(), { minLength: IDS.length, maxLength: ID
 )
 
 const keyArb = fc.oneof(
-  fc.constantFrom(...IDS),
-  fc.constantFrom(...IDS.map((_, i) => `alias${i}`)),
-  fc.constantFrom("-", "nope")
+  { arbitrary: fc.constantFrom(...IDS), weight: 4 },
+  { arbitrary: fc.constantFrom(...IDS.map((_, i) => `alias${i}`)), weight: 3 },
+  { arbitrary: fc.constantFrom("-", "nope"), weight: 2 }
 )
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant("upsert" as const), i: fc.nat({ max: IDS.length - 1 }), role: fc.constantFrom("", "owner") }),
-  fc.record({ op: fc.constant("use" as const), key: keyArb }),
-  fc.record({ op: fc.constant("remove" as const), key: keyArb.filter((k) => k !== "-") })
+  {
+    arbitrary: fc.record({
+      op: fc.constant("upsert" as const),
+      i: fc.nat({ max: IDS.length - 1 }),
+      role: fc.constantFrom("", "owner")
+    }),
+    weight: 3
+  },
+  { arbitrary: fc.record({ op: fc.constant("use" as const), key: keyArb }), weight: 4 },
+  { arbitrary: fc.record({ op: fc.constant("remove" as const), key: keyArb.filter((k) => k !== "-") }), weight: 2 }
 )
+
+/** Long enough runs that profiles come and go and both pointers get exercised. */
+const opsArb = (maxLength: number) => fc.array(opArb, { minLength: 5, maxLength, size: "max" })
+
+/** The profile record for id `i`, with its alias for this run if it has one. */
+const modelProfile = (aliases: ReadonlyArray<string | undefined>, i: number, role = ""): Profile => {
+  const alias = aliases[i]
+  return { olaresId: IDS[i]!, ...(alias === undefined ? {} : { name: alias }), ownerRole: role }
+}
 
 const resolves = (cfg: Config, name: string | undefined) => name === undefined || Option.isSome(findProfile(cfg, name))
 const currentName = (cfg: Config) => Option.getOrUndefined(Option.map(currentProfile(cfg), displayName))
@@ -329,15 +357,14 @@ const currentName = (cfg: Config) => Option.getOrUndefined(Option.map(currentPro
 describe("pointer invariants (model-based)", () => {
   it.prop("current/previous never point at a missing profile, and each op does what the spec says", {
     aliases: aliasesArb,
-    ops: fc.array(opArb, { maxLength: 40 })
+    ops: opsArb(60)
   }, ({ aliases, ops }) => {
     let cfg: Config = emptyConfig
     for (const step of ops) {
       const before = cfg
       const curBefore = currentName(before)
       if (step.op === "upsert") {
-        const alias = aliases[step.i]
-        cfg = upsertProfile(cfg, { olaresId: IDS[step.i]!, ...(alias === undefined ? {} : { name: alias }), ownerRole: step.role })
+        cfg = upsertProfile(cfg, modelProfile(aliases, step.i, step.role))
         expect([cfg.currentProfile, cfg.previousProfile]).toEqual([before.currentProfile, before.previousProfile])
       } else if (step.op === "use") {
         const r = setCurrent(cfg, step.key)
@@ -395,18 +422,21 @@ describe("pointer invariants (model-based)", () => {
 
   it.prop("`use -` after switching from X to Y always goes back to X, and again to Y", {
     aliases: aliasesArb,
-    ops: fc.array(opArb, { maxLength: 20 }),
+    ops: opsArb(20),
     x: fc.nat({ max: IDS.length - 1 }),
     y: fc.nat({ max: IDS.length - 1 })
   }, ({ aliases, ops, x, y }) => {
     fc.pre(x !== y)
     let cfg: Config = emptyConfig
     for (const step of ops) {
-      if (step.op === "upsert") cfg = upsertProfile(cfg, { olaresId: IDS[step.i]!, ...(aliases[step.i] === undefined ? {} : { name: aliases[step.i]! }) })
-      else if (step.op === "use") cfg = Either.match(setCurrent(cfg, step.key), { onLeft: () => cfg, onRight: (r) => r.config })
-      else cfg = Either.match(removeProfile(cfg, step.key), { onLeft: () => cfg, onRight: (r) => r.config })
+      const next = step.op === "upsert"
+        ? Either.right(upsertProfile(cfg, modelProfile(aliases, step.i)))
+        : step.op === "use"
+        ? Either.map(setCurrent(cfg, step.key), (r) => r.config)
+        : Either.map(removeProfile(cfg, step.key), (r) => r.config)
+      cfg = Either.getOrElse(next, () => cfg)
     }
-    for (const i of [x, y]) cfg = upsertProfile(cfg, { olaresId: IDS[i]!, ...(aliases[i] === undefined ? {} : { name: aliases[i]! }) })
+    for (const i of [x, y]) cfg = upsertProfile(cfg, modelProfile(aliases, i))
     const nx = aliases[x] ?? IDS[x]!
     const ny = aliases[y] ?? IDS[y]!
     cfg = use(use(cfg, IDS[x]!), IDS[y]!)

@@ -130,10 +130,18 @@ describe("ProfileRepoFile.load", () => {
     ["truncated JSON", `{"profiles": [{"olaresId": "a@b.c"`, /^not valid JSON \(/],
     ["not JSON at all", "hello", /^not valid JSON \(/],
     ["a top-level array", "[]", /^not a valid config file: top level: expected an object, actual \[\]$/],
-    ["a missing olaresId", `{"profiles":[{"name":"x"}]}`, /^not a valid config file: profiles\[0\]\.olaresId: is missing$/],
+    [
+      "a missing olaresId",
+      `{"profiles":[{"name":"x"}]}`,
+      /^not a valid config file: profiles\[0\]\.olaresId: is missing$/
+    ],
     ["a wrong type", `{"profiles":[{"olaresId":42}]}`, /profiles\[0\]\.olaresId: expected string, actual 42/],
     ["profiles not an array", `{"profiles":{}}`, /profiles: expected an array, actual \{\}/],
-    ["a fractional timestamp", `{"profiles":[{"olaresId":"a@b.c","whoamiRefreshedAt":1.5}]}`, /whoamiRefreshedAt: expected an integer/]
+    [
+      "a fractional timestamp",
+      `{"profiles":[{"olaresId":"a@b.c","whoamiRefreshedAt":1.5}]}`,
+      /whoamiRefreshedAt: expected an integer/
+    ]
   ]
   for (const [what, text, detail] of bad) {
     it.scopedLive(`${what} fails StorageError naming the file, a short reason and the fix`, () =>
@@ -194,16 +202,18 @@ describe("ProfileRepoFile.update", () => {
   it.scopedLive("creates home 0700, locks 0700, config.json 0600 in the reference format", () =>
     withRepo((home, repo) =>
       Effect.gen(function*() {
-        const out = yield* repo.update((cfg) =>
-          Effect.succeed(["done", { ...upsertProfile(cfg, { olaresId: "a@olares.com", name: "" }), currentProfile: "a@olares.com" }] as const)
-        )
+        const out = yield* repo.update((cfg) => {
+          const next = upsertProfile(cfg, { olaresId: "a@olares.com", name: "" })
+          return Effect.succeed(["done", { ...next, currentProfile: "a@olares.com" }] as const)
+        })
         expect(out).toBe("done")
         expect(mode(home)).toBe(0o700)
         expect(mode(join(home, "locks"))).toBe(0o700)
         expect(mode(join(home, "locks", "config.lock"))).toBe(0o600)
         expect(mode(repo.path)).toBe(0o600)
         expect(readFileSync(repo.path, "utf8")).toBe(
-          `{\n  "currentProfile": "a@olares.com",\n  "profiles": [\n    {\n      "olaresId": "a@olares.com"\n    }\n  ]\n}`
+          "{\n  \"currentProfile\": \"a@olares.com\",\n  \"profiles\": [\n" +
+            "    {\n      \"olaresId\": \"a@olares.com\"\n    }\n  ]\n}"
         )
         expect(readdirSync(home).sort()).toEqual(["config.json", "locks"])
         expect(existsSync(join(home, "locks", "config.lock.lock"))).toBe(false)

@@ -148,7 +148,7 @@ export const setCurrent = (
   const profile = found.value
   const name = displayName(profile)
   const cur = Option.map(currentProfile(cfg), displayName)
-  if (cfg.currentProfile === name) return Either.right({ config: cfg, profile })
+  if (Option.contains(cur, name) && cfg.currentProfile === name) return Either.right({ config: cfg, profile })
   const previous = Option.getOrUndefined(cur)
   return Either.right({
     config: withPointers(cfg, name, previous === name ? cfg.previousProfile : previous),

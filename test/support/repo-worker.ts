@@ -80,7 +80,8 @@ const workerBundle = (): string => {
     target: "node20",
     external: ["@napi-rs/keyring"],
     banner: {
-      js: "import { createRequire as __workerCreateRequire } from \"node:module\";const require = __workerCreateRequire(import.meta.url);"
+      js: "import { createRequire as __workerCreateRequire } from \"node:module\";" +
+        "const require = __workerCreateRequire(import.meta.url);"
     },
     logLevel: "warning"
   })
@@ -114,7 +115,10 @@ export const spawnWorker = (args: ReadonlyArray<string>, opts: { uid?: number; g
           resolve()
         }
       }
-      const timer = setTimeout(() => reject(new Error(`worker ${args.join(" ")}: no "${line}" in ${ms}ms; stderr: ${stderr}`)), ms)
+      const timer = setTimeout(
+        () => reject(new Error(`worker ${args.join(" ")}: no "${line}" in ${ms}ms; stderr: ${stderr}`)),
+        ms
+      )
       waiters.push(check)
       void exited.then(() => {
         clearTimeout(timer)
