@@ -1,6 +1,5 @@
 /** Options and helpers shared by the profile commands. */
 import * as Options from "@effect/cli/Options"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -35,8 +34,7 @@ export const requireOlaresId = (raw: Option.Option<string>) =>
     onSome: (s) => Either.match(parseOlaresId(s), { onLeft: Effect.fail, onRight: Effect.succeed<OlaresId> })
   })
 
-/** Unix milliseconds from the Effect clock. */
-export const nowMs = Clock.currentTimeMillis
+export { nowMs } from "./clock.js"
 
 /** Options that shape a profile's URLs and TLS (login / import). */
 export const profileOptions = {

@@ -1,0 +1,86 @@
+/** Turning outcomes into output: the stderr logger, error rendering, and Cause -> exit code. */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import { type CliFailure, ExitCode, isCliFailure } from "./errors.js"
+
+/** Whether the invocation asked for JSON output (errors then go to stderr as the JSON envelope). */
+export const wantsJson = (argv: ReadonlyArray<string>): boolean =>
+  argv.some((a, i) =>
+    a === "--json" || a === "--output=json" || a === "-o=json" || a === "-ojson" ||
+    ((a === "-o" || a === "--output") && argv[i + 1] === "json")
+  )
+
+export const isDebug = () => (process.env.OLARES_CLI_DEBUG ?? "") !== ""
+
+/** Warnings (and, with OLARES_CLI_DEBUG, debug lines) go to stderr as `warning: ...`; layers never print. */
+export const StderrLogger = Logger.replace(
+  Logger.defaultLogger,
+  Logger.make(({ logLevel, message }) => {
+    const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+    if (LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) process.stderr.write(`warning: ${text}\n`)
+    else if (isDebug()) process.stderr.write(`debug: ${text}\n`)
+  })
+)
+
+/** Prints a typed failure: `Error: <message>` plus the fix, or the reference's JSON envelope. */
+export const renderFailure = (e: CliFailure, json: boolean): string => {
+  if (json) {
+    return JSON.stringify(
+      {
+        error: {
+          code: e.code,
+          status: e._tag,
+          exitCode: e.exitCode,
+          message: e.message,
+          retryable: e.retryable,
+          ...(e.recovery !== undefined ? { action: e.recovery } : {})
+        }
+      },
+      null,
+      2
+    ) + "\n"
+  }
+  const hint = e.recovery !== undefined && !e.message.includes(e.recovery) ? `\nhint: ${e.recovery}` : ""
+  return `Error: ${e.message}${hint}\n`
+}
+
+/**
+ * Prints a failed run's cause and returns its exit code: typed failures print their message and fix
+ * (or the JSON envelope), interruption is 130, anything else is an unexpected error (exit 1).
+ * `other` handles failures this module does not know (e.g. @effect/cli usage errors).
+ */
+export const reportCause = <E>(
+  cause: Cause.Cause<E>,
+  json: boolean,
+  other: (e: E) => number | undefined = () => undefined
+): Effect.Effect<number> =>
+  Effect.sync(() => {
+    if (Cause.isInterruptedOnly(cause)) {
+      process.stderr.write("interrupted\n")
+      return ExitCode.Interrupted
+    }
+    const failure = Cause.failureOption(cause)
+    if (failure._tag === "Some") {
+      const e = failure.value
+      const handled = other(e)
+      if (handled !== undefined) return handled
+      if (isCliFailure(e)) {
+        process.stderr.write(renderFailure(e, json))
+        return e.exitCode
+      }
+    }
+    const squashed = Cause.squash(cause)
+    const detail = isDebug() ? Cause.pretty(cause) : squashed instanceof Error ? squashed.message : String(squashed)
+    process.stderr.write(
+      json
+        ? JSON.stringify(
+          { error: { code: "unclassified", status: "Unexpected", exitCode: 1, message: detail, retryable: false } },
+          null,
+          2
+        ) + "\n"
+        : `Error: unexpected: ${detail}\n(set OLARES_CLI_DEBUG=1 for details)\n`
+    )
+    return ExitCode.Transient
+  })
