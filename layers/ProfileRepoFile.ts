@@ -10,7 +10,8 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { randomBytes } from "node:crypto"
 import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises"
-import { basename, dirname, join } from "node:path"
+import { homedir } from "node:os"
+import { basename, dirname, join, resolve } from "node:path"
 import { Config, parseConfig, serializeConfig } from "../src/domain/Config.js"
 import { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
@@ -121,29 +122,38 @@ export const makeProfileRepoFile = Effect.gen(function*() {
   const badFileHint = `fix or move aside ${file} (e.g. mv ${file} ${file}.bad); ` +
     "`olares-cli profile list` works again once it is valid JSON or gone"
 
-  /** Tightens a too-open mode, with a warning; failing to fix it is only a warning too. */
+  /**
+   * Tightens a too-open mode, with a warning; failing to fix it is only a warning too. A directory
+   * that is not plainly ours (shared like /tmp, someone else's, or the user's home itself, when
+   * OLARES_CLI_HOME points there) is only warned about: chmod-ing it could break other things.
+   */
   const fixMode = (path: string, want: number, what: string) =>
     posix
-      ? Effect.promise(() => stat(path).then((s) => s.mode & 0o777, () => undefined)).pipe(
-        Effect.flatMap((mode) =>
-          mode === undefined || (mode & 0o077) === 0
-            ? Effect.void
-            : Effect.tryPromise(() => chmod(path, want)).pipe(
-              Effect.zipRight(
-                Effect.logWarning(
-                  `${what} ${path} was mode 0${mode.toString(8)}, readable by other users; ` +
-                    `changed to 0${want.toString(8)}`
-                )
-              ),
-              Effect.catchAll((e) =>
-                Effect.logWarning(
-                  `${what} ${path} is mode 0${mode.toString(8)}, readable by other users, and could not be changed: ${
-                    errText(e.error)
-                  }`
-                )
+      ? Effect.promise(() => stat(path).catch(() => undefined)).pipe(
+        Effect.flatMap((st) => {
+          if (st === undefined || (st.mode & 0o077) === 0) return Effect.void
+          const mode = `0${(st.mode & 0o7777).toString(8)}`
+          const leaveAlone = st.isDirectory() &&
+            ((st.mode & 0o1000) !== 0 || st.uid !== process.getuid?.() || resolve(path) === resolve(homedir()))
+          if (leaveAlone) {
+            return Effect.logWarning(
+              `${what} ${path} is mode ${mode}, open to other users; leaving it as is ` +
+                "(set OLARES_CLI_HOME to a private directory)"
+            )
+          }
+          return Effect.tryPromise(() => chmod(path, want)).pipe(
+            Effect.zipRight(
+              Effect.logWarning(
+                `${what} ${path} was mode ${mode}, open to other users; changed to 0${want.toString(8)}`
+              )
+            ),
+            Effect.catchAll((e) =>
+              Effect.logWarning(
+                `${what} ${path} is mode ${mode}, open to other users, and could not be changed: ${errText(e.error)}`
               )
             )
-        )
+          )
+        })
       )
       : Effect.void
 

@@ -437,3 +437,16 @@ describe("help and usage", () => {
     expect(unknown.code).toBe(2)
   })
 })
+
+describe("aliases", () => {
+  it("re-login with a new --name renames the profile and the current pointer follows it", async () => {
+    expect((await importProfile("alice")).code).toBe(0)
+    await seedToken("alice@olares.com", await server.mintJwt({ ttl: -60 }))
+    const r = await loginAlice(["--name", "home"])
+    expect(r.code).toBe(0)
+    expect(config()).toMatchObject({ currentProfile: "home" })
+    expect(config().previousProfile).toBeUndefined()
+    const list = await cli(["profile", "list"])
+    expect(list.stdout).toMatch(/^\* +home +alice@olares\.com +logged-in/m)
+  })
+})

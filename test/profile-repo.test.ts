@@ -1,5 +1,5 @@
 /** ProfileRepoFile against real temp homes, in-process and across real (and SIGKILLed) processes. */
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -23,7 +23,9 @@ import { setTimeout as sleep } from "node:timers/promises"
 import { type Config, emptyConfig, parseConfig, serializeConfig, upsertProfile } from "../src/domain/Config.js"
 import { StorageError } from "../src/errors.js"
 import { ProfileRepo } from "../src/services/ProfileRepo.js"
-import { generation, repoLayer, spawnWorker } from "./support/repo-worker.js"
+import { generation, removeWorkerBundle, repoLayer, spawnWorker } from "./support/repo-worker.js"
+
+afterAll(removeWorkerBundle)
 
 /** A temp root removed with the test's scope; the config home is `<root>/home` (not created yet). */
 const tempRoot = Effect.acquireRelease(
@@ -195,6 +197,20 @@ describe("ProfileRepoFile.load", () => {
       expect(logged).toHaveLength(2)
       expect(logged[0]).toMatch(/was mode 0755.*changed to 0700/)
       expect(logged[1]).toMatch(/was mode 0644.*changed to 0600/)
+    }))
+
+  it.scopedLive.skipIf(process.platform === "win32")("a shared (sticky) home is warned about, not chmod-ed", () =>
+    Effect.gen(function*() {
+      const home = join(yield* tempRoot, "shared")
+      mkdirSync(home)
+      chmodSync(home, 0o1777)
+      const { layer, lines } = yield* captureLogs
+      yield* Effect.flatMap(ProfileRepo, (r) => r.update(add("a@olares.com"))).pipe(
+        Effect.provide(Layer.merge(repoLayer(home), layer))
+      )
+      expect(statSync(home).mode & 0o7777).toBe(0o1777)
+      expect(mode(join(home, "config.json"))).toBe(0o600)
+      expect((yield* Ref.get(lines)).some((l) => /mode 01777.*leaving it as is.*OLARES_CLI_HOME/.test(l))).toBe(true)
     }))
 })
 
@@ -385,7 +401,7 @@ describe("ProfileRepoFile across processes", () => {
         rmSync(join(home, "locks", "config.lock.lock"), { recursive: true, force: true })
       }
       expect(kills).toBe(ROUNDS)
-      expect(lastGen).toBeGreaterThan(ROUNDS)
+      expect(lastGen).toBeGreaterThanOrEqual(ROUNDS)
       // whatever temp files the kills left behind do not disturb reads, and the next update sweeps them
       const temps = readdirSync(home).filter((n) => n.startsWith(".tmp-"))
       const past = new Date(Date.now() - 60_000)

@@ -67,7 +67,13 @@ export interface Activation {
 }
 
 /** Current-profile bookkeeping after a successful login/import (reference semantics, under the config lock). */
-export const activate = (cfg: Config, profile: Profile, noSwitch: boolean): readonly [Activation, Config] => {
+export const activate = (cfg0: Config, profile: Profile, noSwitch: boolean): readonly [Activation, Config] => {
+  // A new alias renames the profile: pointers that named it by its old display name follow it.
+  const oldName = Option.map(findByOlaresId(cfg0, profile.olaresId), displayName)
+  const rename = (n: string | undefined) => (Option.contains(oldName, n ?? "") ? displayName(profile) : n)
+  const cfg = Option.isSome(oldName) && oldName.value !== displayName(profile)
+    ? withPointers(cfg0, rename(cfg0.currentProfile), rename(cfg0.previousProfile))
+    : cfg0
   const next = upsertProfile(cfg, profile)
   const name = displayName(profile)
   const prevName = Option.getOrUndefined(Option.map(currentProfile(cfg), displayName))

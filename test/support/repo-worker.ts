@@ -13,10 +13,10 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { type ChildProcess, spawn } from "node:child_process"
-import { buildSync } from "esbuild"
 import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { upsertProfile } from "../../src/domain/Config.js"
 import { AppPaths } from "../../src/services/AppPaths.js"
 import { FileLock } from "../../src/services/FileLock.js"
@@ -71,7 +71,9 @@ const workerBundle = (): string => {
   const dir = mkdtempSync(join(tmpdir(), "olares-worker-"))
   chmodSync(dir, 0o755) // readable by the unprivileged user some tests run it as
   const out = join(dir, "repo-worker.mjs")
-  buildSync({
+  // required here, not imported at the top, so the bundle does not swallow esbuild itself
+  const esbuild = createRequire(import.meta.url)("esbuild") as typeof import("esbuild")
+  esbuild.buildSync({
     entryPoints: [WORKER],
     outfile: out,
     bundle: true,
@@ -85,8 +87,13 @@ const workerBundle = (): string => {
     },
     logLevel: "warning"
   })
-  process.on("exit", () => rmSync(dir, { recursive: true, force: true }))
   return (bundled = out)
+}
+
+/** Removes the bundle (call from `afterAll`: vitest's forks do not always get to run exit hooks). */
+export const removeWorkerBundle = (): void => {
+  if (bundled !== undefined) rmSync(dirname(bundled), { recursive: true, force: true })
+  bundled = undefined
 }
 
 /** Starts the worker with `...args` (optionally as another user, when we are root). */
