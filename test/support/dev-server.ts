@@ -37,8 +37,8 @@ admin API (JSON, under ${url}):
   POST /__admin/grants    {"username": "alice", "ttlSeconds": -60}   (seed a stale grant)
   POST /__admin/revoke    {"username": "alice"}   (kill alice's refresh tokens)
 
-note: the desktop endpoints (/api/backend/v1/user-info, /api/olares-info) are served here too, but
-the CLI derives them from the olaresId, not from --auth-url-override.
+the desktop endpoints (/api/backend/v1/user-info, /api/olares-info, and any /api/... for
+\`olares-cli api\`) are served here too: a profile with --auth-url-override sends them to its origin.
 
 Ctrl-C to stop.`)
 
