@@ -14,15 +14,15 @@ import {
   withPointers
 } from "../domain/Config.js"
 import { decodeExpiry } from "../domain/Jwt.js"
-import type { OlaresId } from "../domain/OlaresId.js"
+import { authUrl, type OlaresId } from "../domain/OlaresId.js"
 import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
 import { AlreadyAuthenticated, ExpiryUnknown } from "../errors.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { KeyStore } from "../services/KeyStore.js"
-import type { TokenGrant } from "../services/OlaresAuthApi.js"
+import type { AuthTarget, TokenGrant } from "../services/OlaresAuthApi.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { fetchOsVersion, fetchUserInfo, roleLabel } from "../olaresInfo.js"
-import { nowMs } from "./shared.js"
+import { nowMs, requireOlaresId } from "./shared.js"
 
 /** Flag values that shape the stored profile. */
 export interface ProfileFlags {
@@ -162,3 +162,31 @@ export const eagerFetch = (profile: Profile) =>
       Effect.catchAll((e) => Console.error(`warning: post-login version fetch failed: ${e.message}`))
     )
   }).pipe(Effect.catchAll((e) => Console.error(`warning: skipped post-login fetches: ${e.message}`)))
+
+/** Flags common to login and import. */
+export interface CredentialFlags extends ProfileFlags {
+  readonly olaresId: Option.Option<string>
+  readonly noSwitch: boolean
+}
+
+/**
+ * The shared prologue: validates `--olares-id`, refuses a still-valid token (before any prompt or
+ * network), and derives the profile to upsert and where to authenticate.
+ */
+export const prepare = (flags: CredentialFlags) =>
+  Effect.gen(function*() {
+    const id = yield* requireOlaresId(flags.olaresId)
+    yield* ensureWritable(id)
+    const cfg = yield* Effect.flatMap(ProfileRepo, (r) => r.load)
+    const profile = buildProfile(findByOlaresId(cfg, id), id, flags)
+    const target: AuthTarget = { authUrl: authUrl(id, profile), olaresId: id, insecureSkipVerify: profile.insecureSkipVerify === true }
+    return { id, target }
+  })
+
+/** The shared epilogue: store, switch, print, and fill the caches best-effort. */
+export const complete = (verbLine: string, id: OlaresId, grant: TokenGrant, flags: CredentialFlags) =>
+  Effect.gen(function*() {
+    const activation = yield* persist(id, grant, flags, flags.noSwitch)
+    yield* reportSuccess(verbLine, id, activation)
+    yield* eagerFetch(activation.profile)
+  })

@@ -6,14 +6,11 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { findByOlaresId } from "../domain/Config.js"
-import { authUrl } from "../domain/OlaresId.js"
 import { EmptySecret, TokenInvalidated, UsageError } from "../errors.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
-import { ProfileRepo } from "../services/ProfileRepo.js"
 import { Prompt } from "../services/Prompt.js"
-import { buildProfile, eagerFetch, ensureWritable, persist, reportSuccess } from "./credentials.js"
-import { noInput, olaresIdOption, profileOptions, requireOlaresId, withNetwork } from "./shared.js"
+import { complete, type CredentialFlags, prepare } from "./credentials.js"
+import { noInput, olaresIdOption, profileOptions, withNetwork } from "./shared.js"
 
 const refreshToken = Options.text("refresh-token").pipe(
   Options.withDescription("refresh token to bootstrap from (prefer OLARES_REFRESH_TOKEN or --refresh-token-stdin: argv is visible in ps)"),
@@ -47,36 +44,17 @@ const readRefreshToken = (flag: Option.Option<string>, fromStdin: boolean) =>
     return token
   })
 
-const run = (opts: {
-  readonly olaresId: Option.Option<string>
-  readonly name: Option.Option<string>
-  readonly authUrlOverride: Option.Option<string>
-  readonly localUrlPrefix: Option.Option<string>
-  readonly insecureSkipVerify: boolean
-  readonly noSwitch: boolean
-  readonly refreshToken: Option.Option<string>
-  readonly refreshTokenStdin: boolean
-}) =>
+const run = (opts: CredentialFlags & { readonly refreshToken: Option.Option<string>; readonly refreshTokenStdin: boolean }) =>
   Effect.gen(function*() {
     const rt = yield* readRefreshToken(opts.refreshToken, opts.refreshTokenStdin)
-    const id = yield* requireOlaresId(opts.olaresId)
-    yield* ensureWritable(id)
-    const cfg = yield* Effect.flatMap(ProfileRepo, (r) => r.load)
-    const profile = buildProfile(findByOlaresId(cfg, id), id, opts)
-    const target = { authUrl: authUrl(id, profile), olaresId: id, insecureSkipVerify: profile.insecureSkipVerify === true }
+    const { id, target } = yield* prepare(opts)
     const api = yield* OlaresAuthApi
     const grant = yield* api.refresh(target, rt, Option.none(), "10 seconds").pipe(
       Effect.catchTag("RefreshRejected", () =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: now }))))
     )
-    const activation = yield* persist(
-      id,
-      { ...grant, refreshToken: Option.orElse(grant.refreshToken, () => Option.some(rt)) },
-      opts,
-      opts.noSwitch
-    )
-    yield* reportSuccess("imported credentials for", id, activation)
-    yield* eagerFetch(activation.profile)
+    // A reply without a refresh token means the server does not rotate: keep the one given.
+    yield* complete("imported credentials for", id, { ...grant, refreshToken: Option.orElse(grant.refreshToken, () => Option.some(rt)) }, opts)
   })
 
 /** The command. */

@@ -4,14 +4,12 @@ import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { authUrl, type OlaresId } from "../domain/OlaresId.js"
+import type { OlaresId } from "../domain/OlaresId.js"
 import { EmptySecret, type NotATerminal, type StorageError } from "../errors.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
-import { ProfileRepo } from "../services/ProfileRepo.js"
 import { Prompt } from "../services/Prompt.js"
-import { findByOlaresId } from "../domain/Config.js"
-import { buildProfile, eagerFetch, ensureWritable, persist, reportSuccess } from "./credentials.js"
-import { noInput, olaresIdOption, profileOptions, requireOlaresId, withNetwork } from "./shared.js"
+import { complete, type CredentialFlags, prepare } from "./credentials.js"
+import { noInput, olaresIdOption, profileOptions, withNetwork } from "./shared.js"
 
 const passwordStdin = Options.boolean("password-stdin").pipe(
   Options.withDescription("read the password from the first line of stdin instead of prompting")
@@ -36,26 +34,13 @@ const readPassword = (id: OlaresId, fromStdin: boolean) =>
     return Effect.flatMap(source, nonEmpty("password"))
   })
 
-const run = (opts: {
-  readonly olaresId: Option.Option<string>
-  readonly name: Option.Option<string>
-  readonly authUrlOverride: Option.Option<string>
-  readonly localUrlPrefix: Option.Option<string>
-  readonly insecureSkipVerify: boolean
-  readonly noSwitch: boolean
-  readonly passwordStdin: boolean
-  readonly totp: Option.Option<string>
-}) =>
+const run = (opts: CredentialFlags & { readonly passwordStdin: boolean; readonly totp: Option.Option<string> }) =>
   Effect.gen(function*() {
-    const id = yield* requireOlaresId(opts.olaresId)
     const code = yield* Option.match(opts.totp, {
       onNone: () => Effect.succeed(Option.none<Redacted.Redacted<string>>()),
       onSome: (t) => Effect.map(nonEmpty("TOTP code")(Redacted.make(t.trim())), Option.some)
     })
-    yield* ensureWritable(id)
-    const cfg = yield* Effect.flatMap(ProfileRepo, (r) => r.load)
-    const profile = buildProfile(findByOlaresId(cfg, id), id, opts)
-    const target = { authUrl: authUrl(id, profile), olaresId: id, insecureSkipVerify: profile.insecureSkipVerify === true }
+    const { id, target } = yield* prepare(opts)
     const password = yield* readPassword(id, opts.passwordStdin)
     const api = yield* OlaresAuthApi
     const prompt = yield* Prompt
@@ -69,9 +54,7 @@ const run = (opts: {
             Effect.flatMap((c) => api.login(target, password, Option.some(c)))
           ))
     )
-    const activation = yield* persist(id, grant, opts, opts.noSwitch)
-    yield* reportSuccess("logged in as", id, activation)
-    yield* eagerFetch(activation.profile)
+    yield* complete("logged in as", id, grant, opts)
   })
 
 /** The command. */
