@@ -1,9 +1,31 @@
 /** The two plain HTTP clients (verifying / not verifying TLS certificates) over node:http(s) agents. */
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { HttpClients } from "../src/services/HttpClients.js"
+
+/** Header values that never reach a log line, even with OLARES_CLI_DEBUG. */
+const SECRET_HEADERS = new Set(["authorization", "x-authorization", "cookie", "set-cookie", "x-api-key"])
+
+/** `POST https://auth.../api/refresh [accept: application/json, x-authorization: <redacted>]`: no secret values. */
+export const requestLine = (request: HttpClientRequest.HttpClientRequest): string => {
+  const headers = Object.entries(request.headers).map(([name, value]) =>
+    `${name}: ${SECRET_HEADERS.has(name.toLowerCase()) ? "<redacted>" : value}`
+  )
+  return `${request.method} ${request.url}${headers.length === 0 ? "" : ` [${headers.join(", ")}]`}`
+}
+
+// Every request of the CLI goes through one of these two clients, so this is the one place that
+// logs them (shown with OLARES_CLI_DEBUG=1); bodies are never logged, they carry the secrets.
+const withDebugLog = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  client.pipe(
+    HttpClient.tapRequest((request) => Effect.logDebug(requestLine(request))),
+    HttpClient.tap((response) =>
+      Effect.logDebug(`HTTP ${response.status} for ${response.request.method} ${response.request.url}`)
+    )
+  )
 
 // Agents are plain objects until the first request opens a socket, so building both is cheap; the
 // layer's scope destroys them (and any idle socket) when the program ends.
@@ -11,7 +33,7 @@ const clientWith = (rejectUnauthorized: boolean) =>
   NodeHttpClient.make.pipe(
     Effect.provideServiceEffect(NodeHttpClient.HttpAgent, NodeHttpClient.makeAgent({ rejectUnauthorized })),
     // no trace headers are sent to an Olares server
-    Effect.map(HttpClient.withTracerPropagation(false))
+    Effect.map((client) => withDebugLog(HttpClient.withTracerPropagation(client, false)))
   )
 
 /** `HttpClients` backed by `@effect/platform-node`; the insecure client skips certificate checks. */

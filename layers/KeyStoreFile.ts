@@ -4,6 +4,7 @@
  * The master key's home is pluggable so macOS can keep it in the Keychain (see KeyStoreKeyring.ts).
  */
 import * as Crypto from "node:crypto"
+import { statSync } from "node:fs"
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import * as Effect from "effect/Effect"
@@ -101,17 +102,39 @@ export const reloginHint = (account: string): string =>
 const ownershipHint = (path: string, isDir: boolean) =>
   `sudo chown "$(id -un)" ${q(path)} && chmod ${isDir ? "700" : "600"} ${q(path)}`
 
+/** The nearest existing ancestor of `path` when it is not a directory (what an ENOTDIR is about). */
+const blockingFile = (path: string): string | undefined => {
+  for (let p = NodePath.dirname(path); p !== NodePath.dirname(p); p = NodePath.dirname(p)) {
+    try {
+      return statSync(p).isDirectory() ? undefined : p
+    } catch {
+      // not there either: look further up
+    }
+  }
+  return undefined
+}
+
+/** The fix for a store path that runs through a regular file. */
+const notADirectoryHint = (path: string) => {
+  const file = blockingFile(path)
+  const where = file === undefined ? "a parent of the token store" : q(file)
+  return `${where} is not a directory: move it aside, or set OLARES_CLI_DATA_DIR to a writable absolute directory`
+}
+
+/** A read of `path` failed: permission, a parent that is not a directory, or something rarer. */
 const readFailure = (path: string, e: IoError): StorageError =>
   new StorageError({
     path,
     detail: `cannot read: ${errnoText(e)}`,
     hint: e.code === "EACCES" || e.code === "EPERM"
       ? ownershipHint(path, false)
+      : e.code === "ENOTDIR"
+      ? notADirectoryHint(path)
       : `check ${q(path)} (ls -l ${q(path)})`
   })
 
 /** A write into `dir` failed: permission, space or a read-only mount. */
-const writeFailure = (path: string, dir: string, e: IoError): StorageError =>
+export const writeFailure = (path: string, dir: string, e: IoError): StorageError =>
   new StorageError({
     path,
     detail: `cannot write: ${errnoText(e)}`,
@@ -119,6 +142,8 @@ const writeFailure = (path: string, dir: string, e: IoError): StorageError =>
       ? ownershipHint(dir, true)
       : e.code === "ENOSPC" || e.code === "EDQUOT"
       ? `free some space on the disk holding ${q(dir)}, then retry`
+      : e.code === "ENOTDIR"
+      ? notADirectoryHint(path)
       : `set OLARES_CLI_DATA_DIR to a writable absolute directory, or make ${q(dir)} writable`
   })
 
@@ -400,6 +425,19 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
     yield* writeFileAtomic(recordPath(dir, token.olaresId), blob)
   })
 
+  const checkWritable = Effect.fn("KeyStoreFile.checkWritable")(function*(account: string) {
+    yield* ensurePrivateDir(dir)
+    // A key that cannot be read now cannot be read after the exchange either. A Keychain that
+    // refuses is not fatal here: the macOS source then falls back to a key file when writing.
+    yield* masterKey.read.pipe(
+      Effect.catchTag("KeychainError", () => Effect.void),
+      Effect.mapError(withAccount(account))
+    )
+    yield* io(() => Fs.access(dir, Fs.constants.W_OK)).pipe(
+      Effect.mapError((e) => writeFailure(recordPath(dir, account), dir, e))
+    )
+  })
+
   const set = (token: StoredToken) => {
     const { invalidatedAt: _dropped, ...fresh } = token
     return write(fresh)
@@ -436,6 +474,7 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
       }
     }),
     get,
+    checkWritable,
     set,
     markInvalidated,
     remove,

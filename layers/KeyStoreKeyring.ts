@@ -308,6 +308,8 @@ export const makeKeyringKeyStore = (options: KeyringKeyStoreOptions): KeyStoreSh
       reason: options.reason ?? "OS credential store"
     }),
     get,
+    // the credential store is usable once its native module loads
+    checkWritable: () => Effect.asVoid(options.keyring),
     set: (token) => {
       const { invalidatedAt: _dropped, ...fresh } = token
       return write(fresh)

@@ -73,7 +73,8 @@ export const explainBadConfig = (text: string): string => {
 /** The hint for anything the process cannot write. */
 const writableHint = (dir: string) => `make ${dir} writable, or set OLARES_CLI_HOME to a writable directory`
 
-const ioError = (path: string, what: string, e: unknown) => {
+/** Maps a failed file operation on `path` to a `StorageError` whose hint says how to make it work. */
+export const ioError = (path: string, what: string, e: unknown) => {
   const code = errnoCode(e)
   const dir = dirname(path)
   const hint = code === "EACCES" || code === "EPERM" || code === "EROFS"

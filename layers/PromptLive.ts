@@ -12,9 +12,10 @@ const readTtyLine = (prompt: string, echo: boolean) =>
   Effect.async<string | null>((resume) => {
     const stdin = process.stdin
     const out = process.stderr
-    out.write(prompt)
+    // Echo off before the prompt shows, never after: keys typed the moment it appears must not echo.
     const wasRaw = stdin.isRaw
     stdin.setRawMode(true)
+    out.write(prompt)
     stdin.resume()
     stdin.setEncoding("utf8")
     let buf = ""
@@ -87,12 +88,18 @@ const readStdinLine = Effect.async<string, StorageError>((resume) => {
 /** The live prompt. `noInput` comes from `--no-input` or `OLARES_CLI_NO_INPUT`. */
 export const makePromptLive = (noInput: boolean) =>
   Layer.sync(Prompt, () => {
-    const interactive = !noInput && !isTruthy(process.env.OLARES_CLI_NO_INPUT) && process.stdin.isTTY === true &&
-      process.stderr.isTTY === true
+    const disabled = noInput || isTruthy(process.env.OLARES_CLI_NO_INPUT)
+    const interactive = !disabled && process.stdin.isTTY === true && process.stderr.isTTY === true
     const guard = (refusal: PromptRefusal) =>
-      interactive ? Effect.void : Effect.fail(new NotATerminal({ message: refusal.message, hint: refusal.hint }))
+      interactive ? Effect.void : Effect.fail(
+        new NotATerminal({
+          message: disabled && refusal.noInputMessage !== undefined ? refusal.noInputMessage : refusal.message,
+          hint: refusal.hint
+        })
+      )
     return Prompt.of({
       interactive,
+      noInput: disabled,
       secret: (prompt, refusal) => Effect.zipRight(guard(refusal), Effect.map(ask(prompt, false), Redacted.make)),
       line: (prompt, refusal) => Effect.zipRight(guard(refusal), ask(prompt, true)),
       confirm: (prompt, refusal) =>

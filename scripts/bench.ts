@@ -278,6 +278,56 @@ const transport = async (server: Server, homes: Array<TempHome>): Promise<Readon
 }
 
 // ---------------------------------------------------------------------------------------------
+// Section: start-up of the hottest offline commands (processes)
+// ---------------------------------------------------------------------------------------------
+
+const STARTUP_RUNS = 21
+
+/** Wall time of one process run to exit; fails on a non-zero exit. */
+const runOnce = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  new Promise<number>((done, fail) => {
+    const t0 = performance.now()
+    const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? "", ...env }, stdio: "ignore" })
+    child.on("error", fail)
+    child.on("close", (code) => (code === 0 ? done(performance.now() - t0) : fail(new Error(`${args.join(" ")} exited ${code}`))))
+  })
+
+/**
+ * `profile list` over 3 profiles and `profile use -` against a minimal hand-written Node script that
+ * reads the same config.json and token files and prints the same table (scripts/plain-list.mjs),
+ * and against `node -e 0`. Runs are interleaved round-robin so load changes hit every variant alike.
+ */
+const startup = async (server: Server, homes: Array<TempHome>): Promise<ReadonlyArray<Row>> => {
+  const home = makeTempHome()
+  homes.push(home)
+  for (const id of ["alice@olares.com", "bob@olares.com", "carol@olares.com"]) {
+    const g = await server.grant(3600)
+    await seedProfile(home, { olaresId: id, accessToken: g.accessToken, refreshToken: g.refreshToken, authUrlOverride: server.url })
+  }
+  const bin = resolve(ROOT, "dist/bin.js")
+  const variants = {
+    list: [bin, "profile", "list"],
+    use: [bin, "profile", "use", "-"],
+    plain: [resolve(ROOT, "scripts/plain-list.mjs")],
+    node: ["-e", "0"]
+  } as const
+  const times: Record<keyof typeof variants, Array<number>> = { list: [], use: [], plain: [], node: [] }
+  for (let i = 0; i <= STARTUP_RUNS; i++) {
+    for (const k of Object.keys(variants) as Array<keyof typeof variants>) {
+      const t = await runOnce(variants[k], home.env)
+      if (i > 0) times[k].push(t) // run 0 warms the page cache
+    }
+  }
+  const note = `${STARTUP_RUNS} interleaved runs each; target <= 1.5x the plain script`
+  return [
+    { section: "start-up", measured: "`profile list`, 3 profiles", measuredMs: times.list, baseline: "plain Node script, same table", baselineMs: times.plain, note },
+    { section: "start-up", measured: "`profile use -`", measuredMs: times.use, baseline: "plain Node script, same table", baselineMs: times.plain, note: "writes config.json under the lock" },
+    { section: "start-up", measured: "`profile list`, 3 profiles", measuredMs: times.list, baseline: "`node -e 0`", baselineMs: times.node, note: "" },
+    { section: "start-up", measured: "plain Node script", measuredMs: times.plain, baseline: "`node -e 0`", baselineMs: times.node, note: "" }
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------
 
@@ -286,6 +336,7 @@ const SECTIONS: ReadonlyArray<{
   readonly name: string
   readonly run: (server: Server, homes: Array<TempHome>) => Promise<ReadonlyArray<Row>>
 }> = [
+  { name: "start-up", run: startup },
   { name: "refresh storm", run: refreshStorm },
   { name: "transport overhead", run: transport }
 ]

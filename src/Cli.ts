@@ -1,16 +1,21 @@
 /** The root command; errors become output and exit codes through src/output.ts. */
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import { makeLocalLive } from "../layers/Main.js"
 import { api } from "./commands/api.js"
 import { profile } from "./commands/profile.js"
+import { withBuiltins } from "./completions.js"
 import { type CliFailure, ExitCode } from "./errors.js"
-import { renderFailure, reportCause, StderrLogger, wantsJson } from "./output.js"
+import { isDebug, renderFailure, reportCause, StderrLogger, wantsJson } from "./output.js"
 import { VERSION } from "./version.js"
 
 const root = Command.make("olares-cli").pipe(
@@ -22,7 +27,9 @@ const cli = Command.run(root, { name: "olares-cli", version: VERSION })
 
 const usageFailure = (e: ValidationError.ValidationError): CliFailure => ({
   _tag: "UsageError",
-  message: `invalid usage (${e._tag})`,
+  // the same words @effect/cli printed in prose, so the JSON envelope says what was wrong
+  message: ("error" in e ? HelpDoc.toAnsiText(e.error).replace(/\u001b\[[0-9;]*m/g, "").trim() : "") ||
+    `invalid usage (${e._tag})`,
   exitCode: ExitCode.Usage,
   code: "usage",
   retryable: false,
@@ -33,10 +40,12 @@ const usageFailure = (e: ValidationError.ValidationError): CliFailure => ({
 export const program = (argv: ReadonlyArray<string>): Effect.Effect<number> => {
   const json = wantsJson(argv)
   const noInput = argv.includes("--no-input")
-  return cli(["node", "olares-cli", ...argv]).pipe(
+  return withBuiltins(root, "olares-cli", argv, cli(["node", "olares-cli", ...argv])).pipe(
     Effect.as(ExitCode.Ok as number),
     Effect.provide(makeLocalLive(noInput)),
     Effect.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer, StderrLogger)),
+    // OLARES_CLI_DEBUG=1 shows the request lines the HTTP layer logs at Debug (secret values redacted)
+    isDebug() ? Logger.withMinimumLogLevel(LogLevel.Debug) : identity,
     Effect.catchAllCause((cause) =>
       reportCause(cause, json, (e) => {
         if (!ValidationError.isValidationError(e)) return undefined

@@ -68,8 +68,20 @@ if (fast !== undefined) {
 } else {
   const { program } = await import("./Cli.js")
   const { runMain } = await import("@effect/platform-node/NodeRuntime")
+  // runMain's SIGINT/SIGTERM handler unsubscribes itself when it fires; signal-exit (loaded with
+  // proper-lockfile) then finds itself the only listener and re-raises the signal, killing the process
+  // before the interruption has released its locks. Staying subscribed keeps the clean exit 130; a
+  // second signal still exits at once.
+  let signals = 0
+  const onSignal = () => {
+    if (++signals > 1) process.exit(130)
+  }
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
   runMain(program(argv), {
     disableErrorReporting: true,
+    // the pretty logger would print every warning a second time, on stdout (breaking -o json)
+    disablePrettyLogger: true,
     teardown: (exit, onExit) => onExit(exit._tag === "Success" ? (exit.value as number) : 130)
   })
 }

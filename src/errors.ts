@@ -425,6 +425,23 @@ export class LockTimeout extends Schema.TaggedError<LockTimeout>()("LockTimeout"
   }
 }
 
+/** `profile doctor` found at least one problem of severity `error` (its report is already printed). */
+export class ProblemsFound extends Schema.TaggedError<ProblemsFound>()("ProblemsFound", {
+  errors: Schema.Number,
+  warnings: Schema.Number
+}) {
+  readonly exitCode = ExitCode.Transient
+  readonly code = "doctor_problems"
+  readonly retryable = false
+  override get message() {
+    const w = this.warnings === 0 ? "" : ` and ${this.warnings} warning${this.warnings === 1 ? "" : "s"}`
+    return `profile doctor found ${this.errors} problem${this.errors === 1 ? "" : "s"}${w}`
+  }
+  get recovery() {
+    return "run the fix shown for each problem, then `olares-cli profile doctor` again"
+  }
+}
+
 /** Errors that carry everything needed to print and exit. */
 export type AppError =
   | UsageError
@@ -450,6 +467,7 @@ export type AppError =
   | StorageError
   | KeychainError
   | LockTimeout
+  | ProblemsFound
 
 /** Errors from talking to an Olares endpoint that are not a verdict on the credential. */
 export type TransientHttpError = TransportError | TimeoutError | HttpStatusError | ResponseDecodeError

@@ -16,6 +16,7 @@ import { makeLocalLive } from "../layers/Main.js"
 import { NetworkLive } from "../layers/NetworkLive.js"
 
 export * from "./errors.js"
+export * from "./schemas.js"
 export * from "./domain/Config.js"
 export * from "./domain/Jwt.js"
 export * from "./domain/OlaresId.js"

@@ -1,10 +1,13 @@
 /** The two profile-level reads: role (`/api/backend/v1/user-info`) and OS version (`/api/olares-info`). */
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { HttpStatusError, ResponseDecodeError, TimeoutError, TransportError } from "./errors.js"
 import type { AuthedClient } from "./services/HttpAuth.js"
 
@@ -28,32 +31,72 @@ const OlaresInfo = Envelope(Schema.Struct({ osVersion: Schema.optional(Schema.St
 
 const MAX_BODY = 1024 * 1024
 
-/** GET through the authenticated client; non-2xx, timeouts and bad JSON become typed transient errors. */
+/** The body as text, reading at most MAX_BODY bytes; `undefined` when it is larger (never buffered whole). */
+const readCapped = (res: HttpClientResponse.HttpClientResponse) =>
+  res.stream.pipe(
+    Stream.runFoldWhile(
+      { chunks: [] as Array<Uint8Array>, size: 0 },
+      (s) => s.size <= MAX_BODY,
+      (s, chunk) => {
+        s.chunks.push(chunk)
+        return { chunks: s.chunks, size: s.size + chunk.length }
+      }
+    ),
+    Effect.map(({ chunks, size }) => (size > MAX_BODY ? undefined : Buffer.concat(chunks).toString("utf8")))
+  )
+
+const isJson = (text: string) => {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** GET through the authenticated client; non-2xx, timeouts, oversized and bad JSON become typed transient errors. */
 const getJson = <A, I>(authed: AuthedClient, path: string, schema: Schema.Schema<A, I>, timeout: Duration.DurationInput) => {
   const url = authed.baseUrl + path
-  return authed.client.execute(HttpClientRequest.get(url, { acceptJson: true })).pipe(
+  const endpoint = `GET ${path}`
+  return authed.client.pipe(HttpClient.withScope).execute(HttpClientRequest.get(url, { acceptJson: true })).pipe(
     Effect.flatMap((res) =>
-      Effect.flatMap(res.text, (text): Effect.Effect<A, HttpStatusError | ResponseDecodeError> => {
-        const body = text.length > MAX_BODY ? text.slice(0, MAX_BODY) : text
+      Effect.flatMap(readCapped(res), (body): Effect.Effect<A, HttpStatusError | ResponseDecodeError> => {
+        if (body === undefined) {
+          return Effect.fail(new ResponseDecodeError({ endpoint, detail: `response body is larger than ${MAX_BODY} bytes; refusing to read it` }))
+        }
         if (res.status < 200 || res.status >= 300) {
-          return Effect.fail(
-            new HttpStatusError({ endpoint: `GET ${path}`, status: res.status, body: body.slice(0, 200) })
-          )
+          return Effect.fail(new HttpStatusError({ endpoint, status: res.status, body: body.slice(0, 200) }))
         }
         return Either.match(Schema.decodeUnknownEither(Schema.parseJson(schema))(body), {
+          // a JSON body is never echoed: it may carry tokens
           onLeft: () =>
-            Effect.fail(new ResponseDecodeError({ endpoint: `GET ${path}`, detail: `response is not the expected JSON (body=${JSON.stringify(body.slice(0, 200))})` })),
+            Effect.fail(new ResponseDecodeError({
+              endpoint,
+              detail: isJson(body)
+                ? "response is not the expected JSON"
+                : `response is not the expected JSON (body=${JSON.stringify(body.slice(0, 200))})`
+            })),
           onRight: Effect.succeed
         })
       })
     ),
-    Effect.timeoutFail({ duration: timeout, onTimeout: () => new TimeoutError({ endpoint: `GET ${path}`, seconds: Duration.toSeconds(timeout) }) }),
+    Effect.scoped,
+    Effect.timeoutFail({ duration: timeout, onTimeout: () => new TimeoutError({ endpoint, seconds: Duration.toSeconds(timeout) }) }),
     Effect.catchTags({
-      RequestError: (e: HttpClientError.RequestError) => Effect.fail(new TransportError({ endpoint: `GET ${path}`, detail: e.cause instanceof Error ? e.cause.message : e.message })),
-      ResponseError: (e: HttpClientError.ResponseError) => Effect.fail(new TransportError({ endpoint: `GET ${path}`, detail: e.message }))
+      RequestError: (e: HttpClientError.RequestError) => Effect.fail(new TransportError({ endpoint, detail: e.cause instanceof Error ? e.cause.message : e.message })),
+      ResponseError: (e: HttpClientError.ResponseError) => Effect.fail(new TransportError({ endpoint, detail: e.message }))
     })
   )
 }
+
+/** A 2xx answer without `data` is not an answer (e.g. an error envelope the gateway made up). */
+const requireData = <D>(path: string, env: { data?: D | undefined; message?: string | undefined }) =>
+  env.data === undefined || env.data === null
+    ? Effect.fail(new ResponseDecodeError({
+      endpoint: `GET ${path}`,
+      detail: `response has no data${env.message !== undefined && env.message !== "" ? ` (message: ${env.message.slice(0, 200)})` : ""}`
+    }))
+    : Effect.succeed(env.data)
 
 const checkCode = (what: string, env: { code?: number | undefined; message?: string | undefined }) =>
   env.code === undefined || env.code === 0 || env.code === 200
@@ -63,14 +106,15 @@ const checkCode = (what: string, env: { code?: number | undefined; message?: str
 /** The server's view of the user: name and owner role. */
 export const fetchUserInfo = (authed: AuthedClient, timeout: Duration.DurationInput = "10 seconds") =>
   getJson(authed, USER_INFO, UserInfo, timeout).pipe(
-    Effect.tap((env) => checkCode("whoami", env)),
-    Effect.map((env) => ({ name: env.data?.name, ownerRole: env.data?.owner_role }))
+    Effect.tap((env) => checkCode(`GET ${USER_INFO}`, env)),
+    Effect.flatMap((env) => requireData(USER_INFO, env)),
+    Effect.map((data) => ({ name: data.name, ownerRole: data.owner_role }))
   )
 
 /** The Olares OS version string, e.g. `1.12.6` or `1.12.6-20260603`. */
 export const fetchOsVersion = (authed: AuthedClient, timeout: Duration.DurationInput = "10 seconds") =>
   getJson(authed, OLARES_INFO, OlaresInfo, timeout).pipe(
-    Effect.tap((env) => checkCode("olares-info", env)),
+    Effect.tap((env) => checkCode(`GET ${OLARES_INFO}`, env)),
     Effect.flatMap((env) => {
       const v = env.data?.osVersion ?? ""
       return v === ""

@@ -14,7 +14,7 @@ import { refreshLockPath } from "../layers/RefreshCoordinatorLive.js"
 import { BIN, makeTempHome, runCli, type TempHome } from "./support/cli.js"
 import { recordOutput } from "./support/leaks.js"
 import { holds, mustRecord, readConfig, recordBytes, seedProfile } from "./support/seed.js"
-import { closedPort, type Grant, type OlaresTestServer, startServer } from "./support/server.js"
+import { closedPort, type OlaresTestServer, startServer } from "./support/server.js"
 
 const ID = "alice@olares.com"
 const LOGIN = `profile login --olares-id ${ID}`
@@ -287,8 +287,8 @@ describe("transient refresh failures never invalidate", () => {
       const home = makeTempHome()
       homes.push(home)
       const stale = await server.mintJwt({ username: "alice", ttl: -60 })
-      const grant: Grant = await server.issueGrant("alice")
-      await seedProfile(home, { olaresId: ID, accessToken: stale, refreshToken: grant.refreshToken, authUrlOverride: srv.url })
+      const { refreshToken } = await server.issueGrant("alice")
+      await seedProfile(home, { olaresId: ID, accessToken: stale, refreshToken, authUrlOverride: srv.url })
       const before = await snapshot(home)
       const r = await checkTransient(home, "/api/refresh", before)
       expect(r.stderr).toMatch(/ECONNREFUSED|refused|ECONNRESET|socket hang up/i)

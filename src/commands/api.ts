@@ -12,7 +12,7 @@ import { Readable } from "node:stream"
 import { terminusName } from "../domain/OlaresId.js"
 import { HttpStatusError, StorageError, TransportError, UsageError } from "../errors.js"
 import { HttpAuth, type AuthedClient } from "../services/HttpAuth.js"
-import { withNetwork } from "./shared.js"
+import { noInput, withNetwork } from "./shared.js"
 
 const method = Options.text("method").pipe(
   Options.withAlias("X"),
@@ -130,7 +130,7 @@ const run = (opts: {
   })
 
 /** The command. */
-export const api = Command.make("api", { method, header, input, target }, (opts) => withNetwork(run(opts))).pipe(
+export const api = Command.make("api", { method, header, input, target, noInput }, (opts) => withNetwork(run(opts))).pipe(
   Command.withDescription(
     "Make an authenticated request as the current profile and print the response body (like `gh api`). " +
       "401/403/459 refresh the token once and retry once.\n\n" +

@@ -23,6 +23,7 @@ import type { AuthTarget, TokenGrant } from "../services/OlaresAuthApi.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { fetchOsVersion, fetchUserInfo, roleLabel } from "../olaresInfo.js"
 import { nowMs, requireOlaresId } from "./shared.js"
+import { withSpinner } from "./spinner.js"
 
 /** Flag values that shape the stored profile. */
 export interface ProfileFlags {
@@ -110,8 +111,11 @@ export const persist = (
       ...Option.match(grant.sessionId, { onNone: () => ({}), onSome: (sessionId) => ({ sessionId }) }),
       grantedAt: now
     }
-    yield* ks.set(token)
-    return yield* repo.update((cfg) => Effect.succeed(activate(cfg, buildProfile(findByOlaresId(cfg, id), id, flags), noSwitch)))
+    // The token is written under the config lock too, so a concurrent `profile remove` can neither
+    // delete it between the two writes nor purge the store under a profile being added.
+    return yield* repo.update((cfg) =>
+      Effect.as(ks.set(token), activate(cfg, buildProfile(findByOlaresId(cfg, id), id, flags), noSwitch))
+    )
   })
 
 /** Prints the reference's success lines. */
@@ -137,6 +141,7 @@ export const eagerFetch = (profile: Profile) =>
     const authed = yield* auth.forProfile(profile)
     const nowSec = Math.floor((yield* nowMs) / 1000)
     yield* fetchUserInfo(authed, "5 seconds").pipe(
+      withSpinner("reading the role..."),
       Effect.flatMap((info) =>
         info.ownerRole === undefined || info.ownerRole === ""
           ? Effect.void
@@ -154,6 +159,7 @@ export const eagerFetch = (profile: Profile) =>
       )
     )
     yield* fetchOsVersion(authed, "5 seconds").pipe(
+      withSpinner("reading the Olares version..."),
       Effect.flatMap((v) =>
         repo.update((cfg) =>
           Effect.succeed([undefined, modifyProfile(cfg, profile.olaresId, (p) => ({ ...p, backendVersion: v, backendVersionRefreshedAt: nowSec }))] as const)
@@ -177,7 +183,12 @@ export const prepare = (flags: CredentialFlags) =>
   Effect.gen(function*() {
     const id = yield* requireOlaresId(flags.olaresId)
     yield* ensureWritable(id)
-    const cfg = yield* Effect.flatMap(ProfileRepo, (r) => r.load)
+    const repo = yield* ProfileRepo
+    const cfg = yield* repo.load
+    // Storage that fails after the exchange would lose a grant the server has already rotated: make
+    // sure the token store and config.json (with its lock) can be written before any network.
+    yield* Effect.flatMap(KeyStore, (ks) => ks.checkWritable(id))
+    yield* repo.update((current) => Effect.succeed([undefined, current] as const))
     const profile = buildProfile(findByOlaresId(cfg, id), id, flags)
     const target: AuthTarget = { authUrl: authUrl(id, profile), olaresId: id, insecureSkipVerify: profile.insecureSkipVerify === true }
     return { id, target }

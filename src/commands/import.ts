@@ -11,6 +11,7 @@ import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
 import { complete, type CredentialFlags, prepare } from "./credentials.js"
 import { noInput, olaresIdOption, profileOptions, withNetwork } from "./shared.js"
+import { withSpinner } from "./spinner.js"
 
 const refreshToken = Options.text("refresh-token").pipe(
   Options.withDescription("refresh token to bootstrap from (prefer OLARES_REFRESH_TOKEN or --refresh-token-stdin: argv is visible in ps)"),
@@ -50,6 +51,7 @@ const run = (opts: CredentialFlags & { readonly refreshToken: Option.Option<stri
     const { id, target } = yield* prepare(opts)
     const api = yield* OlaresAuthApi
     const grant = yield* api.refresh(target, rt, Option.none(), "10 seconds").pipe(
+      withSpinner(`exchanging the refresh token at ${new URL(target.authUrl).host}...`),
       Effect.catchTag("RefreshRejected", () =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: now }))))
     )

@@ -8,7 +8,8 @@ import { fetchOsVersion } from "../olaresInfo.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { printList } from "./listProgram.js"
-import { nowMs, output, withNetwork } from "./shared.js"
+import { noInput, nowMs, output, withNetwork } from "./shared.js"
+import { withSpinner } from "./spinner.js"
 
 const refreshVersion = Options.boolean("refresh-version").pipe(
   Options.withDescription("re-read the current profile's Olares version from the server before listing")
@@ -18,7 +19,7 @@ const refreshVersion = Options.boolean("refresh-version").pipe(
 const refreshCurrentVersion = withNetwork(
   Effect.gen(function*() {
     const authed = yield* Effect.flatMap(HttpAuth, (a) => a.current)
-    const v = yield* fetchOsVersion(authed)
+    const v = yield* fetchOsVersion(authed).pipe(withSpinner("reading the Olares version..."))
     const nowSec = Math.floor((yield* nowMs) / 1000)
     const repo = yield* ProfileRepo
     yield* repo.update((cfg) =>
@@ -28,7 +29,7 @@ const refreshCurrentVersion = withNetwork(
 ).pipe(Effect.catchAll((e) => Console.error(`warning: could not refresh backend version for the current profile: ${e.message}`)))
 
 /** The command. */
-export const list = Command.make("list", { output, refreshVersion }, (opts) =>
+export const list = Command.make("list", { output, refreshVersion, noInput }, (opts) =>
   Effect.gen(function*() {
     if (opts.refreshVersion) yield* refreshCurrentVersion
     yield* printList(opts.output)

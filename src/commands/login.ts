@@ -10,6 +10,7 @@ import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
 import { complete, type CredentialFlags, prepare } from "./credentials.js"
 import { noInput, olaresIdOption, profileOptions, withNetwork } from "./shared.js"
+import { withSpinner } from "./spinner.js"
 
 const passwordStdin = Options.boolean("password-stdin").pipe(
   Options.withDescription("read the password from the first line of stdin instead of prompting")
@@ -29,6 +30,7 @@ const readPassword = (id: OlaresId, fromStdin: boolean) =>
       ? prompt.stdinLine
       : prompt.secret(`password for ${id}: `, {
         message: "stdin is not a terminal; pass --password-stdin and pipe the password instead",
+        noInputMessage: "--no-input (or OLARES_CLI_NO_INPUT) forbids the password prompt; pass --password-stdin and pipe the password instead",
         hint: `printf '%s\\n' "$PASSWORD" | olares-cli profile login --olares-id ${id} --password-stdin`
       })
     return Effect.flatMap(source, nonEmpty("password"))
@@ -44,14 +46,17 @@ const run = (opts: CredentialFlags & { readonly passwordStdin: boolean; readonly
     const password = yield* readPassword(id, opts.passwordStdin)
     const api = yield* OlaresAuthApi
     const prompt = yield* Prompt
-    const grant = yield* api.login(target, password, code).pipe(
+    // The spinner covers each network round only, never the TOTP prompt between them.
+    const attempt = (totp: Option.Option<Redacted.Redacted<string>>) =>
+      api.login(target, password, totp).pipe(withSpinner(`logging in to ${new URL(target.authUrl).host}...`))
+    const grant = yield* attempt(code).pipe(
       Effect.catchTag("TotpRequired", (e) =>
         Option.isSome(code) || !prompt.interactive
           ? Effect.fail(e)
           : prompt.line(`two-factor code for ${id}: `, { message: e.message, hint: e.recovery }).pipe(
             Effect.map((s) => Redacted.make(s.trim())),
             Effect.flatMap(nonEmpty("TOTP code")),
-            Effect.flatMap((c) => api.login(target, password, Option.some(c)))
+            Effect.flatMap((c) => attempt(Option.some(c)))
           ))
     )
     yield* complete("logged in as", id, grant, opts)

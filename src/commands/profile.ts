@@ -1,5 +1,6 @@
 /** The `profile` command group. */
 import * as Command from "@effect/cli/Command"
+import { doctor } from "./doctor.js"
 import { importCommand } from "./import.js"
 import { list } from "./list.js"
 import { login } from "./login.js"
@@ -13,5 +14,5 @@ export const profile = Command.make("profile").pipe(
     "Manage profiles: one profile = one Olares instance + one identity, keyed by olaresId. " +
       "Every business verb rides the current profile's token; it is refreshed transparently."
   ),
-  Command.withSubcommands([login, importCommand, list, use, remove, whoami])
+  Command.withSubcommands([login, importCommand, list, use, remove, whoami, doctor])
 )

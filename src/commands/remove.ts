@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { displayName, findProfile, removeProfile } from "../domain/Config.js"
-import { ProfileNotFound } from "../errors.js"
+import { NotATerminal, ProfileNotFound } from "../errors.js"
 import { KeyStore } from "../services/KeyStore.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { Prompt } from "../services/Prompt.js"
@@ -24,6 +24,16 @@ export const remove = Command.make("remove", { key, yes, noInput }, ({ key, yes 
     const prompt = yield* Prompt
     const found = findProfile(yield* repo.load, key)
     if (Option.isNone(found)) return yield* Effect.fail(new ProfileNotFound({ key }))
+    // --no-input is a promise that nothing asks: a destructive command then needs explicit consent.
+    // Without it and without a terminal, remove proceeds, as the reference CLI does for scripts.
+    if (!yes && prompt.noInput) {
+      return yield* Effect.fail(
+        new NotATerminal({
+          message: "profile remove asks for confirmation, and --no-input (or OLARES_CLI_NO_INPUT) forbids asking",
+          hint: `olares-cli profile remove ${key} --yes`
+        })
+      )
+    }
     if (!yes && prompt.interactive) {
       const ok = yield* prompt.confirm(
         `remove profile ${displayName(found.value)} (${found.value.olaresId}) and its stored token?`,
@@ -31,29 +41,37 @@ export const remove = Command.make("remove", { key, yes, noInput }, ({ key, yes 
       )
       if (!ok) return yield* Console.log("aborted; nothing was removed.")
     }
-    const { config, removed } = yield* repo.update((cfg) =>
+    // The token goes (and, after the last profile, the whole store) under the config lock, so a
+    // concurrent login/import of the same or another identity cannot have its fresh token deleted.
+    const { config, removed, cleared, purged } = yield* repo.update((cfg) =>
       Either.match(removeProfile(cfg, key), {
         onLeft: Effect.fail,
-        onRight: (r) => Effect.succeed([r, r.config] as const)
+        onRight: (r) =>
+          Effect.gen(function*() {
+            const cleared = yield* Effect.either(ks.remove(r.removed.olaresId))
+            const purged = r.config.profiles.length === 0 ? yield* Effect.either(ks.purge) : undefined
+            return [{ ...r, cleared, purged }, r.config] as const
+          })
       })
     )
-    yield* ks.remove(removed.olaresId).pipe(
-      Effect.catchAll((e) => Console.log(`warning: failed to clear stored token for ${removed.olaresId}: ${e.message}`))
-    )
+    if (Either.isLeft(cleared)) {
+      yield* Console.log(`warning: failed to clear stored token for ${removed.olaresId}: ${cleared.left.message}`)
+    }
     yield* Console.log(`removed profile ${displayName(removed)} (${removed.olaresId})`)
     if (config.currentProfile !== undefined) {
       yield* Console.log(`current profile is now: ${config.currentProfile}`)
     } else if (config.profiles.length === 0) {
       yield* Console.log("no profiles remain.")
-      yield* ks.purge.pipe(
-        Effect.zipRight(Console.log("cleaned up keychain storage for service \"olares-cli\".")),
-        Effect.catchAll((e) => Console.log(`warning: failed to purge keychain storage: ${e.message}`))
-      )
+      if (purged !== undefined && Either.isRight(purged)) {
+        yield* Console.log("cleaned up keychain storage for service \"olares-cli\".")
+      } else if (purged !== undefined && Either.isLeft(purged)) {
+        yield* Console.log(`warning: failed to purge keychain storage: ${purged.left.message}`)
+      }
     }
   })).pipe(
     Command.withDescription(
       "Delete a profile and its stored token in one step (this is the logout). Asks first on a terminal; " +
-        "removing the last profile wipes the token store.\n\n" +
+        "with --no-input it needs --yes. Removing the last profile wipes the token store.\n\n" +
         "Examples:\n  olares-cli profile remove alice@olares.com\n  olares-cli profile remove work --yes"
     )
   )

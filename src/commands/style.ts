@@ -20,3 +20,6 @@ export const paintStatus = (status: string, padded: string): string => {
   const trimmed = padded.trimEnd()
   return `\u001b[${code}m${trimmed}\u001b[0m${padded.slice(trimmed.length)}`
 }
+
+/** Wraps text in an SGR colour (e.g. `31` red) when stdout may carry colour; plain otherwise. */
+export const paint = (code: string, text: string): string => (colorEnabled() ? `\u001b[${code}m${text}\u001b[0m` : text)

@@ -9,7 +9,9 @@ import { localPart } from "../domain/OlaresId.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { fetchOsVersion, fetchUserInfo, roleLabel } from "../olaresInfo.js"
-import { nowMs, output, withNetwork } from "./shared.js"
+import { renderJson, WhoamiJson } from "../schemas.js"
+import { noInput, nowMs, output, withNetwork } from "./shared.js"
+import { withSpinner } from "./spinner.js"
 
 const refresh = Options.boolean("refresh").pipe(
   Options.withDescription("re-read role (/api/backend/v1/user-info) and version (/api/olares-info) from the server and update the cache")
@@ -19,21 +21,6 @@ const ago = (secs: number) =>
   secs < 60 ? `${secs}s ago` : secs < 3600 ? `${Math.floor(secs / 60)}m ago` : secs < 86400
   ? `${Math.floor(secs / 3600)}h ago`
   : `${Math.floor(secs / 86400)}d ago`
-
-/** The JSON document of `whoami -o json` (stable schema, documented in the README). */
-export interface WhoamiJson {
-  readonly olaresId: string
-  readonly profile: string
-  readonly name?: string
-  readonly role?: string
-  readonly roleLabel?: string
-  readonly source: "cache" | "server"
-  readonly refreshedAt?: number
-  readonly refreshedAgoSecs?: number
-  readonly previousRole?: string
-  readonly changed?: boolean
-  readonly backendVersion?: string
-}
 
 const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json" }) =>
   Effect.gen(function*() {
@@ -46,10 +33,12 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
     let serverName: string | undefined
     let source: "cache" | "server" = "cache"
     if (opts.refresh || previousRole === undefined || previousRole === "") {
-      const info = yield* fetchUserInfo(authed)
+      const info = yield* fetchUserInfo(authed).pipe(withSpinner("reading the role..."))
       serverName = info.name
       source = "server"
-      const version = opts.refresh ? Option.some(yield* fetchOsVersion(authed)) : Option.none<string>()
+      const version = opts.refresh
+        ? Option.some(yield* fetchOsVersion(authed).pipe(withSpinner("reading the Olares version...")))
+        : Option.none<string>()
       profile = yield* repo.update((cfg) => {
         const next = modifyProfile(cfg, id, (p) => ({
           ...p,
@@ -76,7 +65,7 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
       ...(changed ? { previousRole, changed: true } : {}),
       ...(profile.backendVersion !== undefined && profile.backendVersion !== "" ? { backendVersion: profile.backendVersion } : {})
     }
-    if (opts.output === "json") return yield* Console.log(JSON.stringify(doc, null, 2))
+    if (opts.output === "json") return yield* Console.log(yield* renderJson(WhoamiJson, doc))
     const who = serverName !== undefined && serverName !== "" && serverName !== localPart(id) ? `${id} (name: ${serverName})` : id
     yield* Console.log(`${who} — ${roleLabel(role)}`)
     yield* Console.log(
@@ -93,7 +82,7 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
   })
 
 /** The command. */
-export const whoami = Command.make("whoami", { refresh, output }, (opts) => withNetwork(run(opts))).pipe(
+export const whoami = Command.make("whoami", { refresh, output, noInput }, (opts) => withNetwork(run(opts))).pipe(
   Command.withDescription(
     "Show the active identity: olaresId, role (Owner/Admin/User) and Olares version, from the cache; --refresh re-reads them.\n\n" +
       "Examples:\n  olares-cli profile whoami\n  olares-cli profile whoami --refresh -o json"

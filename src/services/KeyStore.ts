@@ -16,6 +16,11 @@ export interface KeyStoreShape {
   readonly describe: Effect.Effect<{ readonly backend: string; readonly location: string; readonly reason: string }>
   /** `None` when no record exists; corrupt or undecryptable records fail. */
   readonly get: (olaresId: string) => Effect.Effect<Option.Option<StoredToken>, KeyStoreError>
+  /**
+   * Fails when a later `set` for this account could not succeed (an unusable directory or master
+   * key), writing no record: login and import run it before they spend a password or refresh token.
+   */
+  readonly checkWritable: (olaresId: string) => Effect.Effect<void, KeyStoreError>
   /** Writes atomically; always clears `invalidatedAt` (a fresh write revives the grant). */
   readonly set: (token: StoredToken) => Effect.Effect<void, KeyStoreError>
   /** Stamps `invalidatedAt` (unix ms), keeping every other field. No-op when absent. */

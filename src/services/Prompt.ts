@@ -10,12 +10,16 @@ export interface PromptRefusal {
   readonly message: string
   /** The fix. */
   readonly hint: string
+  /** The message when prompts are disabled by `--no-input` / OLARES_CLI_NO_INPUT (default: `message`). */
+  readonly noInputMessage?: string
 }
 
 /** The port. Prompts go to stderr so stdout stays clean for `-o json` and pipes. */
 export interface PromptShape {
   /** True when stdin and stderr are terminals and `--no-input` / `OLARES_CLI_NO_INPUT` are not set. */
   readonly interactive: boolean
+  /** True when `--no-input` or OLARES_CLI_NO_INPUT asked for no interaction at all (also turns off spinners). */
+  readonly noInput: boolean
   /** Reads a secret with echo off. Ctrl-C interrupts the fiber (exit 130), nothing is half-written. */
   readonly secret: (prompt: string, refusal: PromptRefusal) => Effect.Effect<Redacted.Redacted<string>, NotATerminal>
   /** Reads one echoed line (a TOTP code is single-use, so it is echoed to make typing it easier). */
