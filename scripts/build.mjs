@@ -6,7 +6,7 @@
 import * as esbuild from "esbuild"
 import { spawnSync } from "node:child_process"
 import { createCipheriv, randomBytes } from "node:crypto"
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -15,11 +15,14 @@ const banner = {
   js: "import { createRequire as __olaresCreateRequire } from \"node:module\";const require = __olaresCreateRequire(import.meta.url);"
 }
 
-rmSync("dist", { recursive: true, force: true })
+// Build into a fresh directory and swap it in at the end, so a concurrent run of the CLI (or of
+// the tests) never sees a half-written or missing dist/.
+const OUT = `dist.tmp-${process.pid}`
+rmSync(OUT, { recursive: true, force: true })
 
 await esbuild.build({
   entryPoints: { bin: "src/bin.ts" },
-  outdir: "dist",
+  outdir: OUT,
   bundle: true,
   splitting: true,
   format: "esm",
@@ -35,7 +38,7 @@ await esbuild.build({
 
 await esbuild.build({
   entryPoints: { fast: "src/fast.ts" },
-  outdir: "dist",
+  outdir: OUT,
   outExtension: { ".js": ".cjs" },
   bundle: true,
   format: "cjs",
@@ -51,7 +54,7 @@ await esbuild.build({
 
 await esbuild.build({
   entryPoints: { index: "src/index.ts" },
-  outdir: "dist",
+  outdir: OUT,
   bundle: true,
   format: "esm",
   platform: "node",
@@ -60,7 +63,7 @@ await esbuild.build({
   logLevel: "warning"
 })
 
-chmodSync("dist/bin.js", 0o755)
+chmodSync(`${OUT}/bin.js`, 0o755)
 
 // The code cache: run the fast path once over a throwaway home holding one profile with an
 // encrypted token, so the cache covers config parsing, decryption and JWT decoding too.
@@ -79,7 +82,7 @@ try {
   writeFileSync(join(data, "olares-cli", "master.key"), key, { mode: 0o600 })
   writeFileSync(join(data, "olares-cli", "cache_olares.com.enc"), Buffer.concat([iv, ct, c.getAuthTag()]), { mode: 0o600 })
   writeFileSync(join(home, "config.json"), JSON.stringify({ profiles: [{ olaresId: "cache@olares.com" }] }), { mode: 0o600 })
-  const r = spawnSync(process.execPath, ["dist/bin.js", "profile", "list"], {
+  const r = spawnSync(process.execPath, [`${OUT}/bin.js`, "profile", "list"], {
     env: { ...process.env, OLARES_CLI_HOME: home, OLARES_CLI_DATA_DIR: data, OLARES_CLI_WRITE_CODE_CACHE: "1", NO_COLOR: "1" },
     encoding: "utf8"
   })
@@ -87,3 +90,12 @@ try {
 } finally {
   rmSync(root, { recursive: true, force: true })
 }
+
+const old = `dist.old-${process.pid}`
+try {
+  renameSync("dist", old)
+} catch {
+  // no previous build
+}
+renameSync(OUT, "dist")
+rmSync(old, { recursive: true, force: true })
