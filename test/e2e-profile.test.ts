@@ -6,38 +6,21 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "
 import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { makeLinuxFileKeyStore } from "../layers/KeyStoreFile.js"
-import { makeTempHome, runCli, type TempHome } from "./support/cli.js"
-import { ALICE, BOB, type OlaresTestServer, startServer } from "./support/server.js"
+import { useE2e } from "./support/e2e.js"
+import { ALICE, BOB } from "./support/server.js"
 
-let server: OlaresTestServer
-let home: TempHome
+const e2e = useE2e()
 
-beforeAll(async () => {
-  server = await startServer()
-})
-afterAll(async () => {
-  await server.close()
-})
-beforeEach(() => {
-  server.reset()
-  server.setAccessTtl(3600)
-  server.setOsVersion("1.12.6")
-  server.setRotateRefreshTokens(true)
-  home = makeTempHome()
-  return () => home.cleanup()
-})
-
-const cli = (args: ReadonlyArray<string>, opts: { input?: string; env?: Record<string, string | undefined> } = {}) =>
-  runCli(args, { ...opts, env: { ...home.env, ...opts.env } })
+const cli = e2e.cli
 
 const loginAlice = (extra: ReadonlyArray<string> = []) =>
-  cli(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", server.url, "--password-stdin", ...extra], {
+  cli(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin", ...extra], {
     input: `${ALICE.password}\n`
   })
 
-const storeDir = () => join(home.data, "olares-cli")
+const storeDir = () => join(e2e.home.data, "olares-cli")
 const store = () => makeLinuxFileKeyStore(storeDir())
 const readRecord = (id: string) => Effect.runPromise(store().get(id))
 const seedToken = (id: string, accessToken: string, extra: { invalidatedAt?: number; refreshToken?: string } = {}) =>
@@ -48,13 +31,13 @@ const seedToken = (id: string, accessToken: string, extra: { invalidatedAt?: num
       ...(extra.refreshToken !== undefined ? { refreshToken: Redacted.make(extra.refreshToken) } : {})
     }).pipe(Effect.zipRight(extra.invalidatedAt !== undefined ? store().markInvalidated(id, extra.invalidatedAt) : Effect.void))
   )
-const config = () => JSON.parse(readFileSync(join(home.home, "config.json"), "utf8"))
+const config = () => JSON.parse(readFileSync(join(e2e.home.home, "config.json"), "utf8"))
 const mode = (p: string) => statSync(p).mode & 0o777
 
 /** Imports a profile from a fresh server grant (no password involved). */
 const importProfile = async (username: string, extra: ReadonlyArray<string> = []) => {
-  const g = await server.issueGrant(username)
-  return cli(["profile", "import", "--olares-id", `${username}@olares.com`, "--auth-url-override", server.url, ...extra], {
+  const g = await e2e.server.issueGrant(username)
+  return cli(["profile", "import", "--olares-id", `${username}@olares.com`, "--auth-url-override", e2e.server.url, ...extra], {
     env: { OLARES_REFRESH_TOKEN: g.refreshToken }
   })
 }
@@ -67,13 +50,13 @@ describe("profile login", () => {
     expect(r.stdout).toContain("switched current profile to alice@olares.com")
     expect(r.stdout).toContain("token stored via file (service \"olares-cli\", account \"alice@olares.com\").")
     expect(r.stdout).toContain("role: Owner")
-    expect(server.hits("/api/firstfactor")).toBe(1)
+    expect(e2e.server.hits("/api/firstfactor")).toBe(1)
     const cfg = config()
     expect(cfg.currentProfile).toBe("alice@olares.com")
     expect(cfg.profiles[0]).toMatchObject({ olaresId: "alice@olares.com", ownerRole: "owner", backendVersion: "1.12.6" })
     expect(JSON.stringify(cfg)).not.toMatch(/accessToken|refreshToken|eyJ/)
-    expect(mode(home.home)).toBe(0o700)
-    expect(mode(join(home.home, "config.json"))).toBe(0o600)
+    expect(mode(e2e.home.home)).toBe(0o700)
+    expect(mode(join(e2e.home.home, "config.json"))).toBe(0o600)
     expect(mode(storeDir())).toBe(0o700)
     expect(mode(join(storeDir(), "master.key"))).toBe(0o600)
     expect(mode(join(storeDir(), "alice_olares.com.enc"))).toBe(0o600)
@@ -83,7 +66,7 @@ describe("profile login", () => {
 
   it("bare `alice` means alice@olares.com; --name sets the alias", async () => {
     const r = await cli(
-      ["profile", "login", "--olares-id", "alice", "--name", "home", "--auth-url-override", server.url, "--password-stdin"],
+      ["profile", "login", "--olares-id", "alice", "--name", "home", "--auth-url-override", e2e.server.url, "--password-stdin"],
       { input: `${ALICE.password}\n` }
     )
     expect(r.code).toBe(0)
@@ -92,32 +75,32 @@ describe("profile login", () => {
   })
 
   it("logs in with TOTP via --totp; without it and without a TTY fails TotpRequired (exit 2)", async () => {
-    const args = ["profile", "login", "--olares-id", "bob@olares.com", "--auth-url-override", server.url, "--password-stdin"]
+    const args = ["profile", "login", "--olares-id", "bob@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin"]
     const noCode = await cli(args, { input: `${BOB.password}\n` })
     expect(noCode.code).toBe(2)
     expect(noCode.stderr).toContain("two-factor authentication required: re-run with --totp <code>")
-    const ok = await cli([...args, "--totp", server.totpNow("bob")], { input: `${BOB.password}\n` })
+    const ok = await cli([...args, "--totp", e2e.server.totpNow("bob")], { input: `${BOB.password}\n` })
     expect(ok.code).toBe(0)
     expect(ok.stdout).toContain("logged in as bob@olares.com")
     expect(ok.stdout).toContain("role: Admin")
-    expect(server.hits("/api/secondfactor/totp")).toBe(1)
+    expect(e2e.server.hits("/api/secondfactor/totp")).toBe(1)
   })
 
   it("a wrong password or TOTP code is LoginRejected (exit 4) and stores nothing", async () => {
     const bad = await cli(
-      ["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", server.url, "--password-stdin"],
+      ["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin"],
       { input: "not-the-password\n" }
     )
     expect(bad.code).toBe(4)
     expect(bad.stderr).toContain("/api/firstfactor")
     expect(bad.stderr).not.toContain("not-the-password")
-    const wrongCode = String((Number(server.totpNow("bob")) + 500_000) % 1_000_000).padStart(6, "0")
+    const wrongCode = String((Number(e2e.server.totpNow("bob")) + 500_000) % 1_000_000).padStart(6, "0")
     const badTotp = await cli(
-      ["profile", "login", "--olares-id", "bob@olares.com", "--auth-url-override", server.url, "--password-stdin", "--totp", wrongCode],
+      ["profile", "login", "--olares-id", "bob@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin", "--totp", wrongCode],
       { input: `${BOB.password}\n` }
     )
     expect(badTotp.code).toBe(4)
-    expect(existsSync(join(home.home, "config.json"))).toBe(false)
+    expect(existsSync(join(e2e.home.home, "config.json"))).toBe(false)
   })
 
   it("refuses re-login over a valid token (exit 5) before asking for a password", async () => {
@@ -126,18 +109,18 @@ describe("profile login", () => {
     expect(again.code).toBe(5)
     expect(again.stderr).toMatch(/already authenticated for alice@olares\.com \(expires in \d+m\d+s\)\./)
     expect(again.stderr).toContain("to re-authenticate, run: olares-cli profile remove alice@olares.com")
-    expect(server.hits("/api/firstfactor")).toBe(1)
+    expect(e2e.server.hits("/api/firstfactor")).toBe(1)
   })
 
   it("refuses re-login over a token without exp (ExpiryUnknown, exit 5)", async () => {
-    await seedToken("alice@olares.com", await server.mintJwt({ noExp: true }))
+    await seedToken("alice@olares.com", await e2e.server.mintJwt({ noExp: true }))
     const r = await loginAlice()
     expect(r.code).toBe(5)
     expect(r.stderr).toContain("a token is already stored for alice@olares.com but its expiry can't be determined client-side.")
   })
 
   it("writes over an expired or invalidated token, clearing invalidatedAt", async () => {
-    await seedToken("alice@olares.com", await server.mintJwt({ ttl: -60 }), { invalidatedAt: 1_700_000_000_000 })
+    await seedToken("alice@olares.com", await e2e.server.mintJwt({ ttl: -60 }), { invalidatedAt: 1_700_000_000_000 })
     const r = await loginAlice()
     expect(r.code).toBe(0)
     const rec = await readRecord("alice@olares.com")
@@ -163,16 +146,16 @@ describe("profile login", () => {
     expect(argvPwEq.code).toBe(2)
 
     const empty = await cli(
-      ["profile", "login", "--olares-id", "alice", "--auth-url-override", server.url, "--password-stdin"],
+      ["profile", "login", "--olares-id", "alice", "--auth-url-override", e2e.server.url, "--password-stdin"],
       { input: "\n" }
     )
     expect(empty.code).toBe(2)
     expect(empty.stderr).toContain("password is empty")
 
-    const noTty = await cli(["profile", "login", "--olares-id", "alice", "--auth-url-override", server.url])
+    const noTty = await cli(["profile", "login", "--olares-id", "alice", "--auth-url-override", e2e.server.url])
     expect(noTty.code).toBe(2)
     expect(noTty.stderr).toContain("stdin is not a terminal; pass --password-stdin and pipe the password instead")
-    expect(server.hits("/api/firstfactor")).toBe(0)
+    expect(e2e.server.hits("/api/firstfactor")).toBe(0)
   })
 
   it("--no-switch keeps the current profile; the first profile still becomes current", async () => {
@@ -197,56 +180,56 @@ describe("profile import", () => {
     const r = await importProfile("alice")
     expect(r.code).toBe(0)
     expect(r.stdout).toContain("imported credentials for alice@olares.com (profile: alice@olares.com)")
-    expect(server.hits("/api/refresh")).toBe(1)
+    expect(e2e.server.hits("/api/refresh")).toBe(1)
     const rec = await readRecord("alice@olares.com")
     expect(rec._tag).toBe("Some")
-    if (rec._tag === "Some") expect(server.isRefreshTokenLive(Redacted.value(rec.value.refreshToken!))).toBe(true)
+    if (rec._tag === "Some") expect(e2e.server.isRefreshTokenLive(Redacted.value(rec.value.refreshToken!))).toBe(true)
   })
 
   it("imports from --refresh-token-stdin and from --refresh-token", async () => {
-    const g = await server.issueGrant("alice")
+    const g = await e2e.server.issueGrant("alice")
     const viaStdin = await cli(
-      ["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", server.url, "--refresh-token-stdin"],
+      ["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url, "--refresh-token-stdin"],
       { input: `${g.refreshToken}\n` }
     )
     expect(viaStdin.code).toBe(0)
-    const g2 = await server.issueGrant("bob")
+    const g2 = await e2e.server.issueGrant("bob")
     const viaFlag = await cli([
-      "profile", "import", "--olares-id", "bob@olares.com", "--auth-url-override", server.url, "--refresh-token", g2.refreshToken
+      "profile", "import", "--olares-id", "bob@olares.com", "--auth-url-override", e2e.server.url, "--refresh-token", g2.refreshToken
     ])
     expect(viaFlag.code).toBe(0)
   })
 
   it("keeps the old refresh token when the server does not rotate", async () => {
-    server.setRotateRefreshTokens(false)
+    e2e.server.setRotateRefreshTokens(false)
     try {
-      const g = await server.issueGrant("alice")
-      const r = await cli(["profile", "import", "--olares-id", "alice", "--auth-url-override", server.url], {
+      const g = await e2e.server.issueGrant("alice")
+      const r = await cli(["profile", "import", "--olares-id", "alice", "--auth-url-override", e2e.server.url], {
         env: { OLARES_REFRESH_TOKEN: g.refreshToken }
       })
       expect(r.code).toBe(0)
       const rec = await readRecord("alice@olares.com")
       expect(rec._tag === "Some" && Redacted.value(rec.value.refreshToken!)).toBe(g.refreshToken)
     } finally {
-      server.setRotateRefreshTokens(true)
+      e2e.server.setRotateRefreshTokens(true)
     }
   })
 
   it("a dead refresh token is TokenInvalidated (exit 4); no token is usage (exit 2); empty is exit 2", async () => {
-    const g = await server.issueGrant("alice")
-    server.revokeGrants("alice")
-    const dead = await cli(["profile", "import", "--olares-id", "alice", "--auth-url-override", server.url], {
+    const g = await e2e.server.issueGrant("alice")
+    e2e.server.revokeGrants("alice")
+    const dead = await cli(["profile", "import", "--olares-id", "alice", "--auth-url-override", e2e.server.url], {
       env: { OLARES_REFRESH_TOKEN: g.refreshToken }
     })
     expect(dead.code).toBe(4)
     expect(dead.stderr).toContain("refresh token for alice@olares.com became invalid at")
     expect(dead.stderr).toContain("please run: olares-cli profile login --olares-id alice@olares.com")
 
-    const none = await cli(["profile", "import", "--olares-id", "alice", "--auth-url-override", server.url])
+    const none = await cli(["profile", "import", "--olares-id", "alice", "--auth-url-override", e2e.server.url])
     expect(none.code).toBe(2)
     expect(none.stderr).toContain("--refresh-token is required")
 
-    const empty = await cli(["profile", "import", "--olares-id", "alice", "--refresh-token-stdin", "--auth-url-override", server.url], {
+    const empty = await cli(["profile", "import", "--olares-id", "alice", "--refresh-token-stdin", "--auth-url-override", e2e.server.url], {
       input: "\n"
     })
     expect(empty.code).toBe(2)
@@ -254,15 +237,15 @@ describe("profile import", () => {
   })
 
   it("a server error is transient (exit 1): names the endpoint, suggests no login, stores nothing", async () => {
-    server.setFault("/api/refresh", { status: 500 })
-    const g = await server.issueGrant("alice")
-    const r = await cli(["profile", "import", "--olares-id", "alice", "--auth-url-override", server.url], {
+    e2e.server.setFault("/api/refresh", { status: 500 })
+    const g = await e2e.server.issueGrant("alice")
+    const r = await cli(["profile", "import", "--olares-id", "alice", "--auth-url-override", e2e.server.url], {
       env: { OLARES_REFRESH_TOKEN: g.refreshToken }
     })
     expect(r.code).toBe(1)
     expect(r.stderr).toContain("/api/refresh")
     expect(r.stderr).not.toContain("profile login")
-    expect(existsSync(join(home.home, "config.json"))).toBe(false)
+    expect(existsSync(join(e2e.home.home, "config.json"))).toBe(false)
   })
 })
 
@@ -277,18 +260,18 @@ describe("profile list", () => {
 
   it("computes every STATUS locally, marks the current profile, shows VERSION", async () => {
     const ids = ["alice", "bob", "carol", "dave", "erin", "frank"]
-    for (const u of ["carol", "dave", "erin", "frank"]) server.addUser({ username: u, password: `${u}-password` })
+    for (const u of ["carol", "dave", "erin", "frank"]) e2e.server.addUser({ username: u, password: `${u}-password` })
     for (const u of ids) expect((await importProfile(u, ["--no-switch"])).code).toBe(0)
     // alice: logged-in (as imported); bob: expired; carol: invalidated; dave: never; erin: unparseable; frank: unknown.
-    await seedToken("bob@olares.com", await server.mintJwt({ ttl: -60 }), { refreshToken: "rt-bob-unused" })
-    await seedToken("carol@olares.com", await server.mintJwt({ ttl: 3600 }), { invalidatedAt: 1_700_000_000_000 })
+    await seedToken("bob@olares.com", await e2e.server.mintJwt({ ttl: -60 }), { refreshToken: "rt-bob-unused" })
+    await seedToken("carol@olares.com", await e2e.server.mintJwt({ ttl: 3600 }), { invalidatedAt: 1_700_000_000_000 })
     await Effect.runPromise(store().remove("dave@olares.com"))
     await seedToken("erin@olares.com", "not-a-jwt")
     writeFileSync(join(storeDir(), "frank_olares.com.enc"), Buffer.alloc(40, 7))
-    const before = server.stats().hits
+    const before = e2e.server.stats().hits
     const r = await cli(["profile", "list"])
     expect(r.code).toBe(0)
-    expect(server.stats().hits).toEqual(before) // no network
+    expect(e2e.server.stats().hits).toEqual(before) // no network
     const lines = r.stdout.trimEnd().split("\n")
     expect(lines[0]).toMatch(/^ {4}NAME +OLARES-ID +STATUS +VERSION$/)
     const row = (id: string) => lines.find((l) => l.includes(` ${id} `))!
@@ -311,11 +294,11 @@ describe("profile list", () => {
 
   it("--refresh-version re-reads the current profile's version; a failure is only a warning", async () => {
     expect((await importProfile("alice")).code).toBe(0)
-    server.setOsVersion("1.12.7-20261101")
+    e2e.server.setOsVersion("1.12.7-20261101")
     const r = await cli(["profile", "list", "--refresh-version"])
     expect(r.code).toBe(0)
     expect(r.stdout).toContain("1.12.7-20261101")
-    server.setFault("/api/olares-info", { status: 502 })
+    e2e.server.setFault("/api/olares-info", { status: 502 })
     const failed = await cli(["profile", "list", "--refresh-version"])
     expect(failed.code).toBe(0)
     expect(failed.stderr).toContain("warning: could not refresh backend version for the current profile")
@@ -371,10 +354,10 @@ describe("profile remove", () => {
 
   it("unknown profile exits 6 and touches nothing", async () => {
     expect((await importProfile("alice")).code).toBe(0)
-    const before = readFileSync(join(home.home, "config.json"), "utf8")
+    const before = readFileSync(join(e2e.home.home, "config.json"), "utf8")
     const r = await cli(["profile", "remove", "nobody", "--yes"])
     expect(r.code).toBe(6)
-    expect(readFileSync(join(home.home, "config.json"), "utf8")).toBe(before)
+    expect(readFileSync(join(e2e.home.home, "config.json"), "utf8")).toBe(before)
     expect(readdirSync(storeDir())).toContain("alice_olares.com.enc")
   })
 })
@@ -382,19 +365,19 @@ describe("profile remove", () => {
 describe("profile whoami", () => {
   it("renders from cache, --refresh re-reads role and version, -o json has the documented fields", async () => {
     expect((await importProfile("bob")).code).toBe(0)
-    server.reset()
+    e2e.server.reset()
     const cached = await cli(["profile", "whoami"])
     expect(cached.code).toBe(0)
     expect(cached.stdout).toContain("bob@olares.com — Admin")
     expect(cached.stdout).toMatch(/from cache, refreshed \d+s ago/)
-    expect(server.hits("/api/backend/v1/user-info")).toBe(0)
+    expect(e2e.server.hits("/api/backend/v1/user-info")).toBe(0)
 
     const fresh = await cli(["profile", "whoami", "--refresh", "-o", "json"])
     expect(fresh.code).toBe(0)
     const doc = JSON.parse(fresh.stdout)
     expect(doc).toMatchObject({ olaresId: "bob@olares.com", role: "admin", roleLabel: "Admin", source: "server", backendVersion: "1.12.6" })
-    expect(server.hits("/api/backend/v1/user-info")).toBe(1)
-    expect(server.hits("/api/olares-info")).toBe(1)
+    expect(e2e.server.hits("/api/backend/v1/user-info")).toBe(1)
+    expect(e2e.server.hits("/api/olares-info")).toBe(1)
   })
 
   it("NoProfile and NotLoggedIn exit 3; JSON errors carry code, status and action", async () => {
@@ -418,11 +401,11 @@ describe("profile whoami", () => {
   it("an invalidated profile fails fast with TokenInvalidated (exit 4) and no network", async () => {
     expect((await importProfile("alice")).code).toBe(0)
     await Effect.runPromise(store().markInvalidated("alice@olares.com", 1_700_000_000_000))
-    server.reset()
+    e2e.server.reset()
     const r = await cli(["profile", "whoami", "--refresh"])
     expect(r.code).toBe(4)
     expect(r.stderr).toContain("refresh token for alice@olares.com became invalid at 2023-11-14T22:13:20Z")
-    expect(server.stats().hits).toEqual({})
+    expect(e2e.server.stats().hits).toEqual({})
   })
 })
 
@@ -441,7 +424,7 @@ describe("help and usage", () => {
 describe("aliases", () => {
   it("re-login with a new --name renames the profile and the current pointer follows it", async () => {
     expect((await importProfile("alice")).code).toBe(0)
-    await seedToken("alice@olares.com", await server.mintJwt({ ttl: -60 }))
+    await seedToken("alice@olares.com", await e2e.server.mintJwt({ ttl: -60 }))
     const r = await loginAlice(["--name", "home"])
     expect(r.code).toBe(0)
     expect(config()).toMatchObject({ currentProfile: "home" })

@@ -11,10 +11,11 @@ import fc from "fast-check"
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { beforeAll, describe, expect, it } from "vitest"
 import { makeLinuxFileKeyStore } from "../layers/KeyStoreFile.js"
-import { makeTempHome, runCli, type TempHome } from "./support/cli.js"
+import { runCli } from "./support/cli.js"
 import { expectNoStack, snapshot, STACK_TRACE } from "./support/hardening-util.js"
+import { useE2e } from "./support/e2e.js"
 import {
   ALICE,
   closedPort,
@@ -22,50 +23,33 @@ import {
   type FaultKind,
   hasOpenssl,
   mintJwt,
-  type OlaresTestServer,
   selfSignedCert,
   startServer
 } from "./support/server.js"
 
 const ALICE_ID = "alice@olares.com"
 
-let server: OlaresTestServer
-let home: TempHome
+const e2e = useE2e()
 let deadPort: number
-
 beforeAll(async () => {
-  server = await startServer()
   deadPort = await closedPort()
 })
-afterAll(async () => {
-  await server.close()
-})
-beforeEach(() => {
-  server.reset()
-  server.setAccessTtl(3600)
-  server.setRotateRefreshTokens(true)
-  home = makeTempHome()
-  return () => home.cleanup()
-})
 
-const cli = (
-  args: ReadonlyArray<string>,
-  opts: { input?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}
-) => runCli(args, { ...opts, env: { ...home.env, ...opts.env } })
+const cli = e2e.cli
 
-const storeDir = () => join(home.data, "olares-cli")
+const storeDir = () => join(e2e.home.data, "olares-cli")
 const store = () => makeLinuxFileKeyStore(storeDir())
 const readRecord = (id: string) => Effect.runPromise(store().get(id))
-const configPath = () => join(home.home, "config.json")
+const configPath = () => join(e2e.home.home, "config.json")
 
-const importAlice = async (url: string = server.url, extra: ReadonlyArray<string> = []) => {
-  const g = await server.issueGrant("alice")
+const importAlice = async (url: string = e2e.server.url, extra: ReadonlyArray<string> = []) => {
+  const g = await e2e.server.issueGrant("alice")
   return cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", url, ...extra], {
     env: { OLARES_REFRESH_TOKEN: g.refreshToken }
   })
 }
 
-const loginAlice = (url: string = server.url, extra: ReadonlyArray<string> = []) =>
+const loginAlice = (url: string = e2e.server.url, extra: ReadonlyArray<string> = []) =>
   cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", url, "--password-stdin", ...extra], {
     input: `${ALICE.password}\n`
   })
@@ -89,7 +73,7 @@ describe("bad server replies", () => {
   for (const kind of kinds) {
     it(`${kind}: login, import and whoami --refresh fail transiently, naming the endpoint; nothing stored or marked`, async () => {
       // login: nothing exists before, nothing after
-      server.setFault("/api/firstfactor", { kind })
+      e2e.server.setFault("/api/firstfactor", { kind })
       const login = await loginAlice()
       if (kind === "status-error") {
         // A 200 whose status is not OK is the auth server's verdict on the login (reference:
@@ -106,56 +90,56 @@ describe("bad server replies", () => {
       expect(existsSync(join(storeDir(), "alice_olares.com.enc"))).toBe(false)
 
       // import: the grant is neither stored nor spent
-      server.setFault("/api/refresh", { kind })
-      const g = await server.issueGrant("alice")
-      const imp = await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", server.url], {
+      e2e.server.setFault("/api/refresh", { kind })
+      const g = await e2e.server.issueGrant("alice")
+      const imp = await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url], {
         env: { OLARES_REFRESH_TOKEN: g.refreshToken }
       })
       expectTransient(imp, "/api/refresh")
       expect(existsSync(join(storeDir(), "alice_olares.com.enc"))).toBe(false)
-      expect(server.isRefreshTokenLive(g.refreshToken)).toBe(true)
-      server.reset()
+      expect(e2e.server.isRefreshTokenLive(g.refreshToken)).toBe(true)
+      e2e.server.reset()
 
       // whoami --refresh on a good profile: the token stays as it is, nothing is marked
       expect((await importAlice()).code).toBe(0)
-      const before = snapshot(home.root)
-      server.setFault("/api/backend/v1/user-info", { kind })
+      const before = snapshot(e2e.home.root)
+      e2e.server.setFault("/api/backend/v1/user-info", { kind })
       const who = await cli(["profile", "whoami", "--refresh"])
       expectTransient(who, "/api/backend/v1/user-info")
       const whoJson = await cli(["profile", "whoami", "--refresh", "-o", "json"])
       expect(whoJson.code).toBe(1)
       expect(JSON.parse(whoJson.stderr).error).toMatchObject({ exitCode: 1 })
-      expect(snapshot(home.root)).toEqual(before)
+      expect(snapshot(e2e.home.root)).toEqual(before)
       const rec = Option.getOrThrow(await readRecord(ALICE_ID))
       expect(rec.invalidatedAt ?? 0).toBe(0)
-      expect(server.hits("/api/refresh")).toBe(1) // only the import's own exchange
+      expect(e2e.server.hits("/api/refresh")).toBe(1) // only the import's own exchange
     })
   }
 
   it("a huge body is refused after 1 MiB, not buffered: import and whoami", async () => {
-    server.setFault("/api/refresh", { kind: "huge" })
+    e2e.server.setFault("/api/refresh", { kind: "huge" })
     const imp = await importAlice()
     expect(imp.stderr).toContain("/api/refresh: response body is larger than 1048576 bytes; refusing to read it")
-    server.clearFaults()
+    e2e.server.clearFaults()
     expect((await importAlice()).code).toBe(0)
-    server.setFault("/api/backend/v1/user-info", { kind: "huge" })
+    e2e.server.setFault("/api/backend/v1/user-info", { kind: "huge" })
     const who = await cli(["profile", "whoami", "--refresh"])
     expect(who.stderr).toContain("GET /api/backend/v1/user-info: response body is larger than 1048576 bytes")
     expect(who.stderr).not.toContain("aaaaaaaa") // the body is not echoed
   })
 
   it("an HTTP 5xx on every endpoint is transient (exit 1) and never marks the grant", async () => {
-    server.setFault("/api/firstfactor", { status: 503 })
+    e2e.server.setFault("/api/firstfactor", { status: 503 })
     expectTransient(await loginAlice(), "/api/firstfactor returned HTTP 503")
-    server.setFault("/api/refresh", { status: 502 })
+    e2e.server.setFault("/api/refresh", { status: 502 })
     expectTransient(await importAlice(), "/api/refresh returned HTTP 502")
   })
 
   it("slower than the 10 s login timeout: TimeoutError naming the endpoint, exit 1, the grant untouched", async () => {
-    server.setFault("/api/refresh", { delayMs: 12_000, times: 1, status: 503 })
-    const g = await server.issueGrant("alice")
+    e2e.server.setFault("/api/refresh", { delayMs: 12_000, times: 1, status: 503 })
+    const g = await e2e.server.issueGrant("alice")
     const started = Date.now()
-    const r = await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", server.url], {
+    const r = await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url], {
       env: { OLARES_REFRESH_TOKEN: g.refreshToken },
       timeoutMs: 30_000
     })
@@ -164,7 +148,7 @@ describe("bad server replies", () => {
     expect(took).toBeGreaterThanOrEqual(9_500)
     expect(took).toBeLessThan(14_000)
     expect(existsSync(join(storeDir(), "alice_olares.com.enc"))).toBe(false)
-    expect(server.isRefreshTokenLive(g.refreshToken)).toBe(true)
+    expect(e2e.server.isRefreshTokenLive(g.refreshToken)).toBe(true)
   })
 
   it("connection refused: login, import, whoami --refresh and api all exit 1 naming the endpoint", async () => {
@@ -182,10 +166,10 @@ describe("bad server replies", () => {
     const cfg = JSON.parse(readFileSync(configPath(), "utf8"))
     cfg.profiles[0].authUrlOverride = dead
     writeFileSync(configPath(), JSON.stringify(cfg, null, 2), { mode: 0o600 })
-    const before = snapshot(home.root)
+    const before = snapshot(e2e.home.root)
     expectTransient(await cli(["profile", "whoami", "--refresh"]), "/api/backend/v1/user-info")
     expectTransient(await cli(["api", "/api/echo/x"]), "/api/echo/x")
-    expect(snapshot(home.root)).toEqual(before)
+    expect(snapshot(e2e.home.root)).toEqual(before)
   })
 
   it.skipIf(!hasOpenssl())("TLS: a self-signed server fails without --insecure-skip-verify, works with it", async () => {
@@ -250,7 +234,7 @@ describe("bad user input", () => {
     for (const [id, why] of malformed) {
       for (const cmd of ["login", "import"] as const) {
         const r = await cli(
-          ["profile", cmd, "--olares-id", id, "--auth-url-override", server.url, cmd === "login" ? "--password-stdin" : "--refresh-token-stdin"],
+          ["profile", cmd, "--olares-id", id, "--auth-url-override", e2e.server.url, cmd === "login" ? "--password-stdin" : "--refresh-token-stdin"],
           { input: "some-secret-value\n" }
         )
         expect(r.code, `${cmd} ${JSON.stringify(id)}: ${r.stderr}`).toBe(2)
@@ -260,7 +244,7 @@ describe("bad user input", () => {
         expectNoStack(r)
       }
     }
-    expect(server.stats().hits).toEqual({})
+    expect(e2e.server.stats().hits).toEqual({})
     expect(existsSync(configPath())).toBe(false)
   })
 
@@ -298,29 +282,29 @@ describe("bad user input", () => {
       expect(r.stderr).toContain("there is no --password flag")
       expect(r.stdout + r.stderr).not.toContain("hunter2-secret-argv")
     }
-    expect(server.stats().hits).toEqual({})
+    expect(e2e.server.stats().hits).toEqual({})
   })
 
   it("empty stdin for --password-stdin / --refresh-token-stdin is EmptySecret (exit 2); no TTY is NotATerminal", async () => {
     for (const input of ["", "\n", "\r\n"]) {
-      const pw = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", server.url, "--password-stdin"], { input })
+      const pw = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url, "--password-stdin"], { input })
       expect(pw.code, JSON.stringify(input)).toBe(2)
       expect(pw.stderr).toContain("password is empty")
-      const rt = await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", server.url, "--refresh-token-stdin"], { input })
+      const rt = await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url, "--refresh-token-stdin"], { input })
       expect(rt.code).toBe(2)
       expect(rt.stderr).toContain("refresh token is empty")
     }
-    const noTty = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", server.url])
+    const noTty = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url])
     expect(noTty.code).toBe(2)
     expect(noTty.stderr).toContain("stdin is not a terminal; pass --password-stdin and pipe the password instead")
     const wizard = await cli(["--wizard"], { timeoutMs: 15_000 })
     expect(wizard.code).toBe(2)
-    expect(server.stats().hits).toEqual({})
+    expect(e2e.server.stats().hits).toEqual({})
   })
 
   it("unknown profile names for use / remove exit 6 and touch nothing", async () => {
     expect((await importAlice()).code).toBe(0)
-    const before = snapshot(home.root)
+    const before = snapshot(e2e.home.root)
     for (const key of ["nobody", "bob@olares.com", "ALICE@olares.com", "", "-", "alice@olares.com "]) {
       // (--yes first: @effect/cli stops reading options after a bare "-")
       for (const args of [["profile", "use", key], ["profile", "remove", "--yes", key]]) {
@@ -335,7 +319,7 @@ describe("bad user input", () => {
         expectNoStack(r)
       }
     }
-    expect(snapshot(home.root)).toEqual(before)
+    expect(snapshot(e2e.home.root)).toEqual(before)
   })
 
   it("fuzz: random argv never crashes, hangs or prints a stack trace; exit codes stay in 0..7", async () => {
@@ -423,25 +407,25 @@ describe("bad user input", () => {
 describe("secrets", () => {
   it("OLARES_CLI_DEBUG=1 shows method + URL of every request, header values redacted, no secret", async () => {
     const debug = { OLARES_CLI_DEBUG: "1" }
-    const login = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", server.url, "--password-stdin"], {
+    const login = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url, "--password-stdin"], {
       input: `${ALICE.password}\n`,
       env: debug
     })
     expect(login.code, login.stderr).toBe(0)
-    expect(login.stderr).toContain(`debug: POST ${server.url}/api/firstfactor?hideCookie=true`)
-    expect(login.stderr).toContain(`debug: GET ${server.url}/api/backend/v1/user-info`)
+    expect(login.stderr).toContain(`debug: POST ${e2e.server.url}/api/firstfactor?hideCookie=true`)
+    expect(login.stderr).toContain(`debug: GET ${e2e.server.url}/api/backend/v1/user-info`)
     expect(login.stderr).toMatch(/x-authorization: <redacted>/)
     expect(login.stderr).toMatch(/cookie: <redacted>/)
-    expect(login.stderr).toContain(`debug: HTTP 200 for POST ${server.url}/api/firstfactor`)
+    expect(login.stderr).toContain(`debug: HTTP 200 for POST ${e2e.server.url}/api/firstfactor`)
 
     // a stale token: the transport refreshes, and the refresh is logged too
     const rec = Option.getOrThrow(await readRecord(ALICE_ID))
-    await Effect.runPromise(store().set({ ...rec, accessToken: Redacted.make(await server.mintJwt({ username: "alice", ttl: -60 })) }))
+    await Effect.runPromise(store().set({ ...rec, accessToken: Redacted.make(await e2e.server.mintJwt({ username: "alice", ttl: -60 })) }))
     const api = await cli(["api", "/api/echo/x"], { env: debug })
     expect(api.code, api.stderr).toBe(0)
-    expect(api.stderr).toContain(`debug: GET ${server.url}/api/echo/x`)
-    expect(api.stderr).toContain(`debug: HTTP 401 for GET ${server.url}/api/echo/x`)
-    expect(api.stderr).toContain(`debug: POST ${server.url}/api/refresh`)
+    expect(api.stderr).toContain(`debug: GET ${e2e.server.url}/api/echo/x`)
+    expect(api.stderr).toContain(`debug: HTTP 401 for GET ${e2e.server.url}/api/echo/x`)
+    expect(api.stderr).toContain(`debug: POST ${e2e.server.url}/api/refresh`)
 
     const after = Option.getOrThrow(await readRecord(ALICE_ID))
     const secrets = [
@@ -462,29 +446,29 @@ describe("secrets", () => {
   })
 
   it("profile import works with the refresh token only in the environment: argv never needs a secret", async () => {
-    const g = await server.issueGrant("alice")
-    const args = ["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", server.url]
+    const g = await e2e.server.issueGrant("alice")
+    const args = ["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url]
     expect(args.join(" ")).not.toContain(g.refreshToken)
     const r = await cli(args, { env: { OLARES_REFRESH_TOKEN: g.refreshToken } })
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toContain(`imported credentials for ${ALICE_ID}`)
     const rec = Option.getOrThrow(await readRecord(ALICE_ID))
-    expect(server.isRefreshTokenLive(Redacted.value(rec.refreshToken!))).toBe(true)
+    expect(e2e.server.isRefreshTokenLive(Redacted.value(rec.refreshToken!))).toBe(true)
     // what ps would show of the server's view: the token travelled in the body, never in a URL
-    for (const req of server.requests()) expect(req.path + req.query).not.toContain(g.refreshToken)
+    for (const req of e2e.server.requests()) expect(req.path + req.query).not.toContain(g.refreshToken)
   })
 
   it("error messages of every failing run carry no secret (the rejected body, the token, the password)", async () => {
     // the server echoes secrets in its error bodies: none of it may reach the terminal
-    const g = await server.issueGrant("alice")
+    const g = await e2e.server.issueGrant("alice")
     const fault: Fault = { status: 401 }
-    server.setFault("/api/refresh", fault)
-    const dead = await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", server.url], {
+    e2e.server.setFault("/api/refresh", fault)
+    const dead = await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url], {
       env: { OLARES_REFRESH_TOKEN: g.refreshToken }
     })
     expect(dead.code).toBe(4)
     expect(dead.stdout + dead.stderr).not.toContain(g.refreshToken)
-    const wrong = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", server.url, "--password-stdin"], {
+    const wrong = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url, "--password-stdin"], {
       input: "wrong-password-never-shown\n"
     })
     expect(wrong.code).toBe(4)

@@ -9,31 +9,16 @@ import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from "vitest"
+import { describe, expect, expectTypeOf, it } from "vitest"
 import { makeLinuxFileKeyStore } from "../layers/KeyStoreFile.js"
 import type { ProfileRow } from "../src/commands/listProgram.js"
 import { DoctorJson, ErrorEnvelopeJson, ProfileListJson, ProfileRowJson, WhoamiJson } from "../src/schemas.js"
-import { type CliResult, makeTempHome, runCli, type TempHome } from "./support/cli.js"
-import { type OlaresTestServer, startServer } from "./support/server.js"
+import { useE2e } from "./support/e2e.js"
+import { type CliResult } from "./support/cli.js"
 
-let server: OlaresTestServer
-let home: TempHome
+const e2e = useE2e()
 
-beforeAll(async () => {
-  server = await startServer()
-})
-afterAll(async () => {
-  await server.close()
-})
-beforeEach(() => {
-  server.reset()
-  server.clearFaults()
-  home = makeTempHome()
-  return () => home.cleanup()
-})
-
-const cli = (args: ReadonlyArray<string>, opts: { input?: string; env?: Record<string, string | undefined> } = {}) =>
-  runCli(args, { ...opts, env: { ...home.env, ...opts.env } })
+const cli = e2e.cli
 
 const strict = { onExcessProperty: "error" } as const
 const decodeStdout = <A, I>(schema: Schema.Schema<A, I>, r: CliResult): A =>
@@ -47,12 +32,12 @@ const decodeEnvelope = (r: CliResult) => {
   return doc.error
 }
 
-const storeDir = () => join(home.data, "olares-cli")
+const storeDir = () => join(e2e.home.data, "olares-cli")
 const store = () => makeLinuxFileKeyStore(storeDir())
 
 const importProfile = async (username: string, extra: ReadonlyArray<string> = []) => {
-  const g = await server.issueGrant(username)
-  const r = await cli(["profile", "import", "--olares-id", `${username}@olares.com`, "--auth-url-override", server.url, ...extra], {
+  const g = await e2e.server.issueGrant(username)
+  const r = await cli(["profile", "import", "--olares-id", `${username}@olares.com`, "--auth-url-override", e2e.server.url, ...extra], {
     env: { OLARES_REFRESH_TOKEN: g.refreshToken }
   })
   expect(r.code, r.stderr).toBe(0)
@@ -70,11 +55,11 @@ describe("documents", () => {
 
     await importProfile("alice")
     await importProfile("bob", ["--no-switch", "--name", "work"])
-    server.addUser({ username: "carol", password: "carol-password-1" })
+    e2e.server.addUser({ username: "carol", password: "carol-password-1" })
     await importProfile("carol", ["--no-switch"])
     await Effect.runPromise(store().markInvalidated("carol@olares.com", 1_700_000_000_000))
     await Effect.runPromise(
-      store().set({ olaresId: "bob@olares.com", accessToken: Redacted.make(await server.mintJwt({ ttl: -60 })) })
+      store().set({ olaresId: "bob@olares.com", accessToken: Redacted.make(await e2e.server.mintJwt({ ttl: -60 })) })
     )
     const fast = await cli(["profile", "list", "-o", "json"])
     const full = await cli(["profile", "list", "--output", "json", "--no-input"]) // not a fast-path shape
@@ -97,12 +82,12 @@ describe("documents", () => {
     expect(c).toMatchObject({ olaresId: "bob@olares.com", profile: "bob@olares.com", role: "admin", roleLabel: "Admin", source: "cache" })
     expect(c.refreshedAgoSecs).toBeGreaterThanOrEqual(0)
 
-    server.setOsVersion("1.12.7")
+    e2e.server.setOsVersion("1.12.7")
     const fresh = await cli(["profile", "whoami", "--refresh", "-o", "json"])
     expect(fresh.code).toBe(0)
     const f = decodeStdout(WhoamiJson, fresh)
     expect(f).toMatchObject({ name: "bob", source: "server", backendVersion: "1.12.7" })
-    server.setOsVersion("1.12.6")
+    e2e.server.setOsVersion("1.12.6")
   })
 
   it("profile doctor -o json", async () => {
@@ -116,13 +101,13 @@ describe("documents", () => {
 
   it("warnings go to stderr only: stdout stays one JSON document", async () => {
     await importProfile("alice")
-    chmodSync(home.home, 0o755) // the repo tightens it and warns
+    chmodSync(e2e.home.home, 0o755) // the repo tightens it and warns
     const r = await cli(["profile", "whoami", "-o", "json"])
     expect(r.code).toBe(0)
     expect(r.stderr).toContain("warning: config directory")
     expect(r.stderr.match(/was mode 0755/g)).toHaveLength(1) // said once, not once per logger
     expect(decodeStdout(WhoamiJson, r).olaresId).toBe("alice@olares.com")
-    server.setFault("/api/olares-info", { status: 502 })
+    e2e.server.setFault("/api/olares-info", { status: 502 })
     const list = await cli(["profile", "list", "-o", "json", "--refresh-version"])
     expect(list.code).toBe(0)
     expect(list.stderr).toContain("warning: could not refresh backend version")
@@ -158,15 +143,15 @@ describe("error envelopes under -o json", () => {
 
   it("a transient server error is retryable http_5xx with exit 1", async () => {
     await importProfile("alice")
-    server.setFault("/api/backend/v1/user-info", { status: 503 })
+    e2e.server.setFault("/api/backend/v1/user-info", { status: 503 })
     const r = await cli(["profile", "whoami", "--refresh", "-o", "json"])
     expect(r.code).toBe(1)
     expect(decodeEnvelope(r)).toMatchObject({ code: "http_5xx", status: "HttpStatusError", retryable: true })
   })
 
   it("a corrupt config.json is a storage error on the fast path and on the full CLI alike", async () => {
-    mkdirSync(home.home, { recursive: true, mode: 0o700 })
-    writeFileSync(join(home.home, "config.json"), "{ nope", { mode: 0o600 })
+    mkdirSync(e2e.home.home, { recursive: true, mode: 0o700 })
+    writeFileSync(join(e2e.home.home, "config.json"), "{ nope", { mode: 0o600 })
     const fast = await cli(["profile", "list", "-o", "json"])
     const full = await cli(["profile", "list", "-o", "json", "--no-input"])
     expect(fast.code).toBe(1)

@@ -6,46 +6,34 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { spinnerEnabled } from "../src/commands/spinner.js"
-import { makeTempHome, runCli, type TempHome } from "./support/cli.js"
+import { runCli } from "./support/cli.js"
 import { hasScript, type PtyOptions, runInPty } from "./support/pty.js"
-import { ALICE, BOB, type OlaresTestServer, startServer } from "./support/server.js"
+import { useE2e } from "./support/e2e.js"
+import { ALICE, BOB } from "./support/server.js"
 
-let server: OlaresTestServer
-let home: TempHome
-
-beforeAll(async () => {
-  server = await startServer()
-})
-afterAll(async () => {
-  await server.close()
-})
-beforeEach(() => {
-  server.reset()
-  home = makeTempHome()
-  return () => home.cleanup()
-})
+const e2e = useE2e()
 
 /** A pty run in the temp home; colour allowed unless the test sets NO_COLOR. */
 const pty = (args: ReadonlyArray<string>, opts: PtyOptions = {}) =>
-  runInPty(args, { ...opts, env: { ...home.env, NO_COLOR: undefined, ...opts.env } })
+  runInPty(args, { ...opts, env: { ...e2e.home.env, NO_COLOR: undefined, ...opts.env } })
 
-const configExists = () => existsSync(join(home.home, "config.json"))
-const config = () => JSON.parse(readFileSync(join(home.home, "config.json"), "utf8"))
+const configExists = () => existsSync(join(e2e.home.home, "config.json"))
+const config = () => JSON.parse(readFileSync(join(e2e.home.home, "config.json"), "utf8"))
 const ESC = "\u001b["
 
 const importAlice = async () => {
-  const g = await server.issueGrant("alice")
-  const r = await runCli(["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", server.url], {
-    env: { ...home.env, OLARES_REFRESH_TOKEN: g.refreshToken }
+  const g = await e2e.server.issueGrant("alice")
+  const r = await runCli(["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url], {
+    env: { ...e2e.home.env, OLARES_REFRESH_TOKEN: g.refreshToken }
   })
   expect(r.code).toBe(0)
 }
 
 describe.skipIf(!hasScript())("on a terminal", () => {
   it("prompts for the password with echo off (the typed password never shows), then logs in", async () => {
-    const run = pty(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", server.url])
+    const run = pty(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url])
     await run.waitFor("password for alice@olares.com: ")
     run.type(`${ALICE.password}\r`)
     const { code, screen } = await run.exited
@@ -53,13 +41,13 @@ describe.skipIf(!hasScript())("on a terminal", () => {
     expect(screen).toContain("password for alice@olares.com: \n")
     expect(screen).not.toContain(ALICE.password)
     expect(screen).toContain("logged in as alice@olares.com (profile: alice@olares.com)")
-    expect(server.hits("/api/firstfactor")).toBe(1)
+    expect(e2e.server.hits("/api/firstfactor")).toBe(1)
     expect(config().currentProfile).toBe("alice@olares.com")
   })
 
   it("asks for the TOTP code (echoed) after the password, re-runs the whole flow, and succeeds", async () => {
     let typedCode = ""
-    const run = pty(["profile", "login", "--olares-id", "bob@olares.com", "--auth-url-override", server.url], {
+    const run = pty(["profile", "login", "--olares-id", "bob@olares.com", "--auth-url-override", e2e.server.url], {
       // The code is echoed on purpose (spec section 2.3): what the user typed and saw is not a leak;
       // drop that one echo and let the scan check the code appears nowhere else.
       redactForLeakScan: (s) => s.replace(`two-factor code for bob@olares.com: ${typedCode}`, "two-factor code for bob@olares.com: <typed>")
@@ -67,7 +55,7 @@ describe.skipIf(!hasScript())("on a terminal", () => {
     await run.waitFor("password for bob@olares.com: ")
     run.type(`${BOB.password}\r`)
     await run.waitFor("two-factor code for bob@olares.com: ")
-    typedCode = server.totpNow("bob")
+    typedCode = e2e.server.totpNow("bob")
     run.type(`${typedCode}\r`)
     const { code, screen } = await run.exited
     expect(code).toBe(0)
@@ -75,23 +63,23 @@ describe.skipIf(!hasScript())("on a terminal", () => {
     expect(screen).toContain(`two-factor code for bob@olares.com: ${typedCode}\n`) // echoed
     expect(screen.split(typedCode)).toHaveLength(2) // and shown nowhere else
     expect(screen).toContain("logged in as bob@olares.com")
-    expect(server.hits("/api/firstfactor")).toBe(2) // the whole flow ran again with the code
-    expect(server.hits("/api/secondfactor/totp")).toBe(1)
+    expect(e2e.server.hits("/api/firstfactor")).toBe(2) // the whole flow ran again with the code
+    expect(e2e.server.hits("/api/secondfactor/totp")).toBe(1)
   })
 
   it("an empty password at the prompt is `password is empty` (exit 2), before any network call", async () => {
-    const run = pty(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", server.url])
+    const run = pty(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url])
     await run.waitFor("password for alice@olares.com: ")
     run.type("\r")
     const { code, screen } = await run.exited
     expect(code).toBe(2)
     expect(screen).toContain("Error: password is empty")
-    expect(server.hits("/api/firstfactor")).toBe(0)
+    expect(e2e.server.hits("/api/firstfactor")).toBe(0)
     expect(configExists()).toBe(false)
   })
 
   it("Ctrl-C at the password prompt exits 130 and writes nothing", async () => {
-    const run = pty(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", server.url])
+    const run = pty(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url])
     await run.waitFor("password for alice@olares.com: ")
     run.type("hunter")
     run.type("\u0003")
@@ -101,9 +89,9 @@ describe.skipIf(!hasScript())("on a terminal", () => {
     expect(screen).not.toContain("hunter")
     expect(configExists()).toBe(false)
     // the pre-flight may create the (empty) private directories; no key, no token, no config
-    const store = join(home.data, "olares-cli")
+    const store = join(e2e.home.data, "olares-cli")
     expect(existsSync(store) ? readdirSync(store) : []).toEqual([])
-    expect(server.hits("/api/firstfactor")).toBe(0)
+    expect(e2e.server.hits("/api/firstfactor")).toBe(0)
   })
 
   it("profile remove asks first: `n` keeps the profile, `y` removes it", async () => {
@@ -139,14 +127,14 @@ describe.skipIf(!hasScript())("on a terminal", () => {
   })
 
   it("draws a spinner on stderr during the network call and clears it; none with NO_COLOR, CI or OLARES_CLI_NO_SPINNER", async () => {
-    server.setFault("/api/firstfactor", { delayMs: 500 })
-    const run = pty(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", server.url])
+    e2e.server.setFault("/api/firstfactor", { delayMs: 500 })
+    const run = pty(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url])
     await run.waitFor("password for alice@olares.com: ")
     run.type(`${ALICE.password}\r`)
     const { code, screen } = await run.exited
     expect(code).toBe(0)
     expect(screen).not.toContain(ALICE.password)
-    const host = new URL(server.url).host
+    const host = new URL(e2e.server.url).host
     expect(screen).toContain(`⠋ logging in to ${host}...`)
     expect(screen).toMatch(/⠙ logging in to/) // redrawn every 80 ms
     // the spinner line is erased before the success lines are printed, and erased again at the end
@@ -157,10 +145,10 @@ describe.skipIf(!hasScript())("on a terminal", () => {
     expect(screen.indexOf("⠋")).toBeGreaterThan(screen.indexOf("password for")) // never during the prompt
 
     for (const env of [{ NO_COLOR: "1" }, { CI: "true" }, { OLARES_CLI_NO_SPINNER: "1" }]) {
-      expect((await runCli(["profile", "remove", "alice@olares.com", "--yes"], { env: home.env })).code).toBe(0)
-      server.setFault("/api/refresh", { delayMs: 300, times: 1 })
-      const g = await server.issueGrant("alice")
-      const quiet = pty(["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", server.url], {
+      expect((await runCli(["profile", "remove", "alice@olares.com", "--yes"], { env: e2e.home.env })).code).toBe(0)
+      e2e.server.setFault("/api/refresh", { delayMs: 300, times: 1 })
+      const g = await e2e.server.issueGrant("alice")
+      const quiet = pty(["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url], {
         env: { ...env, OLARES_REFRESH_TOKEN: g.refreshToken }
       })
       const r = await quiet.exited
@@ -174,13 +162,13 @@ describe.skipIf(!hasScript())("on a terminal", () => {
 describe.skipIf(!hasScript())("non-interactive guarantee", () => {
   it("--no-input on a terminal: login fails NotATerminal (exit 2) without printing a prompt", async () => {
     const { code, screen } = await pty([
-      "profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", server.url, "--no-input"
+      "profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url, "--no-input"
     ]).exited
     expect(code).toBe(2)
     expect(screen).not.toContain("password for")
     expect(screen).toContain("--no-input (or OLARES_CLI_NO_INPUT) forbids the password prompt; pass --password-stdin")
-    expect(server.hits("/api/firstfactor")).toBe(0)
-    const env = await pty(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", server.url], {
+    expect(e2e.server.hits("/api/firstfactor")).toBe(0)
+    const env = await pty(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url], {
       env: { OLARES_CLI_NO_INPUT: "1" }
     }).exited
     expect(env.code).toBe(2)
@@ -189,8 +177,8 @@ describe.skipIf(!hasScript())("non-interactive guarantee", () => {
 
   it("--no-input: bob's login fails TotpRequired (exit 2) instead of asking for the code", async () => {
     const piped = await runCli(
-      ["profile", "login", "--olares-id", "bob@olares.com", "--auth-url-override", server.url, "--password-stdin", "--no-input"],
-      { env: home.env, input: `${BOB.password}\n` }
+      ["profile", "login", "--olares-id", "bob@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin", "--no-input"],
+      { env: e2e.home.env, input: `${BOB.password}\n` }
     )
     expect(piped.code).toBe(2)
     expect(piped.stderr).toContain("two-factor authentication required: re-run with --totp <code>")
@@ -205,14 +193,14 @@ describe.skipIf(!hasScript())("non-interactive guarantee", () => {
     expect(screen).toContain("profile remove asks for confirmation, and --no-input (or OLARES_CLI_NO_INPUT) forbids asking")
     expect(screen).toContain("hint: olares-cli profile remove alice@olares.com --yes")
     expect(config().profiles).toHaveLength(1)
-    const piped = await runCli(["profile", "remove", "alice@olares.com", "--no-input", "-o", "json"], { env: home.env })
+    const piped = await runCli(["profile", "remove", "alice@olares.com", "--no-input", "-o", "json"], { env: e2e.home.env })
     expect(piped.code).toBe(2)
-    const yes = await runCli(["profile", "remove", "alice@olares.com", "--no-input", "--yes"], { env: home.env })
+    const yes = await runCli(["profile", "remove", "alice@olares.com", "--no-input", "--yes"], { env: e2e.home.env })
     expect(yes.code).toBe(0)
   })
 
   it("--wizard never waits for answers without a terminal or with --no-input (exit 2)", async () => {
-    const piped = await runCli(["profile", "list", "--wizard"], { env: home.env, timeoutMs: 10_000 })
+    const piped = await runCli(["profile", "list", "--wizard"], { env: e2e.home.env, timeoutMs: 10_000 })
     expect(piped.code).toBe(2)
     expect(piped.stderr).toContain("--wizard asks questions and needs a terminal")
     const onTty = await pty(["profile", "list", "--wizard", "--no-input"], { timeoutMs: 10_000 }).exited
@@ -222,7 +210,7 @@ describe.skipIf(!hasScript())("non-interactive guarantee", () => {
   it("every profile command accepts --no-input", async () => {
     await importAlice()
     for (const args of [["list"], ["whoami"], ["use", "alice@olares.com"], ["doctor", "--offline"]]) {
-      const r = await runCli(["profile", ...args, "--no-input"], { env: home.env })
+      const r = await runCli(["profile", ...args, "--no-input"], { env: e2e.home.env })
       expect(r.code, args.join(" ")).toBe(0)
     }
   })
