@@ -9,8 +9,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as SynchronizedRef from "effect/SynchronizedRef"
-import { join } from "node:path"
-import { safeLockName } from "../src/domain/OlaresId.js"
+import { refreshLockPath } from "../src/domain/OlaresId.js"
 import type { StoredToken } from "../src/domain/StoredToken.js"
 import { isInvalidated } from "../src/domain/StoredToken.js"
 import { NotLoggedIn, TokenInvalidated } from "../src/errors.js"
@@ -42,8 +41,7 @@ export const decide = (stored: Option.Option<StoredToken>, stale: string): Refre
 }
 
 /** `<locksDir>/<sanitized id>.refresh.lock`, the reference's lock file name. */
-export const refreshLockPath = (locksDir: string, olaresId: string): string =>
-  join(locksDir, `${safeLockName(olaresId)}.refresh.lock`)
+export { refreshLockPath }
 
 /** Builds the coordinator from its dependencies (yielded once, so `refresh` has `R = never`). */
 export const make = Effect.gen(function*() {

@@ -3,6 +3,7 @@
  * loopback HTTP, temp homes seeded through the real layers, every output leak-scanned.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { spawn } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
@@ -13,7 +14,7 @@ import { join } from "node:path"
 import { refreshLockPath } from "../layers/RefreshCoordinatorLive.js"
 import { BIN, makeTempHome, runCli, type TempHome } from "./support/cli.js"
 import { recordOutput } from "./support/leaks.js"
-import { holds, mustRecord, readConfig, recordBytes, seedProfile } from "./support/seed.js"
+import { holds, mustRecord, readConfig, readRecord, recordBytes, seedProfile } from "./support/seed.js"
 import { closedPort, type OlaresTestServer, startServer } from "./support/server.js"
 
 const ID = "alice@olares.com"
@@ -399,5 +400,23 @@ describe("target URLs", () => {
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ path: "/api/echo/y", user: "alice" })
     expect(server.hits("/api/echo/y")).toBe(1)
+  })
+})
+
+describe("remove during a refresh", () => {
+  it("a refresh in flight cannot re-create the token of a profile removed meanwhile", async () => {
+    server.setRotateRefreshTokens(false)
+    const { home } = await staleHome()
+    server.setFault("/api/refresh", { delayMs: 2000, times: 1 })
+    const inFlight = api(home, ["/api/echo/x"])
+    await waitFor("the refresh request", () => server.hits("/api/refresh") === 1)
+    // remove waits for the refresh lock, so the refresh writes first and remove deletes after it
+    const removed = await runCli(["profile", "remove", ID, "--yes"], { env: home.env })
+    expect(removed.code).toBe(0)
+    expect(removed.stdout).toContain(`removed profile ${ID}`)
+    const r = await inFlight
+    expect(r.code).toBe(0)
+    expect(Option.isNone(await readRecord(home, ID))).toBe(true)
+    expect(existsSync(refreshLockDir(home))).toBe(false)
   })
 })

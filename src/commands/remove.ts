@@ -7,7 +7,10 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { displayName, findProfile, removeProfile } from "../domain/Config.js"
+import { refreshLockPath } from "../domain/OlaresId.js"
 import { NotATerminal, ProfileNotFound } from "../errors.js"
+import { AppPaths } from "../services/AppPaths.js"
+import { FileLock } from "../services/FileLock.js"
 import { KeyStore } from "../services/KeyStore.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { Prompt } from "../services/Prompt.js"
@@ -22,6 +25,8 @@ export const remove = Command.make("remove", { key, yes, noInput }, ({ key, yes 
     const repo = yield* ProfileRepo
     const ks = yield* KeyStore
     const prompt = yield* Prompt
+    const locks = yield* FileLock
+    const paths = yield* AppPaths
     const found = findProfile(yield* repo.load, key)
     if (Option.isNone(found)) return yield* Effect.fail(new ProfileNotFound({ key }))
     // --no-input is a promise that nothing asks: a destructive command then needs explicit consent.
@@ -43,12 +48,16 @@ export const remove = Command.make("remove", { key, yes, noInput }, ({ key, yes 
     }
     // The token goes (and, after the last profile, the whole store) under the config lock, so a
     // concurrent login/import of the same or another identity cannot have its fresh token deleted.
+    // The token also goes under that identity's refresh lock: a refresh in flight finishes (and
+    // writes) first and is then deleted; a later one finds no record. Never the other way round.
+    const removeToken = (id: string) =>
+      Effect.scoped(Effect.zipRight(locks.lock(refreshLockPath(paths.locksDir, id), { timeout: "30 seconds" }), ks.remove(id)))
     const { config, removed, cleared, purged } = yield* repo.update((cfg) =>
       Either.match(removeProfile(cfg, key), {
         onLeft: Effect.fail,
         onRight: (r) =>
           Effect.gen(function*() {
-            const cleared = yield* Effect.either(ks.remove(r.removed.olaresId))
+            const cleared = yield* Effect.either(removeToken(r.removed.olaresId))
             const purged = r.config.profiles.length === 0 ? yield* Effect.either(ks.purge) : undefined
             return [{ ...r, cleared, purged }, r.config] as const
           })

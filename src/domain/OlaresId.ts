@@ -1,5 +1,6 @@
 /** The olaresId (`local@domain`) and the Olares service URLs derived from it. */
 import * as Either from "effect/Either"
+import { join } from "node:path"
 import * as Schema from "effect/Schema"
 import { InvalidOlaresId } from "../errors.js"
 
@@ -81,3 +82,7 @@ export const safeLockName = (id: string): string => {
   // eslint-disable-next-line no-control-regex
   return id.replace(/[/\\:*?"<>|\x00-\x1f]/g, "_")
 }
+
+/** `<locksDir>/<sanitized id>.refresh.lock`: the cross-process refresh lock of one identity. */
+export const refreshLockPath = (locksDir: string, olaresId: string): string =>
+  join(locksDir, `${safeLockName(olaresId)}.refresh.lock`)
