@@ -22,8 +22,10 @@
           inherit nodejs;
           npmDeps = pkgs.importNpmLock { npmRoot = ./.; };
           npmConfigHook = pkgs.importNpmLock.npmConfigHook;
-          # `prepare` builds dist/ during install; the tests need a loopback server and run in CI.
-          dontNpmBuild = true;
+          # The config hook installs with --ignore-scripts, so `prepare` does not run there:
+          # `npm run build` (esbuild bundle + V8 code cache for this Node) makes dist/.
+          npmBuildScript = "build";
+          # The tests spawn a loopback server and real processes; they run in CI (.ci/run).
           doCheck = false;
           meta = {
             description = "Olares CLI identity foundation";
