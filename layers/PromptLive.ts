@@ -2,10 +2,10 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import { envFlag } from "../src/env.js"
 import { NotATerminal, StorageError } from "../src/errors.js"
 import { Prompt, type PromptRefusal } from "../src/services/Prompt.js"
 
-const isTruthy = (v: string | undefined) => v !== undefined && v !== "" && v !== "0" && v !== "false"
 
 /** Reads one line from a TTY; with `echo` off the characters are not shown. Resolves `null` on Ctrl-C. */
 const readTtyLine = (prompt: string, echo: boolean) =>
@@ -88,7 +88,7 @@ const readStdinLine = Effect.async<string, StorageError>((resume) => {
 /** The live prompt. `noInput` comes from `--no-input` or `OLARES_CLI_NO_INPUT`. */
 export const makePromptLive = (noInput: boolean) =>
   Layer.sync(Prompt, () => {
-    const disabled = noInput || isTruthy(process.env.OLARES_CLI_NO_INPUT)
+    const disabled = noInput || envFlag(process.env.OLARES_CLI_NO_INPUT)
     const interactive = !disabled && process.stdin.isTTY === true && process.stderr.isTTY === true
     const guard = (refusal: PromptRefusal) =>
       interactive ? Effect.void : Effect.fail(

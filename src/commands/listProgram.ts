@@ -3,7 +3,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { type Config, currentProfile, displayName } from "../domain/Config.js"
-import { type StoreLookup, tokenStatus, type TokenStatus } from "../domain/StoredToken.js"
+import { lookupOf, type StoreLookup, tokenStatus, type TokenStatus } from "../domain/StoredToken.js"
 import { KeyStore } from "../services/KeyStore.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { nowMs } from "./clock.js"
@@ -27,7 +27,7 @@ export const listRows = (cfg: Config) =>
     const cur = Option.map(currentProfile(cfg), (p) => p.olaresId)
     return yield* Effect.forEach(cfg.profiles, (p) =>
       ks.get(p.olaresId).pipe(
-        Effect.map((o): StoreLookup => Option.match(o, { onNone: () => ({ _tag: "Missing" }), onSome: (token) => ({ _tag: "Found", token }) })),
+        Effect.map(lookupOf),
         Effect.orElseSucceed((): StoreLookup => ({ _tag: "Unreadable", reason: "" })),
         Effect.map((lookup): ProfileRow => ({
           current: Option.contains(cur, p.olaresId),

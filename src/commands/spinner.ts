@@ -6,11 +6,10 @@
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { Prompt } from "../services/Prompt.js"
+import { envFlag } from "../env.js"
 
 /** The braille frames, drawn every 80 ms. */
 export const SPINNER_FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"] as const
-
-const truthy = (v: string | undefined) => v !== undefined && v !== "" && v !== "0" && v !== "false"
 
 /** Pure decision: whether a spinner may be drawn on this stderr, in this environment. */
 export const spinnerEnabled = (
@@ -18,8 +17,8 @@ export const spinnerEnabled = (
   env: Readonly<Record<string, string | undefined>>,
   noInput: boolean
 ): boolean =>
-  stderrIsTty && !noInput && !truthy(env.OLARES_CLI_NO_INPUT) && !truthy(env.OLARES_CLI_NO_SPINNER) &&
-  !truthy(env.CI) && (env.NO_COLOR ?? "") === "" && env.TERM !== "dumb" && (env.OLARES_CLI_DEBUG ?? "") === ""
+  stderrIsTty && !noInput && !envFlag(env.OLARES_CLI_NO_INPUT) && !envFlag(env.OLARES_CLI_NO_SPINNER) &&
+  !envFlag(env.CI) && (env.NO_COLOR ?? "") === "" && env.TERM !== "dumb" && (env.OLARES_CLI_DEBUG ?? "") === ""
 
 // Carriage return + erase line: the spinner owns exactly one line and leaves it empty.
 const CLEAR = "\r\u001b[2K"
