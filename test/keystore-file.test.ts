@@ -1,8 +1,7 @@
 /** The AES-256-GCM file store: Go compatibility vectors, modes, corruption handling, semantics. */
-import { afterAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -23,20 +22,17 @@ import { serializeStoredToken, type StoredToken } from "../src/domain/StoredToke
 import type { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { KeyStore, type KeyStoreError } from "../src/services/KeyStore.js"
+import { useTempRoots } from "./support/tmp.js"
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 // ---------------------------------------------------------------------------------------------
 
-const roots: Array<string> = []
-afterAll(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true })
-})
+const tempRoot = useTempRoots("olares-ks-file-")
 
 /** A fresh, not yet existing data dir (two levels below a temp root, so creation is exercised). */
 const freshDir = (): string => {
-  const root = mkdtempSync(join(tmpdir(), "olares-ks-file-"))
-  roots.push(root)
+  const root = tempRoot()
   return join(root, "share", "olares-cli")
 }
 

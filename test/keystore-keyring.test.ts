@@ -3,10 +3,9 @@
  * placement and fallback, labels, the 5 s bound, the direct credential-store records, and the
  * backend selection of KeyStoreLive.
  */
-import { afterAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { createDecipheriv, randomBytes } from "node:crypto"
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
@@ -31,19 +30,16 @@ import { serializeStoredToken, type StoredToken } from "../src/domain/StoredToke
 import { KeychainError, type StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { KeyStore, type KeyStoreError } from "../src/services/KeyStore.js"
+import { useTempRoots } from "./support/tmp.js"
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 // ---------------------------------------------------------------------------------------------
 
-const roots: Array<string> = []
-afterAll(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true })
-})
+const tempRoot = useTempRoots("olares-ks-keyring-")
 
 const freshDir = (): string => {
-  const root = mkdtempSync(join(tmpdir(), "olares-ks-keyring-"))
-  roots.push(root)
+  const root = tempRoot()
   return join(root, "Library", "Application Support", "olares-cli")
 }
 
