@@ -6,6 +6,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Console from "effect/Console"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -30,7 +31,7 @@ import { ProfileRepo } from "../services/ProfileRepo.js"
 import { Reachability } from "../services/Reachability.js"
 import { renderJson } from "../schemas.js"
 import { VERSION } from "../version.js"
-import { listRows } from "./listProgram.js"
+import { readLookups, rowsOf } from "./listProgram.js"
 import { noInput, output } from "./shared.js"
 import { withSpinner } from "./spinner.js"
 import { paint } from "./style.js"
@@ -395,12 +396,10 @@ export const runDoctor = (opts: { readonly offline: boolean }) =>
       : undefined
     const loaded = yield* Effect.either(Effect.flatMap(ProfileRepo, (r) => r.load))
     const cfg: Config = Either.isRight(loaded) ? loaded.right : { profiles: [] }
-    const rows = yield* listRows(cfg)
-    const hasRefresh = yield* Effect.forEach(cfg.profiles, (p) =>
-      ks.get(p.olaresId).pipe(
-        Effect.map(Option.match({ onNone: () => null, onSome: (t) => t.refreshToken !== undefined })),
-        Effect.orElseSucceed(() => null)
-      ))
+    // One read of each record serves both the status and the refresh-token check.
+    const lookups = yield* readLookups(cfg)
+    const rows = rowsOf(cfg, lookups, yield* Clock.currentTimeMillis)
+    const hasRefresh = lookups.map((l) => (l._tag === "Found" ? l.token.refreshToken !== undefined : null))
     // Inspected after every read: the repo and the token store tighten too-open modes themselves
     // (with a warning), and the report should show the state they left.
     const pathChecks: DoctorJson["paths"] = {

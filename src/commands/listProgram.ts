@@ -19,25 +19,30 @@ export interface ProfileRow {
   readonly version: string | null
 }
 
-/** The rows, in config order, with statuses computed locally. */
-export const listRows = (cfg: Config) =>
-  Effect.gen(function*() {
-    const ks = yield* KeyStore
-    const now = yield* nowMs
-    const cur = Option.map(currentProfile(cfg), (p) => p.olaresId)
-    return yield* Effect.forEach(cfg.profiles, (p) =>
+/** What the token store holds for each profile, in config order (unreadable records are not errors here). */
+export const readLookups = (cfg: Config) =>
+  Effect.flatMap(KeyStore, (ks) =>
+    Effect.forEach(cfg.profiles, (p) =>
       ks.get(p.olaresId).pipe(
         Effect.map(lookupOf),
-        Effect.orElseSucceed((): StoreLookup => ({ _tag: "Unreadable", reason: "" })),
-        Effect.map((lookup): ProfileRow => ({
-          current: Option.contains(cur, p.olaresId),
-          name: displayName(p),
-          olaresId: p.olaresId,
-          status: tokenStatus(lookup, now),
-          version: p.backendVersion !== undefined && p.backendVersion !== "" ? p.backendVersion : null
-        }))
-      ))
-  })
+        Effect.orElseSucceed((): StoreLookup => ({ _tag: "Unreadable", reason: "" }))
+      )))
+
+/** The rows for already-read lookups (pure, so callers that need the records too read them once). */
+export const rowsOf = (cfg: Config, lookups: ReadonlyArray<StoreLookup>, now: number): Array<ProfileRow> => {
+  const cur = Option.map(currentProfile(cfg), (p) => p.olaresId)
+  return cfg.profiles.map((p, i): ProfileRow => ({
+    current: Option.contains(cur, p.olaresId),
+    name: displayName(p),
+    olaresId: p.olaresId,
+    status: tokenStatus(lookups[i] ?? { _tag: "Unreadable", reason: "" }, now),
+    version: p.backendVersion !== undefined && p.backendVersion !== "" ? p.backendVersion : null
+  }))
+}
+
+/** The rows, in config order, with statuses computed locally. */
+export const listRows = (cfg: Config) =>
+  Effect.zipWith(readLookups(cfg), nowMs, (lookups, now) => rowsOf(cfg, lookups, now))
 
 /** Reads config.json and the token store and prints the table (or the JSON document). */
 export const printList = (output: "table" | "json") =>
