@@ -1,78 +1,14 @@
 /** Resolves the CLI's directories from the environment, exactly as the Go olares-cli does. */
-import * as Os from "node:os"
-import * as NodePath from "node:path"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { AppPaths, type AppPathsShape } from "../src/services/AppPaths.js"
+import { PATH_ENV_VARS, resolvePaths, safeHomedir } from "../src/domain/Paths.js"
+import { AppPaths } from "../src/services/AppPaths.js"
 
-/** The environment variables that move the CLI's files. */
-export const PATH_ENV_VARS = ["OLARES_CLI_HOME", "OLARES_CLI_CACHE_DIR", "OLARES_CLI_DATA_DIR"] as const
-
-/** The subset of the environment `resolvePaths` reads. */
-export type PathEnv = Partial<Record<(typeof PATH_ENV_VARS)[number], string | undefined>>
-
-/** The reference's service name: last segment of the token-store directory. */
-const SERVICE = "olares-cli"
-
-const pathFor = (platform: NodeJS.Platform) => (platform === "win32" ? NodePath.win32 : NodePath.posix)
-
-const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === "" ? undefined : v)
-
-/**
- * Spec section 4 as a pure function. Environment values that are relative after normalisation are
- * ignored for the token store (like Go's `filepath.Clean` + `IsAbs`), so a relative value can never
- * make the store float with the working directory. An empty `homedir` (unresolvable) falls back to
- * the temp dir, as the reference does for its keychain directory.
- */
-export const resolvePaths = (
-  env: PathEnv,
-  homedir: string,
-  platform: NodeJS.Platform,
-  tmpdir: string = Os.tmpdir()
-): AppPathsShape => {
-  const P = pathFor(platform)
-  const userHome = homedir === "" ? P.join(tmpdir, SERVICE) : homedir
-  const explicitHome = nonEmpty(env.OLARES_CLI_HOME)
-  const cacheDir = nonEmpty(env.OLARES_CLI_CACHE_DIR)
-  const home = explicitHome ?? (cacheDir !== undefined ? P.join(cacheDir, "config") : P.join(userHome, ".olares-cli"))
-
-  const absolute = (v: string | undefined): string | undefined => {
-    if (v === undefined) return undefined
-    const cleaned = P.normalize(v)
-    return P.isAbsolute(cleaned) ? cleaned : undefined
-  }
-  const dataEnv = absolute(nonEmpty(env.OLARES_CLI_DATA_DIR))
-  const cacheEnv = absolute(cacheDir)
-  const [dataDir, dataDirSource] = dataEnv !== undefined
-    ? [P.join(dataEnv, SERVICE), "OLARES_CLI_DATA_DIR"]
-    : cacheEnv !== undefined
-    ? [P.join(cacheEnv, "keychain", SERVICE), "OLARES_CLI_CACHE_DIR"]
-    : homedir === ""
-    ? [P.join(tmpdir, SERVICE, "keychain", SERVICE), "temp-dir fallback (home directory unresolvable)"]
-    : platform === "darwin"
-    ? [P.join(homedir, "Library", "Application Support", SERVICE), "default"]
-    : [P.join(homedir, ".local", "share", SERVICE), "default"]
-
-  return {
-    home,
-    configFile: P.join(home, "config.json"),
-    locksDir: P.join(home, "locks"),
-    dataDir,
-    dataDirSource
-  }
-}
+export { PATH_ENV_VARS, type PathEnv, resolvePaths } from "../src/domain/Paths.js"
 
 /** An env var as a string, empty when unset (the reference treats empty as unset). */
 const envVar = (name: string) => Config.string(name).pipe(Config.withDefault(""))
-
-const safeHomedir = (): string => {
-  try {
-    return Os.homedir()
-  } catch {
-    return ""
-  }
-}
 
 /** The live paths: env via `Config` (so tests can swap the ConfigProvider), `os.homedir()`, the real platform. */
 export const AppPathsLive: Layer.Layer<AppPaths> = Layer.effect(

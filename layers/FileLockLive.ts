@@ -12,10 +12,10 @@ import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
-import { mkdir, open } from "node:fs/promises"
 import { dirname, resolve } from "node:path"
 import { LockTimeout, StorageError } from "../src/errors.js"
 import { FileLock } from "../src/services/FileLock.js"
+import { ensureLockFileSync } from "./LockDir.js"
 
 /** Tuning for the lock heartbeat and polling. */
 export interface FileLockOptions {
@@ -58,12 +58,8 @@ const storageError = (path: string, what: string, e: unknown) => {
 
 /** Creates the parent dir (0700) and an empty lock file (0600), the shape the Go CLI's flock uses. */
 const ensureLockFile = (path: string) =>
-  Effect.tryPromise({
-    try: async () => {
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-      const fh = await open(path, "a", 0o600)
-      await fh.close()
-    },
+  Effect.try({
+    try: () => ensureLockFileSync(path),
     catch: (e) => storageError(path, "cannot create lock file", e)
   })
 

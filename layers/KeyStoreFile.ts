@@ -12,55 +12,38 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
-import { safeAccountFileName } from "../src/domain/OlaresId.js"
 import { parseStoredToken, serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
 import { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
+import {
+  type DecryptFailure,
+  DIR_MODE,
+  encryptBlob,
+  FILE_MODE,
+  IV_BYTES,
+  MASTER_KEY_BYTES,
+  openBlob,
+  recordPath,
+  TAG_BYTES
+} from "./Blob.js"
 
-/** Length of the AES-256 master key. */
-export const MASTER_KEY_BYTES = 32
-/** Length of the GCM nonce that starts every blob. */
-export const IV_BYTES = 12
-/** Length of the GCM tag that ends every blob. */
-export const TAG_BYTES = 16
-/** Mode of every file the store writes (master key, records). */
-export const FILE_MODE = 0o600
-/** Mode of the data directory. */
-export const DIR_MODE = 0o700
-
-// ---------------------------------------------------------------------------------------------
-// Pure crypto
-// ---------------------------------------------------------------------------------------------
-
-/** Seals `plaintext` as IV || ciphertext || tag (AES-256-GCM, no AAD). The IV is random unless given. */
-export const encryptBlob = (plaintext: string, key: Buffer, iv: Buffer = Crypto.randomBytes(IV_BYTES)): Buffer => {
-  const cipher = Crypto.createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES })
-  const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()])
-  return Buffer.concat([iv, body, cipher.getAuthTag()])
-}
-
-/** Why a blob could not be opened. */
-export type DecryptFailure = "truncated" | "authentication"
+export {
+  DIR_MODE,
+  encryptBlob,
+  FILE_MODE,
+  IV_BYTES,
+  MASTER_KEY_BYTES,
+  recordPath,
+  TAG_BYTES
+} from "./Blob.js"
+export type { DecryptFailure } from "./Blob.js"
 
 /** Opens a blob sealed by `encryptBlob` (or by the Go CLI). */
 export const decryptBlob = (blob: Buffer, key: Buffer): Either.Either<string, DecryptFailure> => {
-  if (blob.length < IV_BYTES + TAG_BYTES) return Either.left("truncated")
-  try {
-    const decipher = Crypto.createDecipheriv("aes-256-gcm", key, blob.subarray(0, IV_BYTES), {
-      authTagLength: TAG_BYTES
-    })
-    decipher.setAuthTag(blob.subarray(blob.length - TAG_BYTES))
-    const out = Buffer.concat([decipher.update(blob.subarray(IV_BYTES, blob.length - TAG_BYTES)), decipher.final()])
-    return Either.right(out.toString("utf8"))
-  } catch {
-    return Either.left("authentication")
-  }
+  const r = openBlob(blob, key)
+  return r.ok ? Either.right(r.text) : Either.left(r.reason)
 }
-
-/** `<dir>/<safe(account)>.enc`, the reference's record file name. */
-export const recordPath = (dir: string, account: string): string =>
-  NodePath.join(dir, `${safeAccountFileName(account)}.enc`)
 
 // ---------------------------------------------------------------------------------------------
 // File helpers (shared with the macOS master-key source)

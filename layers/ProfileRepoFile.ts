@@ -8,8 +8,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { randomBytes } from "node:crypto"
-import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises"
+import { chmod, mkdir, readFile, stat } from "node:fs/promises"
 import { homedir } from "node:os"
 import { basename, dirname, join, resolve } from "node:path"
 import { Config, parseConfig, serializeConfig } from "../src/domain/Config.js"
@@ -17,14 +16,10 @@ import { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { FileLock } from "../src/services/FileLock.js"
 import { ProfileRepo } from "../src/services/ProfileRepo.js"
+import { sweepTempsSync, writeFileAtomicSync } from "./AtomicFile.js"
 
 /** How long `update` waits for another writer holding `locks/config.lock`. */
 const LOCK_TIMEOUT = "10 seconds"
-
-/** Leftover temp files younger than this may belong to a writer still running (e.g. the Go CLI). */
-const TEMP_GRACE_MS = 10_000
-
-const TEMP_PREFIX = ".tmp-"
 
 const posix = process.platform !== "win32"
 
@@ -85,31 +80,6 @@ export const ioError = (path: string, what: string, e: unknown) => {
     ? `${dir} must be a directory; move aside whatever is there, or set OLARES_CLI_HOME elsewhere`
     : `check ${path} and its directory, then retry`
   return new StorageError({ path, detail: `${what}: ${errText(e)}`, hint })
-}
-
-/** Writes `text` to a fresh temp file in `dir`, fsyncs it, renames it over `file`, fsyncs `dir`. */
-const writeAtomically = async (file: string, text: string) => {
-  const dir = dirname(file)
-  const tmp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`)
-  const fh = await open(tmp, "wx", 0o600)
-  try {
-    try {
-      await fh.writeFile(text, "utf8")
-      await fh.sync()
-      if (posix) await fh.chmod(0o600)
-    } finally {
-      await fh.close()
-    }
-    await rename(tmp, file)
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined)
-    throw e
-  }
-  if (posix) {
-    // Makes the rename itself durable; some file systems refuse to fsync a directory, which is fine.
-    const dh = await open(dir, "r").catch(() => undefined)
-    if (dh !== undefined) await dh.sync().catch(() => undefined).finally(() => dh.close())
-  }
 }
 
 /** Reads config.json from `AppPaths`, writes it under `FileLock`. */
@@ -190,24 +160,13 @@ export const makeProfileRepoFile = Effect.gen(function*() {
   }).pipe(Effect.zipRight(fixMode(home, 0o700, "config directory")))
 
   const write = (text: string) =>
-    Effect.tryPromise({
-      try: () => writeAtomically(file, text),
+    Effect.try({
+      try: () => writeFileAtomicSync(file, text),
       catch: (e) => ioError(file, "cannot write", e)
-    }).pipe(Effect.uninterruptible)
+    })
 
   /** Removes `.tmp-*` files that crashed writers left behind (only old ones: a live writer may own a young one). */
-  const sweepTemps = Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    yield* Effect.promise(async () => {
-      const names = await readdir(home).catch(() => [] as Array<string>)
-      for (const name of names) {
-        if (!name.startsWith(TEMP_PREFIX)) continue
-        const p = join(home, name)
-        const s = await stat(p).catch(() => undefined)
-        if (s !== undefined && s.isFile() && now - s.mtimeMs > TEMP_GRACE_MS) await unlink(p).catch(() => undefined)
-      }
-    })
-  })
+  const sweepTemps = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => sweepTempsSync(home, now)))
 
   const update = <A, E>(f: (config: Config) => Effect.Effect<readonly [A, Config], E>) =>
     Effect.scoped(

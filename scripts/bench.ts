@@ -294,7 +294,7 @@ const runOnce = (args: ReadonlyArray<string>, env: Record<string, string>) =>
 
 /**
  * `profile list` over 3 profiles and `profile use -` against a minimal hand-written Node script that
- * reads the same config.json and token files and prints the same table (scripts/plain-list.mjs),
+ * reads the same config.json and token files and prints the same table (scripts/plain-list.cjs),
  * and against `node -e 0`. Runs are interleaved round-robin so load changes hit every variant alike.
  */
 const startup = async (server: Server, homes: Array<TempHome>): Promise<ReadonlyArray<Row>> => {
@@ -304,11 +304,11 @@ const startup = async (server: Server, homes: Array<TempHome>): Promise<Readonly
     const g = await server.grant(3600)
     await seedProfile(home, { olaresId: id, accessToken: g.accessToken, refreshToken: g.refreshToken, authUrlOverride: server.url })
   }
-  const bin = resolve(ROOT, "dist/bin.js")
+  const bin = resolve(ROOT, "dist/bin.cjs")
   const variants = {
     list: [bin, "profile", "list"],
     use: [bin, "profile", "use", "-"],
-    plain: [resolve(ROOT, "scripts/plain-list.mjs")],
+    plain: [resolve(ROOT, "scripts/plain-list.cjs")],
     node: ["-e", "0"]
   } as const
   const times: Record<keyof typeof variants, Array<number>> = { list: [], use: [], plain: [], node: [] }

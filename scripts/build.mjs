@@ -1,6 +1,8 @@
 // Builds dist/ with esbuild, from `npm ci` (via `prepare`) so a clean clone gets a runnable CLI:
-// - dist/bin.js + dist/chunks/: the full CLI as code-split ESM (network code loads only when used);
-// - dist/fast.cjs + dist/fast.cache: the start-up fast path for `profile list` / `profile use`,
+// - dist/bin.cjs: the entry (CommonJS starts faster) with the quick path bundled in; it must load no
+//   framework, so the build fails if effect, @effect/* or proper-lockfile end up in it;
+// - dist/cli.js + dist/chunks/: the full CLI as code-split ESM (network code loads only when used);
+// - dist/fast.cjs + dist/fast.cache: the Effect fast path for `profile list` / `profile use`,
 //   one script loaded through vm.Script with a V8 code cache made here, on the installing Node;
 // - dist/index.js: the library entry, dependencies left external.
 import * as esbuild from "esbuild"
@@ -20,8 +22,24 @@ const banner = {
 const OUT = `dist.tmp-${process.pid}`
 rmSync(OUT, { recursive: true, force: true })
 
-await esbuild.build({
+const entry = await esbuild.build({
   entryPoints: { bin: "src/bin.ts" },
+  outdir: OUT,
+  outExtension: { ".js": ".cjs" },
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  minify: true,
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning"
+})
+const heavy = Object.keys(entry.metafile.inputs).filter((f) => /node_modules\/(effect|@effect|proper-lockfile)\//.test(f))
+if (heavy.length > 0) throw new Error(`dist/bin.cjs must stay framework-free, but bundles:\n  ${heavy.join("\n  ")}`)
+
+await esbuild.build({
+  entryPoints: { cli: "src/main.ts" },
   outdir: OUT,
   bundle: true,
   splitting: true,
@@ -31,7 +49,7 @@ await esbuild.build({
   minify: true,
   legalComments: "none",
   chunkNames: "chunks/[name]-[hash]",
-  external: ["@napi-rs/keyring", "./fast.cjs"],
+  external: ["@napi-rs/keyring"],
   banner,
   logLevel: "warning"
 })
@@ -63,7 +81,7 @@ await esbuild.build({
   logLevel: "warning"
 })
 
-chmodSync(`${OUT}/bin.js`, 0o755)
+chmodSync(`${OUT}/bin.cjs`, 0o755)
 
 // The code cache: run the fast path once over a throwaway home holding one profile with an
 // encrypted token, so the cache covers config parsing, decryption and JWT decoding too.
@@ -82,8 +100,8 @@ try {
   writeFileSync(join(data, "olares-cli", "master.key"), key, { mode: 0o600 })
   writeFileSync(join(data, "olares-cli", "cache_olares.com.enc"), Buffer.concat([iv, ct, c.getAuthTag()]), { mode: 0o600 })
   writeFileSync(join(home, "config.json"), JSON.stringify({ profiles: [{ olaresId: "cache@olares.com" }] }), { mode: 0o600 })
-  const r = spawnSync(process.execPath, [`${OUT}/bin.js`, "profile", "list"], {
-    env: { ...process.env, OLARES_CLI_HOME: home, OLARES_CLI_DATA_DIR: data, OLARES_CLI_WRITE_CODE_CACHE: "1", NO_COLOR: "1" },
+  const r = spawnSync(process.execPath, [`${OUT}/bin.cjs`, "profile", "list"], {
+    env: { ...process.env, OLARES_CLI_HOME: home, OLARES_CLI_DATA_DIR: data, OLARES_CLI_WRITE_CODE_CACHE: "1", OLARES_CLI_QUICK: "0", NO_COLOR: "1" },
     encoding: "utf8"
   })
   if (r.status !== 0) console.warn(`warning: code cache not made (profile list exited ${r.status}): ${r.stderr}`)

@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: a complete session against an embedded Olares-compatible server, with the real
- * CLI (dist/bin.js) in a throwaway home: login, login with TOTP, list, use -, an expired token
+ * CLI (dist/bin.cjs) in a throwaway home: login, login with TOTP, list, use -, an expired token
  * refreshed transparently, invalidation, remove. Secrets are piped, never shown.
  */
 import { spawn } from "node:child_process"
@@ -12,7 +12,7 @@ import * as Redacted from "effect/Redacted"
 import { makeLinuxFileKeyStore } from "../layers/KeyStoreFile.js"
 import { ALICE, BOB, startServer } from "../test/support/server.js"
 
-const BIN = resolve(import.meta.dirname, "../dist/bin.js")
+const BIN = resolve(import.meta.dirname, "../dist/bin.cjs")
 const root = mkdtempSync(join(tmpdir(), "olares-demo-"))
 const env = {
   PATH: process.env.PATH ?? "",

@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 /**
- * Entry point: refuses secrets on argv before anything loads, sends the two hottest commands to a
- * lean fast path, and runs everything else through the full @effect/cli program.
+ * Entry point, bundled as CommonJS (dist/bin.cjs: Node starts a CommonJS script measurably faster
+ * than an ES module). It refuses secrets on argv before anything loads, then tries, in order:
+ * 1. the quick path (src/quick.ts, bundled in): `profile list` / `profile use` in plain Node when
+ *    everything on disk is plainly healthy;
+ * 2. the fast path (src/fast.ts, dist/fast.cjs): the same two commands as Effect programs without
+ *    @effect/cli, for everything the quick path declines (fixing modes, explaining errors, waiting
+ *    for a lock, the macOS/Windows key stores);
+ * 3. the full CLI (src/main.ts, dist/cli.js) for every other command line.
+ * `OLARES_CLI_QUICK=0` skips the quick path (to compare it with the fast path, or to rule it out).
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { fileURLToPath } from "node:url"
+import { join } from "node:path"
 import * as vm from "node:vm"
 import type { FastCommand, runFast } from "./fast.js"
+import { runQuick } from "./quick.js"
 
 const argv = process.argv.slice(2)
 
@@ -19,7 +27,7 @@ if (argv.some((a) => a === "--password" || a.startsWith("--password="))) {
   process.exit(2)
 }
 
-/** Exact argv shapes the fast path serves; anything else (help, other flags) takes the full CLI. */
+/** Exact argv shapes the quick and fast paths serve; anything else (help, other flags) takes the full CLI. */
 const matchFast = (a: ReadonlyArray<string>): FastCommand | undefined => {
   if (a[0] !== "profile") return undefined
   if (a[1] === "list") {
@@ -44,8 +52,8 @@ const matchFast = (a: ReadonlyArray<string>): FastCommand | undefined => {
  * module compile cache). A cache from another Node version is rejected by V8 and simply not used.
  */
 const loadFast = (): typeof runFast => {
-  const file = fileURLToPath(new URL("./fast.cjs", import.meta.url))
-  const cacheFile = `${file.slice(0, -".cjs".length)}.cache`
+  const file = join(__dirname, "fast.cjs")
+  const cacheFile = join(__dirname, "fast.cache")
   let cachedData: Buffer | undefined
   try {
     cachedData = readFileSync(cacheFile)
@@ -55,33 +63,30 @@ const loadFast = (): typeof runFast => {
   const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, "utf8")}\n})`
   const script = new vm.Script(source, { filename: file, ...(cachedData !== undefined ? { cachedData } : {}) })
   const mod = { exports: {} as { runFast: typeof runFast } }
-  script.runInThisContext()(mod.exports, createRequire(file), mod, file, fileURLToPath(new URL(".", import.meta.url)))
+  script.runInThisContext()(mod.exports, createRequire(file), mod, file, __dirname)
   if (process.env.OLARES_CLI_WRITE_CODE_CACHE === "1") {
     process.once("beforeExit", () => writeFileSync(cacheFile, script.createCachedData()))
   }
   return mod.exports.runFast
 }
 
+/** With OLARES_CLI_DEBUG, says which path ran (the tests use it to prove the quick path serves). */
+const trace = (path: string) => {
+  if ((process.env.OLARES_CLI_DEBUG ?? "") !== "") process.stderr.write(`debug: served by the ${path} path\n`)
+}
+
+// A specifier esbuild leaves alone: dist/cli.js is the full CLI's own ES module bundle.
+const FULL_CLI = "./cli.js"
+
 const fast = matchFast(argv)
-if (fast !== undefined) {
-  process.exitCode = await loadFast()(fast)
+const quick = fast !== undefined && process.env.OLARES_CLI_QUICK !== "0" ? runQuick(fast) : undefined
+if (quick !== undefined) {
+  trace("quick")
+  process.exitCode = quick
+} else if (fast !== undefined) {
+  trace("fast")
+  loadFast()(fast).then((code) => (process.exitCode = code))
 } else {
-  const { program } = await import("./Cli.js")
-  const { runMain } = await import("@effect/platform-node/NodeRuntime")
-  // runMain's SIGINT/SIGTERM handler unsubscribes itself when it fires; signal-exit (loaded with
-  // proper-lockfile) then finds itself the only listener and re-raises the signal, killing the process
-  // before the interruption has released its locks. Staying subscribed keeps the clean exit 130; a
-  // second signal still exits at once.
-  let signals = 0
-  const onSignal = () => {
-    if (++signals > 1) process.exit(130)
-  }
-  process.on("SIGINT", onSignal)
-  process.on("SIGTERM", onSignal)
-  runMain(program(argv), {
-    disableErrorReporting: true,
-    // the pretty logger would print every warning a second time, on stdout (breaking -o json)
-    disablePrettyLogger: true,
-    teardown: (exit, onExit) => onExit(exit._tag === "Success" ? (exit.value as number) : 130)
-  })
+  trace("full")
+  import(FULL_CLI).then((m: typeof import("./main.js")) => m.main(argv))
 }

@@ -1,5 +1,5 @@
 /**
- * End to end: the built CLI (dist/bin.js) spawned against the loopback Olares server, one temp home
+ * End to end: the built CLI (dist/bin.cjs) spawned against the loopback Olares server, one temp home
  * per test. Covers every profile command and every row of the error / exit-code table.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"

@@ -6,6 +6,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { NoPreviousProfile, ProfileNotFound } from "../errors.js"
+import { activeProfile, displayName, lookupProfile, switchProfile, withPointers } from "./ConfigData.js"
 
 /** Keys written by the Go CLI that we do not model are kept as they are. */
 const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -46,71 +47,23 @@ export type Config = typeof Config.Type
 /** The empty config. */
 export const emptyConfig: Config = { profiles: [] }
 
-/** The reference's field order; unknown fields follow in the order they were read. */
-const PROFILE_ORDER = [
-  "name",
-  "olaresId",
-  "userUid",
-  "authUrlOverride",
-  "localUrlPrefix",
-  "insecureSkipVerify",
-  "ownerRole",
-  "whoamiRefreshedAt",
-  "clusterContext",
-  "clusterContextRefreshedAt",
-  "backendVersion",
-  "backendVersionRefreshedAt",
-  "managed",
-  "appName"
-]
-
-const isEmpty = (v: unknown) => v === undefined || v === "" || v === 0 || v === false || v === null
-
-const ordered = (obj: Record<string, unknown>, order: ReadonlyArray<string>, keep: ReadonlyArray<string> = []) => {
-  const out: Record<string, unknown> = {}
-  for (const k of order) if (k in obj && (keep.includes(k) || !isEmpty(obj[k]))) out[k] = obj[k]
-  for (const k of Object.keys(obj)) if (!order.includes(k) && obj[k] !== undefined) out[k] = obj[k]
-  return out
-}
-
 const decodeConfigEither = Schema.decodeUnknownEither(Schema.parseJson(Config))
 
 /** Parses file text; empty text is the empty config. Errors carry the schema's explanation. */
 export const parseConfig = (text: string): Either.Either<Config, string> =>
   text.trim() === "" ? Either.right(emptyConfig) : Either.mapLeft(decodeConfigEither(text), (e) => e.message)
 
-/** Serialises as the reference does: 2-space indent, known fields in order, empty ones omitted, no trailing newline. */
-export const serializeConfig = (cfg: Config): string => {
-  const profiles = cfg.profiles.map((p) => ordered(p, PROFILE_ORDER, ["olaresId"]))
-  const top = ordered({ ...cfg, profiles: profiles.length === 0 ? undefined : profiles }, [
-    "currentProfile",
-    "previousProfile",
-    "profiles"
-  ])
-  return JSON.stringify(top, null, 2)
-}
-
-/** The name shown and stored in `currentProfile`: the alias if set, else the olaresId. */
-export const displayName = (p: Profile): string => (p.name !== undefined && p.name !== "" ? p.name : p.olaresId)
+export { displayName, serializeConfig, withPointers } from "./ConfigData.js"
 
 /** Alias first, then olaresId. */
-export const findProfile = (cfg: Config, key: string): Option.Option<Profile> => {
-  if (key === "") return Option.none()
-  return Option.orElse(
-    Option.fromNullable(cfg.profiles.find((p) => p.name === key)),
-    () => Option.fromNullable(cfg.profiles.find((p) => p.olaresId === key))
-  )
-}
+export const findProfile = (cfg: Config, key: string): Option.Option<Profile> => Option.fromNullable(lookupProfile(cfg, key))
 
 /** Exact olaresId match. */
 export const findByOlaresId = (cfg: Config, id: string): Option.Option<Profile> =>
   Option.fromNullable(cfg.profiles.find((p) => p.olaresId === id))
 
 /** The active profile: `currentProfile`, or the first profile when none is set. */
-export const currentProfile = (cfg: Config): Option.Option<Profile> =>
-  cfg.currentProfile === undefined || cfg.currentProfile === ""
-    ? Option.fromNullable(cfg.profiles[0])
-    : findProfile(cfg, cfg.currentProfile)
+export const currentProfile = (cfg: Config): Option.Option<Profile> => Option.fromNullable(activeProfile(cfg))
 
 /** Inserts or replaces (by olaresId, order kept). */
 export const upsertProfile = (cfg: Config, p: Profile): Config => {
@@ -123,37 +76,20 @@ export const upsertProfile = (cfg: Config, p: Profile): Config => {
 export const modifyProfile = (cfg: Config, id: string, f: (p: Profile) => Profile): Config =>
   ({ ...cfg, profiles: cfg.profiles.map((p) => (p.olaresId === id ? f(p) : p)) })
 
-/** Sets (or, for undefined/empty, drops) the current and previous pointers. */
-export const withPointers = (cfg: Config, current: string | undefined, previous: string | undefined): Config => {
-  const { currentProfile: _c, previousProfile: _p, ...rest } = cfg
-  return {
-    ...rest,
-    ...(current === undefined || current === "" ? {} : { currentProfile: current }),
-    ...(previous === undefined || previous === "" ? {} : { previousProfile: previous })
-  }
-}
-
 /** `profile use <key>` / `profile use -`: the new config and the selected profile. */
 export const setCurrent = (
   cfg: Config,
   key: string
 ): Either.Either<{ readonly config: Config; readonly profile: Profile }, ProfileNotFound | NoPreviousProfile> => {
-  let target = key
-  if (key === "-") {
-    if (cfg.previousProfile === undefined || cfg.previousProfile === "") return Either.left(new NoPreviousProfile())
-    target = cfg.previousProfile
+  const r = switchProfile(cfg, key)
+  switch (r._tag) {
+    case "Switched":
+      return Either.right({ config: r.config, profile: r.profile })
+    case "NoPrevious":
+      return Either.left(new NoPreviousProfile())
+    case "NotFound":
+      return Either.left(new ProfileNotFound({ key: r.key }))
   }
-  const found = findProfile(cfg, target)
-  if (Option.isNone(found)) return Either.left(new ProfileNotFound({ key: target }))
-  const profile = found.value
-  const name = displayName(profile)
-  const cur = Option.map(currentProfile(cfg), displayName)
-  if (Option.contains(cur, name) && cfg.currentProfile === name) return Either.right({ config: cfg, profile })
-  const previous = Option.getOrUndefined(cur)
-  return Either.right({
-    config: withPointers(cfg, name, previous === name ? cfg.previousProfile : previous),
-    profile
-  })
 }
 
 /** `profile remove <key>`: drops the profile; current falls back to previous, else the first remaining. */

@@ -67,11 +67,7 @@ export const desktopUrl = (id: OlaresId, opts: UrlOptions = {}): string => servi
 /** The `targetURL` sent in login bodies: always derived with an empty prefix (a wire quirk). */
 export const loginTargetUrl = (id: OlaresId): string => `https://desktop.${terminusName(id)}`
 
-/**
- * Replaces what a file name cannot hold, like the reference's keychain file names:
- * every character outside `[a-zA-Z0-9._-]` becomes `_`.
- */
-export const safeAccountFileName = (account: string): string => account.replace(/[^a-zA-Z0-9._-]/g, "_")
+export { safeAccountFileName } from "./Paths.js"
 
 /**
  * Lock-file sanitising, like the reference's lockfile package: path separators, Windows-reserved

@@ -3,7 +3,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { decodeExpiry } from "./Jwt.js"
+import { statusOf, type TokenStatus } from "./TokenStatus.js"
 
 /**
  * The record, secrets wrapped in `Redacted` in memory. The wire form (inside the encrypted blob or
@@ -42,14 +42,7 @@ export const serializeStoredToken = (t: StoredToken): string => {
 /** True when the record is stamped dead. */
 export const isInvalidated = (t: StoredToken): boolean => (t.invalidatedAt ?? 0) > 0
 
-/** The STATUS column of `profile list`, computed locally with no network. */
-export type TokenStatus =
-  | "never"
-  | "logged-in"
-  | "expired"
-  | "invalidated"
-  | "unknown"
-  | "logged-in (unparseable token)"
+export type { TokenStatus } from "./TokenStatus.js"
 
 /** What the store said about one olaresId. */
 export type StoreLookup =
@@ -57,25 +50,15 @@ export type StoreLookup =
   | { readonly _tag: "Missing" }
   | { readonly _tag: "Unreadable"; readonly reason: string }
 
-/** The status algorithm of the spec (section 5): invalidated wins over exp; `now >= exp` is expired. */
+/** The status algorithm of the spec (section 5), over what the store said. */
 export const tokenStatus = (lookup: StoreLookup, nowMs: number): TokenStatus => {
   switch (lookup._tag) {
     case "Missing":
       return "never"
     case "Unreadable":
       return "unknown"
-    case "Found": {
-      if (isInvalidated(lookup.token)) return "invalidated"
-      const e = decodeExpiry(Redacted.value(lookup.token.accessToken))
-      switch (e._tag) {
-        case "NoExp":
-          return "logged-in"
-        case "Unparseable":
-          return "logged-in (unparseable token)"
-        case "Exp":
-          return nowMs >= e.expMs ? "expired" : "logged-in"
-      }
-    }
+    case "Found":
+      return statusOf(Redacted.value(lookup.token.accessToken), lookup.token.invalidatedAt, nowMs)
   }
 }
 

@@ -1,4 +1,4 @@
-/** Spawns the built CLI (dist/bin.js) in a temp home, capturing and leak-recording its output. */
+/** Spawns the built CLI (dist/bin.cjs) in a temp home, capturing and leak-recording its output. */
 import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -6,7 +6,7 @@ import { join, resolve } from "node:path"
 import { recordOutput } from "./leaks.js"
 
 /** Path of the built CLI. */
-export const BIN = resolve(import.meta.dirname, "../../dist/bin.js")
+export const BIN = resolve(import.meta.dirname, "../../dist/bin.cjs")
 
 /** A throwaway home: config in `home`, token files in `data`. */
 export interface TempHome {
@@ -46,7 +46,7 @@ export interface RunOptions {
   readonly timeoutMs?: number
 }
 
-/** Runs `node dist/bin.js ...args` with the given env (merged over a clean PATH-only env). */
+/** Runs `node dist/bin.cjs ...args` with the given env (merged over a clean PATH-only env). */
 export const runCli = (args: ReadonlyArray<string>, opts: RunOptions = {}): Promise<CliResult> =>
   new Promise((resolvePromise, reject) => {
     const env: Record<string, string> = { PATH: process.env.PATH ?? "" }

@@ -33,7 +33,7 @@ export interface PtyOptions {
   readonly timeoutMs?: number
 }
 
-/** Starts `node dist/bin.js ...args` on a fresh pty. */
+/** Starts `node dist/bin.cjs ...args` on a fresh pty. */
 export const runInPty = (args: ReadonlyArray<string>, opts: PtyOptions = {}): PtyRun => {
   const env: Record<string, string> = { PATH: process.env.PATH ?? "", SHELL: "/bin/sh", TERM: "xterm-256color" }
   for (const [k, v] of Object.entries(opts.env ?? {})) {

@@ -1,9 +1,11 @@
 // The benchmark's baseline: a minimal hand-written Node script that reads the same config.json and
 // token files and prints the same `profile list` table, with no framework at all.
-import { createDecipheriv } from "node:crypto"
-import { readFileSync } from "node:fs"
-import { homedir } from "node:os"
-import { join } from "node:path"
+// CommonJS, like dist/bin.cjs: Node starts a CommonJS script ~8 ms faster than an ES module, and the
+// baseline should be the fastest plain script, not a flattering one.
+const { createDecipheriv } = require("node:crypto")
+const { readFileSync } = require("node:fs")
+const { homedir } = require("node:os")
+const { join } = require("node:path")
 
 const home = process.env.OLARES_CLI_HOME || join(homedir(), ".olares-cli")
 const data = process.env.OLARES_CLI_DATA_DIR ? join(process.env.OLARES_CLI_DATA_DIR, "olares-cli") : join(homedir(), ".local/share/olares-cli")

@@ -1,0 +1,45 @@
+/**
+ * What `profile list` prints, as plain functions (no Effect imports) shared by listProgram.ts and
+ * the start-up quick path (src/quick.ts), so both print byte-identical output.
+ */
+import { activeProfile, type ConfigData, displayName } from "../domain/ConfigData.js"
+import type { TokenStatus } from "../domain/TokenStatus.js"
+import { paintStatus } from "./style.js"
+import { renderTable } from "./table.js"
+
+/** One row of `profile list -o json` (stable schema, documented in the README). */
+export interface ProfileRow {
+  readonly current: boolean
+  readonly name: string
+  readonly olaresId: string
+  readonly status: TokenStatus
+  readonly version: string | null
+}
+
+/** The rows, in config order, for statuses already computed (one per profile, same order). */
+export const profileRows = (cfg: ConfigData, statuses: ReadonlyArray<TokenStatus>): Array<ProfileRow> => {
+  const current = activeProfile(cfg)?.olaresId
+  return cfg.profiles.map((p, i): ProfileRow => ({
+    current: p.olaresId === current,
+    name: displayName(p),
+    olaresId: p.olaresId,
+    status: statuses[i] ?? "unknown",
+    version: p.backendVersion !== undefined && p.backendVersion !== "" ? p.backendVersion : null
+  }))
+}
+
+/** The whole stdout of `profile list` (without the final newline): the table, the JSON document, or the empty-state hint. */
+export const renderList = (rows: ReadonlyArray<ProfileRow>, output: "table" | "json"): string => {
+  if (output === "json") return JSON.stringify({ profiles: rows }, null, 2)
+  if (rows.length === 0) {
+    return "no profiles configured.\n" +
+      "run `olares-cli profile login --olares-id <id>` or `olares-cli profile import --olares-id <id> --refresh-token <tok>` to add one."
+  }
+  return renderTable(
+    [
+      ["  ", "NAME", "OLARES-ID", "STATUS", "VERSION"],
+      ...rows.map((r) => [r.current ? "*" : " ", r.name, r.olaresId, r.status, r.version ?? "-"])
+    ],
+    (row, col, cell) => (row > 0 && col === 3 ? paintStatus(rows[row - 1]!.status, cell) : cell)
+  )
+}

@@ -1,0 +1,172 @@
+/**
+ * `config.json` as plain data: the profile fields and their types, a strict decoder written without
+ * Effect, and the pure operations `profile list` and `profile use` need. The start-up quick path
+ * (src/quick.ts) runs on this module alone; Config.ts wraps the same operations in `Option`/`Either`
+ * next to the `Schema`, which stays the authority: `decodeConfigStrict` only ever accepts a subset of
+ * what `Config` decodes, to the same value (a property test checks both directions).
+ */
+
+/** How a profile field is typed in `Config.Profile`. */
+export type FieldKind = "string" | "boolean" | "int"
+
+/** Every modelled profile field and its type; `olaresId` is the only required one (Config.ts's Schema must agree, see test/config-data.test.ts). */
+export const PROFILE_FIELDS: Readonly<Record<string, FieldKind>> = {
+  name: "string",
+  olaresId: "string",
+  userUid: "string",
+  authUrlOverride: "string",
+  localUrlPrefix: "string",
+  insecureSkipVerify: "boolean",
+  ownerRole: "string",
+  whoamiRefreshedAt: "int",
+  backendVersion: "string",
+  backendVersionRefreshedAt: "int",
+  managed: "boolean",
+  appName: "string"
+}
+
+/** One profile as far as the plain operations look into it; other fields ride along untouched. */
+export interface ProfileData {
+  readonly name?: string | undefined
+  readonly olaresId: string
+  readonly backendVersion?: string | undefined
+  readonly [field: string]: unknown
+}
+
+/** The whole file as far as the plain operations look into it. */
+export interface ConfigData {
+  readonly currentProfile?: string | undefined
+  readonly previousProfile?: string | undefined
+  readonly profiles: ReadonlyArray<ProfileData>
+  readonly [field: string]: unknown
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !Object.hasOwn(v, "__proto__")
+
+const hasKind = (v: unknown, kind: FieldKind): boolean =>
+  kind === "string" ? typeof v === "string" : kind === "boolean" ? typeof v === "boolean" : Number.isSafeInteger(v)
+
+const isProfile = (v: unknown): v is ProfileData => {
+  if (!isObject(v) || typeof v.olaresId !== "string") return false
+  for (const [field, kind] of Object.entries(PROFILE_FIELDS)) {
+    if (Object.hasOwn(v, field) && !hasKind(v[field], kind)) return false
+  }
+  return true
+}
+
+const optionalString = (o: Record<string, unknown>, field: string) =>
+  !Object.hasOwn(o, field) || typeof o[field] === "string"
+
+/**
+ * Decodes config.json text without Effect: the config, or `undefined` whenever the text is anything
+ * but plainly valid (then the caller defers to `Config.parseConfig`, which explains the problem).
+ * Empty text is the empty config, as in `parseConfig`.
+ */
+export const decodeConfigStrict = (text: string): ConfigData | undefined => {
+  if (text.trim() === "") return { profiles: [] }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (!isObject(json) || !optionalString(json, "currentProfile") || !optionalString(json, "previousProfile")) {
+    return undefined
+  }
+  if (!Object.hasOwn(json, "profiles")) return { ...json, profiles: [] }
+  const profiles = json.profiles
+  return Array.isArray(profiles) && profiles.every(isProfile) ? { ...json, profiles } : undefined
+}
+
+/** The reference's field order; unknown fields follow in the order they were read. */
+const PROFILE_ORDER = [
+  "name",
+  "olaresId",
+  "userUid",
+  "authUrlOverride",
+  "localUrlPrefix",
+  "insecureSkipVerify",
+  "ownerRole",
+  "whoamiRefreshedAt",
+  "clusterContext",
+  "clusterContextRefreshedAt",
+  "backendVersion",
+  "backendVersionRefreshedAt",
+  "managed",
+  "appName"
+]
+
+const isEmpty = (v: unknown) => v === undefined || v === "" || v === 0 || v === false || v === null
+
+const ordered = (obj: Record<string, unknown>, order: ReadonlyArray<string>, keep: ReadonlyArray<string> = []) => {
+  const out: Record<string, unknown> = {}
+  for (const k of order) if (k in obj && (keep.includes(k) || !isEmpty(obj[k]))) out[k] = obj[k]
+  for (const k of Object.keys(obj)) if (!order.includes(k) && obj[k] !== undefined) out[k] = obj[k]
+  return out
+}
+
+/** Serialises as the reference does: 2-space indent, known fields in order, empty ones omitted, no trailing newline. */
+export const serializeConfig = (cfg: ConfigData): string => {
+  const profiles = cfg.profiles.map((p) => ordered(p, PROFILE_ORDER, ["olaresId"]))
+  const top = ordered({ ...cfg, profiles: profiles.length === 0 ? undefined : profiles }, [
+    "currentProfile",
+    "previousProfile",
+    "profiles"
+  ])
+  return JSON.stringify(top, null, 2)
+}
+
+/** The name shown and stored in `currentProfile`: the alias if set, else the olaresId. */
+export const displayName = (p: ProfileData): string => (p.name !== undefined && p.name !== "" ? p.name : p.olaresId)
+
+/** Alias first, then olaresId; `undefined` when neither matches. */
+export const lookupProfile = <P extends ProfileData>(
+  cfg: { readonly profiles: ReadonlyArray<P> },
+  key: string
+): P | undefined =>
+  key === "" ? undefined : cfg.profiles.find((p) => p.name === key) ?? cfg.profiles.find((p) => p.olaresId === key)
+
+/** The active profile: `currentProfile`, or the first profile when none is set. */
+export const activeProfile = <P extends ProfileData>(
+  cfg: { readonly currentProfile?: string | undefined; readonly profiles: ReadonlyArray<P> }
+): P | undefined =>
+  cfg.currentProfile === undefined || cfg.currentProfile === ""
+    ? cfg.profiles[0]
+    : lookupProfile(cfg, cfg.currentProfile)
+
+/** Sets (or, for undefined/empty, drops) the current and previous pointers. */
+export const withPointers = <C extends ConfigData>(cfg: C, current: string | undefined, previous: string | undefined): C => {
+  const { currentProfile: _c, previousProfile: _p, ...rest } = cfg
+  return {
+    ...rest,
+    ...(current === undefined || current === "" ? {} : { currentProfile: current }),
+    ...(previous === undefined || previous === "" ? {} : { previousProfile: previous })
+  } as unknown as C
+}
+
+/** What `profile use <key>` / `profile use -` does to a config. */
+export type Switch<C extends ConfigData> =
+  | { readonly _tag: "Switched"; readonly config: C; readonly profile: C["profiles"][number] }
+  | { readonly _tag: "NoPrevious" }
+  | { readonly _tag: "NotFound"; readonly key: string }
+
+/** `profile use <key>` / `profile use -`: the new config and the selected profile (the config is returned as is when nothing changes). */
+export const switchProfile = <C extends ConfigData>(cfg: C, key: string): Switch<C> => {
+  let target = key
+  if (key === "-") {
+    if (cfg.previousProfile === undefined || cfg.previousProfile === "") return { _tag: "NoPrevious" }
+    target = cfg.previousProfile
+  }
+  const profile = lookupProfile(cfg, target)
+  if (profile === undefined) return { _tag: "NotFound", key: target }
+  const name = displayName(profile)
+  const active = activeProfile(cfg)
+  const cur = active === undefined ? undefined : displayName(active)
+  if (cur === name && cfg.currentProfile === name) return { _tag: "Switched", config: cfg, profile }
+  return {
+    _tag: "Switched",
+    config: withPointers(cfg, name, cur === name ? cfg.previousProfile : cur),
+    profile
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The STATUS column of `profile list` and the token record's wire shape, as plain functions (no
+ * Effect imports) shared by StoredToken.ts and the start-up quick path (src/quick.ts).
+ * `decodeRecordStrict` only ever accepts a subset of what `StoredToken` decodes (property-tested).
+ */
+import { decodeExpiry } from "./Jwt.js"
+
+/** The STATUS column of `profile list`, computed locally with no network. */
+export type TokenStatus =
+  | "never"
+  | "logged-in"
+  | "expired"
+  | "invalidated"
+  | "unknown"
+  | "logged-in (unparseable token)"
+
+/** The status algorithm of the spec (section 5): invalidated wins over exp; `now >= exp` is expired. */
+export const statusOf = (accessToken: string, invalidatedAt: number | undefined, nowMs: number): TokenStatus => {
+  if ((invalidatedAt ?? 0) > 0) return "invalidated"
+  const e = decodeExpiry(accessToken)
+  switch (e._tag) {
+    case "NoExp":
+      return "logged-in"
+    case "Unparseable":
+      return "logged-in (unparseable token)"
+    case "Exp":
+      return nowMs >= e.expMs ? "expired" : "logged-in"
+  }
+}
+
+/** What `profile list` reads out of a decrypted record. */
+export interface RecordData {
+  readonly accessToken: string
+  readonly invalidatedAt?: number | undefined
+}
+
+const RECORD_FIELDS = {
+  olaresId: "string",
+  refreshToken: "string",
+  sessionId: "string",
+  grantedAt: "int",
+  invalidatedAt: "int",
+  managed: "boolean"
+} as const
+
+/**
+ * Decodes a decrypted record without Effect: the record, or `undefined` whenever it is anything but
+ * plainly valid (then the caller defers to `StoredToken.parseStoredToken`).
+ */
+export const decodeRecordStrict = (text: string): RecordData | undefined => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json) || Object.hasOwn(json, "__proto__")) {
+    return undefined
+  }
+  const o = json as Record<string, unknown>
+  if (typeof o.accessToken !== "string") return undefined
+  for (const [field, kind] of Object.entries(RECORD_FIELDS)) {
+    if (!Object.hasOwn(o, field)) continue
+    const v = o[field]
+    const ok = kind === "string" ? typeof v === "string" : kind === "boolean" ? typeof v === "boolean" : Number.isSafeInteger(v)
+    if (!ok) return undefined
+  }
+  return { accessToken: o.accessToken, invalidatedAt: o.invalidatedAt as number | undefined }
+}

@@ -1,0 +1,23 @@
+/** The full CLI: every command through @effect/cli, run by NodeRuntime; bin.ts loads it when the fast paths do not apply. */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { program } from "./Cli.js"
+
+/** Runs the CLI on `argv` (without `node` and the script) and exits with its code. */
+export const main = (argv: ReadonlyArray<string>): void => {
+  // runMain's SIGINT/SIGTERM handler unsubscribes itself when it fires; signal-exit (loaded with
+  // proper-lockfile) then finds itself the only listener and re-raises the signal, killing the process
+  // before the interruption has released its locks. Staying subscribed keeps the clean exit 130; a
+  // second signal still exits at once.
+  let signals = 0
+  const onSignal = () => {
+    if (++signals > 1) process.exit(130)
+  }
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
+  NodeRuntime.runMain(program(argv), {
+    disableErrorReporting: true,
+    // the pretty logger would print every warning a second time, on stdout (breaking -o json)
+    disablePrettyLogger: true,
+    teardown: (exit, onExit) => onExit(exit._tag === "Success" ? (exit.value as number) : 130)
+  })
+}

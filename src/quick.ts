@@ -1,0 +1,155 @@
+/**
+ * The start-up quick path: `profile list` and `profile use` on the Linux file store, in plain
+ * synchronous Node with no framework loaded, because loading Effect alone costs more than the whole
+ * start-up budget (README, "Start-up"). It runs the same plain functions as the Effect programs
+ * (ConfigData, TokenStatus, Blob, listView, AtomicFile, LockDir) and serves only the plainly healthy
+ * case: the moment anything is off (a file mode to fix, a record that does not open, an invalid
+ * config, a held lock, an unknown profile, another backend) it declines before changing anything,
+ * and bin.ts runs the Effect program, which then does the fixing, waiting or explaining.
+ */
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs"
+import { join } from "node:path"
+import { type ConfigData, decodeConfigStrict, displayName, serializeConfig, switchProfile } from "./domain/ConfigData.js"
+import { resolvePaths, safeHomedir } from "./domain/Paths.js"
+import { decodeRecordStrict, statusOf, type TokenStatus } from "./domain/TokenStatus.js"
+import { profileRows, renderList } from "./commands/listView.js"
+import type { FastCommand } from "./fast.js"
+import { selectBackend } from "../layers/Backend.js"
+import { MASTER_KEY_BYTES, openBlob, recordPath } from "../layers/Blob.js"
+import { sweepTempsSync, writeFileAtomicSync } from "../layers/AtomicFile.js"
+import { ensureLockFileSync, tryLockOnceSync } from "../layers/LockDir.js"
+
+/** Thrown to leave the quick path; nothing has been changed when it is. */
+class Decline extends Error {}
+
+// A function declaration, so `if (...) decline()` narrows like a throw does.
+function decline(): never {
+  throw new Decline()
+}
+
+/** A file's bytes and permission bits, read through one descriptor; `undefined` when it does not exist. */
+const readWithMode = (path: string): { readonly data: Buffer; readonly mode: number } | undefined => {
+  let fd: number
+  try {
+    fd = openSync(path, "r")
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOENT" ? undefined : decline()
+  }
+  try {
+    const st = fstatSync(fd)
+    if (!st.isFile()) decline()
+    return { data: readFileSync(fd), mode: st.mode & 0o777 }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Permission bits of an existing path; `undefined` when it does not exist. */
+const modeOf = (path: string): number | undefined => {
+  try {
+    return statSync(path).mode & 0o777
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOENT" ? undefined : decline()
+  }
+}
+
+/** ProfileRepoFile warns about (and fixes) a config home or file open to group/others: leave that to it. */
+const privateEnough = (mode: number | undefined) => mode === undefined || (mode & 0o077) === 0
+
+type Paths = ReturnType<typeof resolvePaths>
+
+/** The paths, when the file store is the backend KeyStoreLive would pick without a warning. */
+const filePaths = (env: NodeJS.ProcessEnv): Paths => {
+  if (process.platform === "win32") decline()
+  const choice = selectBackend(env.OLARES_CLI_KEYSTORE ?? "", process.platform)
+  if (choice.kind !== "file" || choice.ignored !== undefined) decline()
+  return resolvePaths(
+    { OLARES_CLI_HOME: env.OLARES_CLI_HOME, OLARES_CLI_CACHE_DIR: env.OLARES_CLI_CACHE_DIR, OLARES_CLI_DATA_DIR: env.OLARES_CLI_DATA_DIR },
+    safeHomedir(),
+    process.platform
+  )
+}
+
+/** config.json, decoded strictly, with the modes ProfileRepoFile would leave alone; missing = empty. */
+const readConfig = (paths: Paths): ConfigData => {
+  if (!privateEnough(modeOf(paths.home))) decline()
+  const file = readWithMode(paths.configFile)
+  if (file === undefined) return { profiles: [] }
+  if (!privateEnough(file.mode)) decline()
+  return decodeConfigStrict(file.data.toString("utf8")) ?? decline()
+}
+
+/** Token statuses in config order, opening records exactly as KeyStoreFile would without a warning or error. */
+const readStatuses = (paths: Paths, cfg: ConfigData, nowMs: number): Array<TokenStatus> => {
+  let key: Buffer | undefined
+  const masterKey = () => {
+    if (key !== undefined) return key
+    if (modeOf(paths.dataDir) !== 0o700) decline()
+    const file = readWithMode(join(paths.dataDir, "master.key"))
+    if (file === undefined || file.mode !== 0o600 || file.data.length !== MASTER_KEY_BYTES) decline()
+    return (key = file.data)
+  }
+  return cfg.profiles.map((p) => {
+    const blob = readWithMode(recordPath(paths.dataDir, p.olaresId))
+    if (blob === undefined) return "never"
+    if (blob.mode !== 0o600) decline()
+    const opened = openBlob(blob.data, masterKey())
+    const record = opened.ok ? decodeRecordStrict(opened.text) : undefined
+    return record === undefined ? decline() : statusOf(record.accessToken, record.invalidatedAt, nowMs)
+  })
+}
+
+/** `profile list`: what to print. */
+const list = (paths: Paths, output: "table" | "json"): string => {
+  const cfg = readConfig(paths)
+  return renderList(profileRows(cfg, readStatuses(paths, cfg, Date.now())), output)
+}
+
+/** `profile use`: switches under the config lock; what to print. */
+const use = (paths: Paths, key: string): string => {
+  if (modeOf(paths.home) === undefined) decline()
+  const lockFile = join(paths.locksDir, "config.lock")
+  ensureLockFileSync(lockFile)
+  // Everything under the lock is synchronous (a few ms): a Ctrl-C then is handled once it is done,
+  // the lock released and config.json whole, by exiting 130.
+  const onSigint = () => process.exit(130)
+  process.on("SIGINT", onSigint)
+  let switched: { readonly name: string; readonly olaresId: string } | undefined
+  const release = tryLockOnceSync(lockFile)
+  try {
+    if (release === undefined) decline()
+    const cfg = readConfig(paths)
+    const r = switchProfile(cfg, key)
+    if (r._tag !== "Switched") decline()
+    const text = serializeConfig(r.config)
+    // The commit point: after this write the quick path must not decline (`use -` is not idempotent).
+    if (text !== serializeConfig(cfg)) writeFileAtomicSync(paths.configFile, text)
+    switched = { name: displayName(r.profile), olaresId: r.profile.olaresId }
+  } finally {
+    try {
+      release?.()
+    } catch {
+      // the lock directory is gone already, or goes stale in 5 s
+    }
+    if (switched === undefined) process.off("SIGINT", onSigint)
+  }
+  sweepTempsSync(paths.home, Date.now())
+  return `switched to profile ${switched.name} (${switched.olaresId})`
+}
+
+/**
+ * Runs `cmd` if it is plainly healthy: its exit code, or `undefined` when the quick path declined
+ * (nothing was changed or printed) and the caller must run the Effect program instead.
+ */
+export const runQuick = (cmd: FastCommand, env: NodeJS.ProcessEnv = process.env): number | undefined => {
+  let out: string
+  try {
+    const paths = filePaths(env)
+    out = cmd._tag === "list" ? list(paths, cmd.output) : use(paths, cmd.key)
+  } catch {
+    return undefined
+  }
+  // Printed only once nothing can decline any more, so the Effect program never prints it twice.
+  process.stdout.write(`${out}\n`)
+  return 0
+}
