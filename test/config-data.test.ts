@@ -60,7 +60,7 @@ const setAt = (value: unknown, path: ReadonlyArray<string | number>, to: unknown
   if (path.length === 0) return to
   if (typeof value !== "object" || value === null) return value
   const [head, ...rest] = path
-  const copy: Record<string | number, unknown> = Array.isArray(value) ? [...value] : { ...value }
+  const copy = (Array.isArray(value) ? [...value] : { ...value }) as Record<string | number, unknown>
   copy[head!] = setAt(copy[head!], rest, to)
   return copy
 }
