@@ -22,52 +22,31 @@ const banner = {
 const OUT = `dist.tmp-${process.pid}`
 rmSync(OUT, { recursive: true, force: true })
 
-const entry = await esbuild.build({
-  entryPoints: { bin: "src/bin.ts" },
-  outdir: OUT,
-  outExtension: { ".js": ".cjs" },
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  minify: true,
-  legalComments: "none",
-  metafile: true,
-  logLevel: "warning"
-})
+/** What every CLI bundle shares: minified, for the oldest supported Node, in the staging dir. */
+const bundled = { outdir: OUT, bundle: true, platform: "node", target: "node20", minify: true, legalComments: "none", logLevel: "warning" }
+/** A single CommonJS script (`.cjs`, whatever the package's module type). */
+const script = { ...bundled, format: "cjs", outExtension: { ".js": ".cjs" } }
+
+const entry = await esbuild.build({ ...script, entryPoints: { bin: "src/bin.ts" }, metafile: true })
 const heavy = Object.keys(entry.metafile.inputs).filter((f) => /node_modules\/(effect|@effect|proper-lockfile)\//.test(f))
 if (heavy.length > 0) throw new Error(`dist/bin.cjs must stay framework-free, but bundles:\n  ${heavy.join("\n  ")}`)
 
 await esbuild.build({
+  ...bundled,
   entryPoints: { cli: "src/main.ts" },
-  outdir: OUT,
-  bundle: true,
   splitting: true,
   format: "esm",
-  platform: "node",
-  target: "node20",
-  minify: true,
-  legalComments: "none",
   chunkNames: "chunks/[name]-[hash]",
   external: ["@napi-rs/keyring"],
-  banner,
-  logLevel: "warning"
+  banner
 })
 
 await esbuild.build({
+  ...script,
   entryPoints: { fast: "src/fast.ts" },
-  outdir: OUT,
-  outExtension: { ".js": ".cjs" },
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  minify: true,
-  legalComments: "none",
   // vm.Script cannot serve import() without a flag: lower it to the require() bin.ts passes in.
   supported: { "dynamic-import": false },
-  external: ["@napi-rs/keyring"],
-  logLevel: "warning"
+  external: ["@napi-rs/keyring"]
 })
 
 await esbuild.build({

@@ -4,7 +4,7 @@
  * start-up budget (README, "Start-up"). It runs the same plain functions as the Effect programs
  * (ConfigData, TokenStatus, Blob, listView, AtomicFile, LockDir) and serves only the plainly healthy
  * case: the moment anything is off (a file mode to fix, a record that does not open, an invalid
- * config, a held lock, an unknown profile, another backend) it declines before changing anything,
+ * config, a held lock, an unknown profile, another backend) it declines before writing anything,
  * and bin.ts runs the Effect program, which then does the fixing, waiting or explaining.
  */
 import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs"
