@@ -72,15 +72,17 @@ export const reportCause = <E>(
       }
     }
     const squashed = Cause.squash(cause)
-    const detail = isDebug() ? Cause.pretty(cause) : squashed instanceof Error ? squashed.message : String(squashed)
+    const message = squashed instanceof Error ? squashed.message : String(squashed)
+    // With OLARES_CLI_DEBUG the full cause follows on stderr; the JSON envelope keeps the one-line message.
+    const details = isDebug() ? `${Cause.pretty(cause)}\n` : "(set OLARES_CLI_DEBUG=1 for details)\n"
     process.stderr.write(
       json
         ? JSON.stringify(
-          { error: { code: "unclassified", status: "Unexpected", exitCode: 1, message: detail, retryable: false } },
+          { error: { code: "unclassified", status: "Unexpected", exitCode: 1, message, retryable: false } },
           null,
           2
-        ) + "\n"
-        : `Error: unexpected: ${detail}\n(set OLARES_CLI_DEBUG=1 for details)\n`
+        ) + "\n" + (isDebug() ? details : "")
+        : `Error: unexpected: ${message}\n${details}`
     )
     return ExitCode.Transient
   })

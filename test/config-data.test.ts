@@ -41,7 +41,11 @@ const validProfile = fc
   .tuple(
     fc.dictionary(unknownKey(Object.keys(PROFILE_FIELDS)), anyJson, { maxKeys: 2 }),
     fc.record(
-      Object.fromEntries(Object.entries(PROFILE_FIELDS).map(([k, kind]) => [k, kindArb[kind]])),
+      {
+        ...Object.fromEntries(Object.entries(PROFILE_FIELDS).map(([k, kind]) => [k, kindArb[kind]])),
+        // the CLI never writes an empty one (the quick path declines it, see the broken configs)
+        olaresId: fc.oneof(fc.constantFrom("alice@olares.com", "bob"), fc.string({ minLength: 1, maxLength: 10 }))
+      },
       { requiredKeys: ["olaresId"] }
     )
   )
@@ -75,8 +79,9 @@ const brokenConfig = fc
     ["profiles", 1],
     ...Object.keys(PROFILE_FIELDS).map((k) => ["profiles", 0, k]),
     ["__proto__"],
-    ["profiles", 0, "__proto__"]
-  ), wrongish)
+    ["profiles", 0, "__proto__"],
+    ["profiles", 0, "olaresId"]
+  ), fc.oneof(wrongish, fc.constant("")))
   .map(([cfg, path, to]) => setAt(cfg, path as Array<string | number>, to))
 
 const configText = fc.oneof(

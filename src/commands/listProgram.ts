@@ -10,14 +10,18 @@ import { type ProfileRow, profileRows, renderList } from "./listView.js"
 
 export type { ProfileRow } from "./listView.js"
 
-/** What the token store holds for each profile, in config order (unreadable records are not errors here). */
+const unreadable: StoreLookup = { _tag: "Unreadable", reason: "" }
+
+/**
+ * What the token store holds for each profile, in config order (unreadable records are not errors
+ * here). A hand-edited profile with an empty olaresId has no record to look up: `unknown`.
+ */
 export const readLookups = (cfg: Config) =>
   Effect.flatMap(KeyStore, (ks) =>
     Effect.forEach(cfg.profiles, (p) =>
-      ks.get(p.olaresId).pipe(
-        Effect.map(lookupOf),
-        Effect.orElseSucceed((): StoreLookup => ({ _tag: "Unreadable", reason: "" }))
-      )))
+      p.olaresId === ""
+        ? Effect.succeed(unreadable)
+        : ks.get(p.olaresId).pipe(Effect.map(lookupOf), Effect.orElseSucceed(() => unreadable))))
 
 /** The rows for already-read lookups (pure, so callers that need the records too read them once). */
 export const rowsOf = (cfg: Config, lookups: ReadonlyArray<StoreLookup>, now: number): Array<ProfileRow> =>

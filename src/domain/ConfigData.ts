@@ -47,8 +47,9 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const hasKind = (v: unknown, kind: FieldKind): boolean =>
   kind === "string" ? typeof v === "string" : kind === "boolean" ? typeof v === "boolean" : Number.isSafeInteger(v)
 
+/** A profile the quick path can serve: the Schema's types, and an olaresId to look its token up by. */
 const isProfile = (v: unknown): v is ProfileData => {
-  if (!isObject(v) || typeof v.olaresId !== "string") return false
+  if (!isObject(v) || typeof v.olaresId !== "string" || v.olaresId === "") return false
   for (const [field, kind] of Object.entries(PROFILE_FIELDS)) {
     if (Object.hasOwn(v, field) && !hasKind(v[field], kind)) return false
   }
