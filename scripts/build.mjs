@@ -62,7 +62,18 @@ await esbuild.build({
 
 chmodSync(`${OUT}/bin.cjs`, 0o755)
 
-// The code cache: run the fast path once over a throwaway home holding one profile with an
+const old = `dist.old-${process.pid}`
+try {
+  renameSync("dist", old)
+} catch {
+  // no previous build
+}
+renameSync(OUT, "dist")
+rmSync(old, { recursive: true, force: true })
+
+// The code cache, made in place: V8 keeps the script's file name in it, and stack traces should
+// name dist/fast.cjs, not the staging dir. Until it exists the fast path simply compiles from
+// source. Run the fast path once over a throwaway home holding one profile with an
 // encrypted token, so the cache covers config parsing, decryption and JWT decoding too.
 const root = mkdtempSync(join(tmpdir(), "olares-cache-"))
 try {
@@ -79,7 +90,7 @@ try {
   writeFileSync(join(data, "olares-cli", "master.key"), key, { mode: 0o600 })
   writeFileSync(join(data, "olares-cli", "cache_olares.com.enc"), Buffer.concat([iv, ct, c.getAuthTag()]), { mode: 0o600 })
   writeFileSync(join(home, "config.json"), JSON.stringify({ profiles: [{ olaresId: "cache@olares.com" }] }), { mode: 0o600 })
-  const r = spawnSync(process.execPath, [`${OUT}/bin.cjs`, "profile", "list"], {
+  const r = spawnSync(process.execPath, ["dist/bin.cjs", "profile", "list"], {
     env: { ...process.env, OLARES_CLI_HOME: home, OLARES_CLI_DATA_DIR: data, OLARES_CLI_WRITE_CODE_CACHE: "1", OLARES_CLI_QUICK: "0", NO_COLOR: "1" },
     encoding: "utf8"
   })
@@ -87,12 +98,3 @@ try {
 } finally {
   rmSync(root, { recursive: true, force: true })
 }
-
-const old = `dist.old-${process.pid}`
-try {
-  renameSync("dist", old)
-} catch {
-  // no previous build
-}
-renameSync(OUT, "dist")
-rmSync(old, { recursive: true, force: true })

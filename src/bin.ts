@@ -10,7 +10,7 @@
  * 3. the full CLI (src/main.ts, dist/cli.js) for every other command line.
  * `OLARES_CLI_QUICK=0` skips the quick path (to compare it with the fast path, or to rule it out).
  */
-import { readFileSync, writeFileSync } from "node:fs"
+import { readFileSync, renameSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import * as vm from "node:vm"
@@ -65,7 +65,11 @@ const loadFast = (): typeof runFast => {
   const mod = { exports: {} as { runFast: typeof runFast } }
   script.runInThisContext()(mod.exports, createRequire(file), mod, file, __dirname)
   if (process.env.OLARES_CLI_WRITE_CODE_CACHE === "1") {
-    process.once("beforeExit", () => writeFileSync(cacheFile, script.createCachedData()))
+    // temp + rename: a CLI starting meanwhile reads the old cache or the new one, never half of one
+    process.once("beforeExit", () => {
+      writeFileSync(`${cacheFile}.${process.pid}.tmp`, script.createCachedData())
+      renameSync(`${cacheFile}.${process.pid}.tmp`, cacheFile)
+    })
   }
   return mod.exports.runFast
 }
