@@ -110,10 +110,12 @@ const use = (paths: Paths, key: string): string => {
   if (modeOf(paths.home) === undefined) decline()
   const lockFile = join(paths.locksDir, "config.lock")
   ensureLockFileSync(lockFile)
-  // Everything under the lock is synchronous (a few ms): a Ctrl-C then is handled once it is done,
-  // the lock released and config.json whole, by exiting 130.
-  const onSigint = () => process.exit(130)
-  process.on("SIGINT", onSigint)
+  // Everything under the lock is synchronous and takes a few ms: a Ctrl-C or SIGTERM in that window
+  // must not kill the process between the write and the release (the lock would block others for
+  // 5 s), so it is ignored there and the command completes.
+  const ignore = () => {}
+  process.on("SIGINT", ignore)
+  process.on("SIGTERM", ignore)
   let switched: { readonly name: string; readonly olaresId: string } | undefined
   const release = tryLockOnceSync(lockFile)
   try {
@@ -131,7 +133,8 @@ const use = (paths: Paths, key: string): string => {
     } catch {
       // the lock directory is gone already, or goes stale in 5 s
     }
-    if (switched === undefined) process.off("SIGINT", onSigint)
+    process.off("SIGINT", ignore)
+    process.off("SIGTERM", ignore)
   }
   sweepTempsSync(paths.home, Date.now())
   return `switched to profile ${switched.name} (${switched.olaresId})`
