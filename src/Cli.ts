@@ -36,8 +36,19 @@ const usageFailure = (e: ValidationError.ValidationError): CliFailure => ({
   recovery: "olares-cli --help"
 })
 
+/**
+ * @effect/cli 0.77 stops reading options after a lone `-`, so `profile use - --no-input` (what an
+ * agent types) failed with "unknown argument": move that `-` after the options. `use` has no option
+ * that takes a value, so nothing else can be displaced.
+ */
+export const normalizeArgv = (argv: ReadonlyArray<string>): ReadonlyArray<string> =>
+  argv[0] === "profile" && argv[1] === "use" && argv.includes("-")
+    ? [...argv.filter((a) => a !== "-"), "-"]
+    : argv
+
 /** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */
-export const program = (argv: ReadonlyArray<string>): Effect.Effect<number> => {
+export const program = (rawArgv: ReadonlyArray<string>): Effect.Effect<number> => {
+  const argv = normalizeArgv(rawArgv)
   const json = wantsJson(argv)
   const noInput = argv.includes("--no-input")
   return withBuiltins(root, "olares-cli", argv, cli(["node", "olares-cli", ...argv])).pipe(

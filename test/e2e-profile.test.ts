@@ -325,6 +325,17 @@ describe("profile use", () => {
     expect(unknown.stderr).toContain("olares-cli profile list")
   })
 
+  it("`use -` takes options after the `-` too (--no-input, as agents pass it)", async () => {
+    expect((await importProfile("alice")).code).toBe(0)
+    expect((await importProfile("bob")).code).toBe(0)
+    const r = await cli(["profile", "use", "-", "--no-input"])
+    expect(r.stderr).toBe("")
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe("switched to profile alice@olares.com (alice@olares.com)\n")
+    const before = await cli(["profile", "use", "--no-input", "-"])
+    expect(before.stdout).toBe("switched to profile bob@olares.com (bob@olares.com)\n")
+  })
+
   it("`use -` with no previous profile exits 6", async () => {
     expect((await importProfile("alice")).code).toBe(0)
     const r = await cli(["profile", "use", "-"])
