@@ -100,13 +100,13 @@ const readStatuses = (paths: Paths, cfg: ConfigData, nowMs: number): Array<Token
 }
 
 /** `profile list`: what to print. */
-const list = (paths: Paths, output: "table" | "json"): string => {
+const list = (paths: Paths, output: "table" | "json", nowMs: number): string => {
   const cfg = readConfig(paths)
-  return renderList(profileRows(cfg, readStatuses(paths, cfg, Date.now())), output)
+  return renderList(profileRows(cfg, readStatuses(paths, cfg, nowMs)), output)
 }
 
 /** `profile use`: switches under the config lock; what to print. */
-const use = (paths: Paths, key: string): string => {
+const use = (paths: Paths, key: string, nowMs: number): string => {
   if (modeOf(paths.home) === undefined) decline()
   const lockFile = join(paths.locksDir, "config.lock")
   ensureLockFileSync(lockFile)
@@ -136,7 +136,7 @@ const use = (paths: Paths, key: string): string => {
     process.off("SIGINT", ignore)
     process.off("SIGTERM", ignore)
   }
-  sweepTempsSync(paths.home, Date.now())
+  sweepTempsSync(paths.home, nowMs)
   return `switched to profile ${switched.name} (${switched.olaresId})`
 }
 
@@ -145,10 +145,13 @@ const use = (paths: Paths, key: string): string => {
  * (nothing was changed or printed) and the caller must run the Effect program instead.
  */
 export const runQuick = (cmd: FastCommand, env: NodeJS.ProcessEnv = process.env): number | undefined => {
+  // The one wall-clock read: there is no Effect runtime (and so no Clock) on this path; the logic
+  // below takes the time as an argument like its Effect counterparts.
+  const nowMs = Date.now()
   let out: string
   try {
     const paths = filePaths(env)
-    out = cmd._tag === "list" ? list(paths, cmd.output) : use(paths, cmd.key)
+    out = cmd._tag === "list" ? list(paths, cmd.output, nowMs) : use(paths, cmd.key, nowMs)
   } catch {
     return undefined
   }
