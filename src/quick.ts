@@ -9,7 +9,7 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { type ConfigData, decodeConfigStrict, displayName, serializeConfig, switchProfile } from "./domain/ConfigData.js"
+import { type ConfigData, decodeConfigStrict, displayName, serializeConfig, switchCurrent } from "./domain/ConfigData.js"
 import { resolvePaths, safeHomedir } from "./domain/Paths.js"
 import { decodeRecordStrict, statusOf, type TokenStatus } from "./domain/TokenStatus.js"
 import { profileRows, renderList } from "./commands/listView.js"
@@ -121,7 +121,7 @@ const use = (paths: Paths, key: string, nowMs: number): string => {
   try {
     if (release === undefined) decline()
     const cfg = readConfig(paths)
-    const r = switchProfile(cfg, key)
+    const r = switchCurrent(cfg, key)
     if (r._tag !== "Switched") decline()
     const text = serializeConfig(r.config)
     // The commit point: after this write the quick path must not decline (`use -` is not idempotent).

@@ -6,7 +6,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { NoPreviousProfile, ProfileNotFound } from "../errors.js"
-import { activeProfile, displayName, lookupProfile, switchProfile, withPointers } from "./ConfigData.js"
+import { activeProfile, displayName, lookupProfile, switchCurrent, withPointers } from "./ConfigData.js"
 
 /** Keys written by the Go CLI that we do not model are kept as they are. */
 const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -81,7 +81,7 @@ export const setCurrent = (
   cfg: Config,
   key: string
 ): Either.Either<{ readonly config: Config; readonly profile: Profile }, ProfileNotFound | NoPreviousProfile> => {
-  const r = switchProfile(cfg, key)
+  const r = switchCurrent(cfg, key)
   switch (r._tag) {
     case "Switched":
       return Either.right({ config: r.config, profile: r.profile })

@@ -153,7 +153,7 @@ export type Switch<C extends ConfigData> =
   | { readonly _tag: "NotFound"; readonly key: string }
 
 /** `profile use <key>` / `profile use -`: the new config and the selected profile (the config is returned as is when nothing changes). */
-export const switchProfile = <C extends ConfigData>(cfg: C, key: string): Switch<C> => {
+export const switchCurrent = <C extends ConfigData>(cfg: C, key: string): Switch<C> => {
   let target = key
   if (key === "-") {
     if (cfg.previousProfile === undefined || cfg.previousProfile === "") return { _tag: "NoPrevious" }
