@@ -21,7 +21,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { encryptBlob } from "../layers/Blob.js"
-import { type CliResult, runCli, type TempHome } from "./support/cli.js"
+import { type CliResult, homeAt, runCli, type TempHome } from "./support/cli.js"
 import { useE2e } from "./support/e2e.js"
 import { snapshot } from "./support/hardening-util.js"
 import { removeWorkerBundle, spawnWorker } from "./support/repo-worker.js"
@@ -48,19 +48,6 @@ const configPath = (h: TempHome) => join(h.home, "config.json")
 const storeDir = (h: TempHome) => join(h.data, "olares-cli")
 const lockDir = (h: TempHome) => join(h.home, "locks", "config.lock.lock")
 const mode = (p: string) => statSync(p).mode & 0o777
-
-/** A home at a new root with the same env shape as `makeTempHome`'s. */
-const homeAt = (root: string): TempHome => {
-  const home = join(root, "config")
-  const data = join(root, "data")
-  return {
-    root,
-    home,
-    data,
-    env: { OLARES_CLI_HOME: home, OLARES_CLI_DATA_DIR: data, HOME: root, NO_COLOR: "1" },
-    cleanup: () => rmSync(root, { recursive: true, force: true })
-  }
-}
 
 const twins: Array<TempHome> = []
 afterAll(() => {

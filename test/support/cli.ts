@@ -18,8 +18,10 @@ export interface TempHome {
 }
 
 /** Creates a temp home whose env points the CLI at it (and nowhere else). */
-export const makeTempHome = (): TempHome => {
-  const root = mkdtempSync(join(tmpdir(), "olares-home-"))
+export const makeTempHome = (): TempHome => homeAt(mkdtempSync(join(tmpdir(), "olares-home-")))
+
+/** The home laid out under an existing `root` (config in `root/config`, tokens in `root/data`). */
+export const homeAt = (root: string): TempHome => {
   const home = join(root, "config")
   const data = join(root, "data")
   return {
