@@ -5,6 +5,7 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
@@ -13,6 +14,7 @@ import * as LogLevel from "effect/LogLevel"
 import { makeLocalLive } from "../layers/Main.js"
 import { api } from "./commands/api.js"
 import { profile } from "./commands/profile.js"
+import { colorOn, stripAnsi } from "./commands/style.js"
 import { withBuiltins } from "./completions.js"
 import { type CliFailure, ExitCode } from "./errors.js"
 import { isDebug, renderFailure, reportCause, StderrLogger, wantsJson } from "./output.js"
@@ -28,7 +30,7 @@ const cli = Command.run(root, { name: "olares-cli", version: VERSION })
 const usageFailure = (e: ValidationError.ValidationError): CliFailure => ({
   _tag: "UsageError",
   // the same words @effect/cli printed in prose, so the JSON envelope says what was wrong
-  message: ("error" in e ? HelpDoc.toAnsiText(e.error).replace(/\u001b\[[0-9;]*m/g, "").trim() : "") ||
+  message: ("error" in e ? stripAnsi(HelpDoc.toAnsiText(e.error)).trim() : "") ||
     `invalid usage (${e._tag})`,
   exitCode: ExitCode.Usage,
   code: "usage",
@@ -46,12 +48,28 @@ export const normalizeArgv = (argv: ReadonlyArray<string>): ReadonlyArray<string
     ? [...argv.filter((a) => a !== "-"), "-"]
     : argv
 
+/**
+ * @effect/cli writes help and usage errors with ANSI bold/colour whatever the terminal: strip it
+ * from whatever goes to a stream that may not carry colour (a pipe, NO_COLOR, TERM=dumb), so
+ * scripts and agents reading `--help` get plain text.
+ */
+const plainWhereNoColour = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Console.consoleWith((c) => {
+    const plain = (args: ReadonlyArray<unknown>) => args.map((a) => (typeof a === "string" ? stripAnsi(a) : a))
+    return Console.withConsole(self, {
+      ...c,
+      log: (...args) => (colorOn(process.stdout) ? c.log(...args) : c.log(...plain(args))),
+      error: (...args) => (colorOn(process.stderr) ? c.error(...args) : c.error(...plain(args)))
+    })
+  })
+
 /** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */
 export const program = (rawArgv: ReadonlyArray<string>): Effect.Effect<number> => {
   const argv = normalizeArgv(rawArgv)
   const json = wantsJson(argv)
   const noInput = argv.includes("--no-input")
   return withBuiltins(root, "olares-cli", argv, cli(["node", "olares-cli", ...argv])).pipe(
+    plainWhereNoColour,
     Effect.as(ExitCode.Ok as number),
     Effect.provide(makeLocalLive(noInput)),
     Effect.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer, StderrLogger)),

@@ -430,6 +430,18 @@ describe("help and usage", () => {
     const unknown = await cli(["profile", "list", "--bogus"])
     expect(unknown.code).toBe(2)
   })
+
+  it("help and usage errors are plain text when piped (no ANSI escapes for scripts and agents)", async () => {
+    for (const args of [["--help"], ["profile", "--help"], ["profile", "use", "--help"], ["api", "--help"]]) {
+      const r = await cli(args)
+      expect(r.code, args.join(" ")).toBe(0)
+      expect(r.stdout, args.join(" ")).toContain("USAGE")
+      expect(r.stdout, args.join(" ")).not.toContain("\u001b")
+    }
+    const unknown = await cli(["profile", "list", "--bogus"])
+    expect(unknown.stderr).toContain("--bogus")
+    expect(unknown.stderr).not.toContain("\u001b")
+  })
 })
 
 describe("aliases", () => {

@@ -113,6 +113,17 @@ describe.skipIf(!hasScript())("on a terminal", () => {
     expect(config().profiles ?? []).toHaveLength(0)
   })
 
+  it("help is bold on a terminal, plain with NO_COLOR=1 or TERM=dumb", async () => {
+    const bold = await pty(["profile", "--help"]).exited
+    expect(bold.code).toBe(0)
+    expect(bold.screen).toContain(`${ESC}0;1mUSAGE`)
+    for (const env of [{ NO_COLOR: "1" }, { TERM: "dumb" }]) {
+      const plain = await pty(["profile", "--help"], { env }).exited
+      expect(plain.screen).toContain("USAGE")
+      expect(plain.screen).not.toContain(ESC)
+    }
+  })
+
   it("STATUS is coloured on a terminal, and not with NO_COLOR=1", async () => {
     await importAlice()
     const coloured = await pty(["profile", "list"]).exited

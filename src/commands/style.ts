@@ -1,8 +1,14 @@
 /** Terminal colour: only on a TTY, never when piped, with NO_COLOR, or TERM=dumb. */
 
+/** Whether `stream` may carry ANSI colour. */
+export const colorOn = (stream: { readonly isTTY?: boolean }): boolean =>
+  stream.isTTY === true && (process.env.NO_COLOR ?? "") === "" && process.env.TERM !== "dumb"
+
 /** Whether stdout may carry ANSI colour. */
-export const colorEnabled = (): boolean =>
-  process.stdout.isTTY === true && (process.env.NO_COLOR ?? "") === "" && process.env.TERM !== "dumb"
+export const colorEnabled = (): boolean => colorOn(process.stdout)
+
+/** Removes ANSI SGR sequences (colour, bold) from text. */
+export const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, "")
 
 const codes: Record<string, string> = {
   "logged-in": "32",
