@@ -1,6 +1,6 @@
 /** OlaresAuthApiLive over real loopback HTTP(S) against the test server: wire format, cookies, error mapping. */
 import { createHash } from "node:crypto"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -19,25 +19,17 @@ import {
   closedPort,
   type Fault,
   hasOpenssl,
-  type OlaresTestServer,
   selfSignedCert,
   startServer,
   totp
 } from "./support/server.js"
+import { useServer } from "./support/e2e.js"
 
 const ApiLive = OlaresAuthApiLive.pipe(Layer.provide(HttpClientsLive))
 
-let server: OlaresTestServer
-beforeAll(async () => {
-  server = await startServer()
-})
-afterAll(() => server.close())
-beforeEach(() => {
-  server.reset()
-  server.setRotateRefreshTokens(true)
-})
+const fx = useServer()
 
-const target = (user: string, url = server.url, insecureSkipVerify = false): AuthTarget => ({
+const target = (user: string, url = fx.server.url, insecureSkipVerify = false): AuthTarget => ({
   authUrl: url,
   olaresId: OlaresId.make(`${user}@olares.com`),
   insecureSkipVerify
@@ -55,7 +47,7 @@ const refresh = (t: AuthTarget, rt: string, at?: string, timeout: Duration.Durat
     (api) => api.refresh(t, Redacted.make(rt), Option.map(Option.fromNullable(at), Redacted.make), timeout)
   ).pipe(Effect.provide(ApiLive))
 
-const userInfo = (token: string, url = server.url) =>
+const userInfo = (token: string, url = fx.server.url) =>
   fetch(`${url}/api/backend/v1/user-info`, { headers: { "X-Authorization": token } })
 
 const sessionCookie = (res: Response): string => {
@@ -76,10 +68,10 @@ describe("login (firstfactor)", () => {
       expect(decodeJwt(access).username).toBe("alice")
       expect(Option.isSome(grant.refreshToken)).toBe(true)
       expect(Option.isSome(grant.sessionId)).toBe(true)
-      expect(server.hits("/api/firstfactor")).toBe(1)
-      expect(server.hits("/api/secondfactor/totp")).toBe(0)
+      expect(fx.server.hits("/api/firstfactor")).toBe(1)
+      expect(fx.server.hits("/api/secondfactor/totp")).toBe(0)
 
-      const req = server.lastRequest("/api/firstfactor")!
+      const req = fx.server.lastRequest("/api/firstfactor")!
       expect(req.method).toBe("POST")
       expect(req.query).toBe("hideCookie=true")
       expect(req.headers["content-type"]).toBe("application/json")
@@ -148,11 +140,11 @@ describe("login with TOTP (secondfactor)", () => {
       const code = totp(BOB.totpSecret!, Date.now())
       const grant = yield* login(target("bob"), BOB.password, code)
       const access = Redacted.value(grant.accessToken)
-      expect(server.hits("/api/firstfactor")).toBe(1)
-      expect(server.hits("/api/secondfactor/totp")).toBe(1)
+      expect(fx.server.hits("/api/firstfactor")).toBe(1)
+      expect(fx.server.hits("/api/secondfactor/totp")).toBe(1)
       expect((yield* Effect.promise(() => userInfo(access))).status).toBe(200)
 
-      const second = server.lastRequest("/api/secondfactor/totp")!
+      const second = fx.server.lastRequest("/api/secondfactor/totp")!
       expect(second.body).toBe(`{"targetUrl":"https://desktop.bob.olares.com","token":"${code}"}`)
       expect(second.headers["x-unauth-error"]).toBe("Non-Redirect")
       expect(second.headers["content-type"]).toBe("application/json")
@@ -194,20 +186,20 @@ describe("login with TOTP (secondfactor)", () => {
       const err = yield* login(target("bob"), BOB.password).pipe(Effect.flip)
       expect(err._tag).toBe("TotpRequired")
       expect(err.message).toBe("two-factor authentication required: re-run with --totp <code>")
-      expect(server.hits("/api/firstfactor")).toBe(1)
-      expect(server.hits("/api/secondfactor/totp")).toBe(0)
+      expect(fx.server.hits("/api/firstfactor")).toBe(1)
+      expect(fx.server.hits("/api/secondfactor/totp")).toBe(0)
     }))
 
   it.effect("a TOTP code is ignored for an account without 2FA", () =>
     Effect.gen(function*() {
       yield* login(target("alice"), ALICE.password, "123456")
-      expect(server.hits("/api/secondfactor/totp")).toBe(0)
+      expect(fx.server.hits("/api/secondfactor/totp")).toBe(0)
     }))
 
   it.effect("the server really needs the cookie: secondfactor without it is 401, with it 200", () =>
     Effect.gen(function*() {
       const first = yield* Effect.promise(() =>
-        fetch(`${server.url}/api/firstfactor?hideCookie=true`, {
+        fetch(`${fx.server.url}/api/firstfactor?hideCookie=true`, {
           method: "POST",
           headers: { "Content-Type": "application/json", Accept: "application/json" },
           body: JSON.stringify({
@@ -227,7 +219,7 @@ describe("login with TOTP (secondfactor)", () => {
       expect(body.data.fa2).toBe(true)
       const second = (headers: Record<string, string>) =>
         Effect.promise(() =>
-          fetch(`${server.url}/api/secondfactor/totp`, {
+          fetch(`${fx.server.url}/api/secondfactor/totp`, {
             method: "POST",
             redirect: "manual",
             headers: { "Content-Type": "application/json", "X-Authorization": body.data.access_token, ...headers },
@@ -246,7 +238,7 @@ describe("login with TOTP (secondfactor)", () => {
 describe("refresh", () => {
   it.effect("rotates: new access and refresh tokens, the old refresh token is dead afterwards", () =>
     Effect.gen(function*() {
-      const g = yield* Effect.promise(() => server.issueGrant("alice", { ttlSeconds: -60 }))
+      const g = yield* Effect.promise(() => fx.server.issueGrant("alice", { ttlSeconds: -60 }))
       expect((yield* Effect.promise(() => userInfo(g.accessToken))).status).toBe(401)
       const r = yield* refresh(target("alice"), g.refreshToken, g.accessToken)
       const access = Redacted.value(r.accessToken)
@@ -254,10 +246,10 @@ describe("refresh", () => {
       expect((yield* Effect.promise(() => userInfo(access))).status).toBe(200)
       const next = Redacted.value(Option.getOrThrow(r.refreshToken))
       expect(next).not.toBe(g.refreshToken)
-      expect(server.isRefreshTokenLive(g.refreshToken)).toBe(false)
+      expect(fx.server.isRefreshTokenLive(g.refreshToken)).toBe(false)
       expect(Option.getOrThrow(r.sessionId)).toBe(g.sessionId)
 
-      const req = server.lastRequest("/api/refresh")!
+      const req = fx.server.lastRequest("/api/refresh")!
       expect(req.body).toBe(JSON.stringify({ refreshToken: g.refreshToken }))
       expect(req.headers["x-authorization"]).toBe(g.accessToken)
       expect(req.headers["content-type"]).toBe("application/json")
@@ -265,31 +257,31 @@ describe("refresh", () => {
 
       const err = yield* refresh(target("alice"), g.refreshToken).pipe(Effect.flip)
       expect(err).toMatchObject({ _tag: "RefreshRejected", status: 401 })
-      expect(server.lastRequest("/api/refresh")!.headers["x-authorization"]).toBeUndefined()
-      expect(server.hits("/api/refresh")).toBe(2)
+      expect(fx.server.lastRequest("/api/refresh")!.headers["x-authorization"]).toBeUndefined()
+      expect(fx.server.hits("/api/refresh")).toBe(2)
 
       yield* refresh(target("alice"), next)
-      expect(server.hits("/api/refresh")).toBe(3)
+      expect(fx.server.hits("/api/refresh")).toBe(3)
     }))
 
   it.effect("without rotation the reply has no refresh_token: Option.none() and the old token keeps working", () =>
     Effect.gen(function*() {
-      server.setRotateRefreshTokens(false)
-      const g = yield* Effect.promise(() => server.issueGrant("alice"))
+      fx.server.setRotateRefreshTokens(false)
+      const g = yield* Effect.promise(() => fx.server.issueGrant("alice"))
       const r1 = yield* refresh(target("alice"), g.refreshToken)
       expect(Option.isNone(r1.refreshToken)).toBe(true)
       const r2 = yield* refresh(target("alice"), g.refreshToken)
       expect(Redacted.value(r2.accessToken)).not.toBe("")
-      expect(server.hits("/api/refresh")).toBe(2)
+      expect(fx.server.hits("/api/refresh")).toBe(2)
     }))
 
   it.effect.each([401, 403, 459])("HTTP %i is RefreshRejected", (status) =>
     Effect.gen(function*() {
-      const g = yield* Effect.promise(() => server.issueGrant("alice"))
-      server.setFault("/api/refresh", { status, times: 1 })
+      const g = yield* Effect.promise(() => fx.server.issueGrant("alice"))
+      fx.server.setFault("/api/refresh", { status, times: 1 })
       const err = yield* refresh(target("alice"), g.refreshToken).pipe(Effect.flip)
       expect(err).toMatchObject({ _tag: "RefreshRejected", status })
-      expect(server.hits("/api/refresh")).toBe(1)
+      expect(fx.server.hits("/api/refresh")).toBe(1)
     }))
 })
 
@@ -316,8 +308,8 @@ const transientCases: ReadonlyArray<TransientCase> = [
 describe("transient failures name the endpoint", () => {
   it.effect.each(transientCases)("/api/refresh: $name -> $tag", (c) =>
     Effect.gen(function*() {
-      const g = yield* Effect.promise(() => server.issueGrant("alice"))
-      server.setFault("/api/refresh", c.fault)
+      const g = yield* Effect.promise(() => fx.server.issueGrant("alice"))
+      fx.server.setFault("/api/refresh", c.fault)
       const err = yield* refresh(target("alice"), g.refreshToken, g.accessToken).pipe(Effect.flip)
       expect(err._tag).toBe(c.tag)
       expect(err.message.startsWith("/api/refresh")).toBe(true)
@@ -325,12 +317,12 @@ describe("transient failures name the endpoint", () => {
       expect(err.message.length).toBeLessThan(600)
       assertNoSecrets(err.message, g.refreshToken, g.accessToken)
       // a transient failure never burns the grant
-      expect(server.isRefreshTokenLive(g.refreshToken)).toBe(true)
+      expect(fx.server.isRefreshTokenLive(g.refreshToken)).toBe(true)
     }))
 
   it.effect.each(transientCases)("/api/firstfactor: $name -> $tag", (c) =>
     Effect.gen(function*() {
-      server.setFault("/api/firstfactor", c.fault)
+      fx.server.setFault("/api/firstfactor", c.fault)
       const err = yield* login(target("alice"), ALICE.password).pipe(Effect.flip)
       expect(err._tag).toBe(c.tag)
       expect(err.message.startsWith("/api/firstfactor")).toBe(true)
@@ -340,7 +332,7 @@ describe("transient failures name the endpoint", () => {
 
   it.effect("/api/secondfactor/totp: 500 is HttpStatusError naming it", () =>
     Effect.gen(function*() {
-      server.setFault("/api/secondfactor/totp", { status: 500 })
+      fx.server.setFault("/api/secondfactor/totp", { status: 500 })
       const code = totp(BOB.totpSecret!, Date.now())
       const err = yield* login(target("bob"), BOB.password, code).pipe(Effect.flip)
       expect(err._tag).toBe("HttpStatusError")
@@ -349,8 +341,8 @@ describe("transient failures name the endpoint", () => {
 
   it.effect("status-error on refresh is a ResponseDecodeError quoting the status and message", () =>
     Effect.gen(function*() {
-      const g = yield* Effect.promise(() => server.issueGrant("alice"))
-      server.setFault("/api/refresh", { kind: "status-error" })
+      const g = yield* Effect.promise(() => fx.server.issueGrant("alice"))
+      fx.server.setFault("/api/refresh", { kind: "status-error" })
       const err = yield* refresh(target("alice"), g.refreshToken).pipe(Effect.flip)
       expect(err._tag).toBe("ResponseDecodeError")
       expect(err.message).toBe("/api/refresh: refresh failed: error: simulated failure")
@@ -358,7 +350,7 @@ describe("transient failures name the endpoint", () => {
 
   it.effect("status-error on firstfactor is LoginRejected (a verdict of the auth server)", () =>
     Effect.gen(function*() {
-      server.setFault("/api/firstfactor", { kind: "status-error" })
+      fx.server.setFault("/api/firstfactor", { kind: "status-error" })
       const err = yield* login(target("alice"), ALICE.password).pipe(Effect.flip)
       expect(err._tag).toBe("LoginRejected")
       expect(err.message).toBe("/api/firstfactor: first-factor authentication failed: error: simulated failure")
@@ -366,8 +358,8 @@ describe("transient failures name the endpoint", () => {
 
   it.live("slow refresh hits the given timeout", () =>
     Effect.gen(function*() {
-      const g = yield* Effect.promise(() => server.issueGrant("alice"))
-      server.setFault("/api/refresh", { delayMs: 5_000 })
+      const g = yield* Effect.promise(() => fx.server.issueGrant("alice"))
+      fx.server.setFault("/api/refresh", { delayMs: 5_000 })
       const started = Date.now()
       const err = yield* refresh(target("alice"), g.refreshToken, undefined, "300 millis").pipe(Effect.flip)
       expect(Date.now() - started).toBeLessThan(3_000)
@@ -377,18 +369,18 @@ describe("transient failures name the endpoint", () => {
 
   it.live("a delay shorter than the timeout succeeds", () =>
     Effect.gen(function*() {
-      const g = yield* Effect.promise(() => server.issueGrant("alice"))
-      server.setFault("/api/refresh", { delayMs: 100 })
+      const g = yield* Effect.promise(() => fx.server.issueGrant("alice"))
+      fx.server.setFault("/api/refresh", { delayMs: 100 })
       const r = yield* refresh(target("alice"), g.refreshToken, undefined, "5 seconds")
       expect(Option.isSome(r.refreshToken)).toBe(true)
     }))
 
   it.effect("login calls time out after 10 s (TestClock)", () =>
     Effect.gen(function*() {
-      server.setFault("/api/firstfactor", { delayMs: 30_000, times: 1 })
+      fx.server.setFault("/api/firstfactor", { delayMs: 30_000, times: 1 })
       const fiber = yield* Effect.fork(login(target("alice"), ALICE.password))
       yield* Effect.promise(async () => {
-        while (server.hits("/api/firstfactor") === 0) await new Promise((r) => setTimeout(r, 5))
+        while (fx.server.hits("/api/firstfactor") === 0) await new Promise((r) => setTimeout(r, 5))
       })
       yield* TestClock.adjust("10 seconds")
       const exit = yield* Fiber.join(fiber).pipe(Effect.flip)
@@ -464,7 +456,7 @@ describe("TLS", () => {
 
   it.effect.skipIf(!hasOpenssl())("https to a plain HTTP server is a TLS TransportError", () =>
     Effect.gen(function*() {
-      const err = yield* login(target("alice", server.url.replace("http:", "https:")), ALICE.password).pipe(
+      const err = yield* login(target("alice", fx.server.url.replace("http:", "https:")), ALICE.password).pipe(
         Effect.flip
       )
       expect(err._tag).toBe("TransportError")

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
 import * as https from "node:https"
 import { join } from "node:path"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { decodeJwt, SignJWT } from "jose"
 import {
   ALICE,
@@ -15,24 +15,15 @@ import {
   HUGE_BODY_BYTES,
   mintJwt,
   newTotpSecret,
-  type OlaresTestServer,
   saltedMd5,
   selfSignedCert,
   startServer,
   totp,
   verifyTotp
 } from "./support/server.js"
+import { useServer } from "./support/e2e.js"
 
-let server: OlaresTestServer
-beforeAll(async () => {
-  server = await startServer()
-})
-afterAll(() => server.close())
-beforeEach(() => {
-  server.reset()
-  server.setRotateRefreshTokens(true)
-  server.setAccessTtl(3600)
-})
+const fx = useServer()
 
 interface Reply {
   readonly status: number
@@ -41,7 +32,7 @@ interface Reply {
   readonly json: () => any
 }
 
-const call = async (path: string, init: RequestInit = {}, base = server.url): Promise<Reply> => {
+const call = async (path: string, init: RequestInit = {}, base = fx.server.url): Promise<Reply> => {
   const r = await fetch(`${base}${path}`, { redirect: "manual", ...init })
   const text = await r.text()
   return { status: r.status, text, headers: r.headers, json: () => JSON.parse(text) }
@@ -130,7 +121,7 @@ describe("JWT minting", () => {
 
   it("valid tokens are accepted, expired and foreign ones are not", async () => {
     expect((await authed("/api/backend/v1/user-info", await mintJwt({ ttl: 60 }))).status).toBe(200)
-    expect((await authed("/api/backend/v1/user-info", await server.mintJwt({ noExp: true }))).status).toBe(200)
+    expect((await authed("/api/backend/v1/user-info", await fx.server.mintJwt({ noExp: true }))).status).toBe(200)
     const expired = await mintJwt({ ttl: -5 })
     expect(decodeJwt(expired).exp! * 1000).toBeLessThan(Date.now())
     expect((await authed("/api/backend/v1/user-info", expired)).status).toBe(401)
@@ -144,7 +135,7 @@ describe("JWT minting", () => {
   })
 
   it("the server's access TTL is configurable, negative mints stale tokens", async () => {
-    server.setAccessTtl(-30)
+    fx.server.setAccessTtl(-30)
     const r = await postJson("/api/firstfactor?hideCookie=true", firstFactorBody("alice", ALICE.password))
     const token = r.json().data.access_token as string
     expect(decodeJwt(token).exp! * 1000).toBeLessThan(Date.now())
@@ -162,7 +153,7 @@ describe("endpoints", () => {
     expect(Object.keys(body.data)).toEqual(["access_token", "token_type", "refresh_token", "session_id", "fa2"])
     expect(body.data.token_type).toBe("Bearer")
     expect(body.data.fa2).toBe(false)
-    expect(server.isRefreshTokenLive(body.data.refresh_token)).toBe(true)
+    expect(fx.server.isRefreshTokenLive(body.data.refresh_token)).toBe(true)
   })
 
   it("firstfactor: a wrong password is 401 with the Authelia KO body", async () => {
@@ -214,7 +205,7 @@ describe("endpoints", () => {
     const first = r.json().data.access_token as string
     const body = (code: string) => ({ targetUrl: "https://desktop.bob.olares.com", token: code })
     const base = { "X-Authorization": first, "X-Unauth-Error": "Non-Redirect", Cookie: cookie }
-    const code = server.totpNow("bob")
+    const code = fx.server.totpNow("bob")
     expect(code).toBe(totp(BOB.totpSecret!, Date.now()))
     expect((await postJson("/api/secondfactor/totp", body(code), { ...base, Cookie: "" })).status).toBe(401)
     expect((await postJson("/api/secondfactor/totp", body(code), { ...base, "X-Authorization": "other" })).status).toBe(
@@ -240,7 +231,7 @@ describe("endpoints", () => {
   })
 
   it("refresh: rotation kills the used token; no rotation omits refresh_token", async () => {
-    const g = await server.issueGrant("alice")
+    const g = await fx.server.issueGrant("alice")
     const r1 = await postJson("/api/refresh", { refreshToken: g.refreshToken })
     expect(r1.status).toBe(200)
     const next = r1.json().data.refresh_token as string
@@ -248,17 +239,17 @@ describe("endpoints", () => {
     const dead = await postJson("/api/refresh", { refreshToken: g.refreshToken })
     expect(dead.status).toBe(401)
     expect(dead.json().status).toBe("KO")
-    server.setRotateRefreshTokens(false)
+    fx.server.setRotateRefreshTokens(false)
     const r2 = await postJson("/api/refresh", { refreshToken: next })
     expect(r2.json().data.refresh_token).toBeUndefined()
     expect((await postJson("/api/refresh", { refreshToken: next })).status).toBe(200)
-    server.revokeGrants("alice")
+    fx.server.revokeGrants("alice")
     expect((await postJson("/api/refresh", { refreshToken: next })).status).toBe(401)
-    expect(server.hits("/api/refresh")).toBe(5)
+    expect(fx.server.hits("/api/refresh")).toBe(5)
   })
 
   it("issueGrant seeds stale profiles", async () => {
-    const g = await server.issueGrant("alice", { ttlSeconds: -1 })
+    const g = await fx.server.issueGrant("alice", { ttlSeconds: -1 })
     expect((await authed("/api/olares-info", g.accessToken)).status).toBe(401)
     const fresh = (await postJson("/api/refresh", { refreshToken: g.refreshToken })).json().data.access_token
     expect((await authed("/api/olares-info", fresh)).status).toBe(200)
@@ -305,27 +296,27 @@ describe("endpoints", () => {
       bodySha256: createHash("sha256").update(payload).digest("hex")
     })
     expect((await call("/api/echo/x")).status).toBe(401)
-    expect(server.lastRequest("/api/echo/files/upload")!.headers["x-authorization"]).toBe(t)
+    expect(fx.server.lastRequest("/api/echo/files/upload")!.headers["x-authorization"]).toBe(t)
   })
 })
 
 describe("faults", () => {
   it("status alone answers a KO JSON with that status; times clears it", async () => {
-    server.setFault("/api/refresh", { status: 459, times: 2 })
-    const g = await server.issueGrant("alice")
+    fx.server.setFault("/api/refresh", { status: 459, times: 2 })
+    const g = await fx.server.issueGrant("alice")
     const a = await postJson("/api/refresh", { refreshToken: g.refreshToken })
     expect(a.status).toBe(459)
     expect(a.json()).toEqual({ status: "KO", message: "simulated HTTP 459" })
     expect((await postJson("/api/refresh", { refreshToken: g.refreshToken })).status).toBe(459)
     expect((await postJson("/api/refresh", { refreshToken: g.refreshToken })).status).toBe(200)
-    expect(server.hits("/api/refresh")).toBe(3)
-    expect(server.stats().faults).toEqual({})
+    expect(fx.server.hits("/api/refresh")).toBe(3)
+    expect(fx.server.stats().faults).toEqual({})
   })
 
   it("each body kind", async () => {
     const t = await mintJwt()
     const kinds = async (kind: FaultKind, status?: number) => {
-      server.setFault("/api/olares-info", status === undefined ? { kind } : { kind, status })
+      fx.server.setFault("/api/olares-info", status === undefined ? { kind } : { kind, status })
       return authed("/api/olares-info", t)
     }
     const garbage = await kinds("garbage")
@@ -344,7 +335,7 @@ describe("faults", () => {
   })
 
   it("slow delays the normal answer", async () => {
-    server.setFault("/api/olares-info", { delayMs: 150 })
+    fx.server.setFault("/api/olares-info", { delayMs: 150 })
     const started = Date.now()
     const r = await authed("/api/olares-info", await mintJwt())
     expect(r.status).toBe(200)
@@ -353,13 +344,13 @@ describe("faults", () => {
 
   it("prefix and wildcard keys; exact keys win", async () => {
     const t = await mintJwt()
-    server.setFault("/api/echo/*", { status: 503 })
-    server.setFault("*", { status: 500 })
-    server.setFault("/api/echo/exact", { status: 418 })
+    fx.server.setFault("/api/echo/*", { status: 503 })
+    fx.server.setFault("*", { status: 500 })
+    fx.server.setFault("/api/echo/exact", { status: 418 })
     expect((await authed("/api/echo/a/b", t)).status).toBe(503)
     expect((await authed("/api/echo/exact", t)).status).toBe(418)
     expect((await authed("/api/olares-info", t)).status).toBe(500)
-    server.clearFaults()
+    fx.server.clearFaults()
     expect((await authed("/api/olares-info", t)).status).toBe(200)
   })
 })
@@ -371,16 +362,16 @@ describe("admin API and counters", () => {
       "/api/olares-info": { kind: "html" }
     })
     expect(set.status).toBe(200)
-    expect(server.stats().faults["/api/refresh"]).toEqual({ status: 500, times: 1 })
+    expect(fx.server.stats().faults["/api/refresh"]).toEqual({ status: 500, times: 1 })
     await postJson("/__admin/faults", { "/api/olares-info": null })
-    expect(Object.keys(server.stats().faults)).toEqual(["/api/refresh"])
+    expect(Object.keys(fx.server.stats().faults)).toEqual(["/api/refresh"])
     expect((await postJson("/api/refresh", { refreshToken: "rt-unknown-token" })).status).toBe(500)
     expect((await postJson("/api/refresh", { refreshToken: "rt-unknown-token" })).status).toBe(401)
     const stats = (await call("/__admin/stats")).json()
     expect(stats).toEqual({ hits: { "/api/refresh": 2 }, faults: {} })
     await postJson("/__admin/reset", {})
     expect((await call("/__admin/stats")).json()).toEqual({ hits: {}, faults: {} })
-    expect(server.requests()).toEqual([])
+    expect(fx.server.requests()).toEqual([])
   })
 
   it("totp, grants, mint, revoke and config", async () => {
@@ -391,36 +382,36 @@ describe("admin API and counters", () => {
 
     const g = (await postJson("/__admin/grants", { username: "alice", ttlSeconds: -10 })).json()
     expect(decodeJwt(g.accessToken).exp! * 1000).toBeLessThan(Date.now())
-    expect(server.isRefreshTokenLive(g.refreshToken)).toBe(true)
+    expect(fx.server.isRefreshTokenLive(g.refreshToken)).toBe(true)
 
     const minted = (await postJson("/__admin/mint", { username: "bob", noExp: true })).json().token
     expect(decodeJwt(minted)).toMatchObject({ username: "bob" })
     expect(decodeJwt(minted).exp).toBeUndefined()
 
     await postJson("/__admin/revoke", { username: "alice" })
-    expect(server.isRefreshTokenLive(g.refreshToken)).toBe(false)
+    expect(fx.server.isRefreshTokenLive(g.refreshToken)).toBe(false)
 
     const cfg = (await postJson("/__admin/config", { osVersion: "1.12.7-20260101", rotateRefreshTokens: false })).json()
     expect(cfg).toMatchObject({ osVersion: "1.12.7-20260101", rotateRefreshTokens: false })
     expect((await authed("/api/olares-info", minted)).json().data.osVersion).toBe("1.12.7-20260101")
-    server.setOsVersion("1.12.6")
+    fx.server.setOsVersion("1.12.6")
   })
 
   it("counts hits per path, query excluded, and logs requests", async () => {
     await postJson("/api/firstfactor?hideCookie=true", firstFactorBody("alice", ALICE.password))
     await postJson("/api/firstfactor?hideCookie=true", firstFactorBody("alice", "nope-nope"))
     await call("/api/olares-info")
-    expect(server.hits("/api/firstfactor")).toBe(2)
-    expect(server.hits("/api/olares-info")).toBe(1)
-    expect(server.hits("/api/refresh")).toBe(0)
-    expect(server.requests().map((r) => r.path)).toEqual(["/api/firstfactor", "/api/firstfactor", "/api/olares-info"])
-    expect(server.lastRequest("/api/firstfactor")!.query).toBe("hideCookie=true")
+    expect(fx.server.hits("/api/firstfactor")).toBe(2)
+    expect(fx.server.hits("/api/olares-info")).toBe(1)
+    expect(fx.server.hits("/api/refresh")).toBe(0)
+    expect(fx.server.requests().map((r) => r.path)).toEqual(["/api/firstfactor", "/api/firstfactor", "/api/olares-info"])
+    expect(fx.server.lastRequest("/api/firstfactor")!.query).toBe("hideCookie=true")
   })
 
   it("every issued secret is recorded for the leak scan", async () => {
     const dir = process.env.OLARES_LEAK_DIR
     if (dir === undefined) return
-    const g = await server.issueGrant("alice")
+    const g = await fx.server.issueGrant("alice")
     const recorded = readdirSync(dir)
       .filter((f) => f.startsWith("secrets-"))
       .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l)))

@@ -14,14 +14,9 @@ export interface E2e {
   readonly cli: (args: ReadonlyArray<string>, opts?: RunOptions) => Promise<CliResult>
 }
 
-/** Registers the hooks; call once at the top of a test file. */
-export const useE2e = (): E2e => {
+/** The loopback server alone: one per test file, restored to its defaults before each test. */
+export const useServer = (): { readonly server: OlaresTestServer } => {
   let server: OlaresTestServer | undefined
-  let home: TempHome | undefined
-  const current = <A>(a: A | undefined, what: string): A => {
-    if (a === undefined) throw new Error(`e2e ${what} used outside a test`)
-    return a
-  }
   beforeAll(async () => {
     server = await startServer()
   })
@@ -29,22 +24,40 @@ export const useE2e = (): E2e => {
     await server?.close()
   })
   beforeEach(() => {
-    const s = current(server, "server")
-    s.reset()
-    s.setAccessTtl(3600)
-    s.setOsVersion("1.12.6")
-    s.setRotateRefreshTokens(true)
+    if (server === undefined) return
+    server.reset()
+    server.setAccessTtl(3600)
+    server.setOsVersion("1.12.6")
+    server.setRotateRefreshTokens(true)
+  })
+  return {
+    get server() {
+      if (server === undefined) throw new Error("the test server was used outside a test")
+      return server
+    }
+  }
+}
+
+/** Registers the hooks; call once at the top of a test file. */
+export const useE2e = (): E2e => {
+  const fixture = useServer()
+  let home: TempHome | undefined
+  beforeEach(() => {
     const h = makeTempHome()
     home = h
     return () => h.cleanup()
   })
+  const currentHome = (): TempHome => {
+    if (home === undefined) throw new Error("the e2e home was used outside a test")
+    return home
+  }
   return {
     get server() {
-      return current(server, "server")
+      return fixture.server
     },
     get home() {
-      return current(home, "home")
+      return currentHome()
     },
-    cli: (args, opts = {}) => runCli(args, { ...opts, env: { ...current(home, "home").env, ...opts.env } })
+    cli: (args, opts = {}) => runCli(args, { ...opts, env: { ...currentHome().env, ...opts.env } })
   }
 }
