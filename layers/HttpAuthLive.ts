@@ -1,8 +1,11 @@
 /**
  * The authenticated transport (spec section 7, reference notes 6.2-6.4): every request carries the
- * profile's access token; replayable requests refresh once and retry once on 401/403/459, streaming
- * requests refresh first when the token is within 60 s of expiry.
+ * profile's access token, but only to the profile's own hosts (src/domain/TokenScope.ts); replayable
+ * requests refresh once and retry once on 401/403/459 (a 403 to a token granted within 60 s is
+ * `PermissionDenied` at once), streaming requests refresh first when the token is within 60 s of
+ * expiry. Requests go through the `HttpClients` port, i.e. whatever transport the program provides.
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Headers from "@effect/platform/Headers"
 import type * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -10,26 +13,29 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type { Profile } from "../src/domain/Config.js"
-import { currentProfile } from "../src/domain/Config.js"
-import { decodeExpiry, needsPreflight } from "../src/domain/Jwt.js"
+import { currentProfile, findProfile } from "../src/domain/Config.js"
+import { decodeExpiry, decodeIssuedAt, needsPreflight } from "../src/domain/Jwt.js"
 import type { OlaresId } from "../src/domain/OlaresId.js"
-import { authUrl, desktopUrl, parseOlaresId, serviceUrl } from "../src/domain/OlaresId.js"
+import { authUrl, parseOlaresId } from "../src/domain/OlaresId.js"
 import { isInvalidated } from "../src/domain/StoredToken.js"
+import { profileBaseUrl, profileServiceUrl, scopeUrl, TokenScope } from "../src/domain/TokenScope.js"
 import {
   AccessTokenRejected,
   NoProfile,
   NotLoggedIn,
   PermissionDenied,
+  ProfileNotFound,
   StorageError,
   TimeoutError,
   TokenInvalidated
 } from "../src/errors.js"
-import type { AuthedClient, HttpAuthError, ResolveError } from "../src/services/HttpAuth.js"
+import type { AuthedClient, HttpAuthError, HttpAuthShape, ResolveError } from "../src/services/HttpAuth.js"
 import { HttpAuth } from "../src/services/HttpAuth.js"
 import { HttpClients } from "../src/services/HttpClients.js"
 import { KeyStore } from "../src/services/KeyStore.js"
@@ -81,28 +87,22 @@ export const authorize = (
 export const rejection = (olaresId: string, status: number): AccessTokenRejected | PermissionDenied =>
   status === 403 ? new PermissionDenied({ olaresId }) : new AccessTokenRejected({ olaresId, status })
 
-const originOf = (url: string): Option.Option<string> => {
-  try {
-    return Option.some(new URL(url).origin)
-  } catch {
-    return Option.none()
-  }
+export { profileBaseUrl, profileServiceUrl }
+
+/** A 403 answered to a token granted less than this long ago is a verdict on permission, not on the token. */
+export const FRESH_GRANT_MS = 60_000
+
+/** The token a client sends, and when it was granted (our `grantedAt`), if known. */
+interface Held {
+  readonly token: Redacted.Redacted<string>
+  readonly grantedAt: number | undefined
 }
 
-const hasOverride = (p: Profile): p is Profile & { readonly authUrlOverride: string } =>
-  p.authUrlOverride !== undefined && p.authUrlOverride !== ""
-
-/** `baseUrl` of a profile: the override's origin when set (loopback tests), else the desktop host. */
-export const profileBaseUrl = (profile: Profile, id: OlaresId): string =>
-  hasOverride(profile)
-    ? Option.getOrElse(originOf(profile.authUrlOverride), () => authUrl(id, profile))
-    : desktopUrl(id, { localUrlPrefix: profile.localUrlPrefix })
-
-/** `serviceUrl` of a profile: with an override every service is the override's origin. */
-export const profileServiceUrl = (profile: Profile, id: OlaresId) => (service: string): string =>
-  hasOverride(profile)
-    ? Option.getOrElse(originOf(profile.authUrlOverride), () => authUrl(id, profile))
-    : serviceUrl(service, id, { localUrlPrefix: profile.localUrlPrefix })
+/** True when the token was granted within the last 60 s, by our own `grantedAt` or its `iat` claim. */
+export const isFreshGrant = (held: Held, nowMs: number): boolean =>
+  [held.grantedAt, decodeIssuedAt(Redacted.value(held.token))].some((at) =>
+    at !== undefined && at > 0 && nowMs >= at && nowMs - at < FRESH_GRANT_MS
+  )
 
 /** Where the coordinator refreshes this profile's grant. */
 export const authTargetOf = (profile: Profile, id: OlaresId): AuthTarget => ({
@@ -119,6 +119,15 @@ const drain = (response: HttpClientResponse.HttpClientResponse) =>
 const withRedactedAuthHeader = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.locallyWith(effect, Headers.currentRedactedNames, (names) => [...names, "x-authorization"])
 
+// A fetch-based transport follows redirects by default, re-sending our headers to wherever the
+// server points: ask it not to, so a 3xx comes back as a response (the Node client never follows).
+const withoutFetchRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+    Effect.provideService(effect, FetchHttpClient.RequestInit, {
+      ...Option.getOrElse(init, () => ({})),
+      redirect: "manual"
+    }))
+
 /** Builds the transport from its dependencies (yielded once, so methods have `R = never`). */
 export const make = Effect.gen(function*() {
   const repo = yield* ProfileRepo
@@ -129,22 +138,23 @@ export const make = Effect.gen(function*() {
   const buildClient = (
     profile: Profile,
     id: OlaresId,
-    initial: Redacted.Redacted<string>
+    initial: Held
   ): Effect.Effect<HttpClient.HttpClient.With<HttpAuthError>> =>
     Effect.gen(function*() {
       const base = clients.get(profile.insecureSkipVerify ?? false)
       const target = authTargetOf(profile, id)
-      const baseUrl = profileBaseUrl(profile, id)
       // Shared by every request of this client, so one refresh serves all of them.
       const cell = yield* Ref.make(initial)
 
       const refreshFrom = (sent: Redacted.Redacted<string>) =>
         Effect.tap(coordinator.refresh(target, sent), (fresh) =>
-          // Only replace what we sent: a concurrent request may already have stored something newer.
-          Ref.update(cell, (cur) => (Redacted.value(cur) === Redacted.value(sent) ? fresh : cur)))
+          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            // Only replace what we sent: a concurrent request may already have stored something newer.
+            Ref.update(cell, (cur) =>
+              Redacted.value(cur.token) === Redacted.value(sent) ? { token: fresh, grantedAt: now } : cur)))
 
       const send = (request: HttpClientRequest.HttpClientRequest, token: Redacted.Redacted<string>) =>
-        withRedactedAuthHeader(base.execute(authorize(request, token)))
+        withoutFetchRedirects(withRedactedAuthHeader(base.execute(authorize(request, token))))
 
       const timed = <E>(
         request: HttpClientRequest.HttpClientRequest,
@@ -158,10 +168,15 @@ export const make = Effect.gen(function*() {
       const replayable = (request: HttpClientRequest.HttpClientRequest) =>
         Effect.gen(function*() {
           const sent = yield* Ref.get(cell)
-          const first = yield* timed(request, send(request, sent))
+          const first = yield* timed(request, send(request, sent.token))
           if (!isAuthRejection(first.status)) return first
           yield* drain(first)
-          const fresh = yield* refreshFrom(sent)
+          // A token granted moments ago is not stale: a 403 to it is about permission, and a refresh
+          // would only rotate the grant (five forbidden calls must not cost five refreshes).
+          if (first.status === 403 && isFreshGrant(sent, yield* Clock.currentTimeMillis)) {
+            return yield* Effect.fail(new PermissionDenied({ olaresId: id }))
+          }
+          const fresh = yield* refreshFrom(sent.token)
           // Exactly one retry; whatever it answers is final (no refresh loops on auth errors).
           const second = yield* timed(request, send(request, fresh))
           if (!isAuthRejection(second.status)) return second
@@ -171,7 +186,7 @@ export const make = Effect.gen(function*() {
 
       const streaming = (request: HttpClientRequest.HttpClientRequest) =>
         Effect.gen(function*() {
-          let token = yield* Ref.get(cell)
+          let token = (yield* Ref.get(cell)).token
           const now = yield* Clock.currentTimeMillis
           // A stream can be sent only once, so a token about to expire is refreshed before sending.
           if (needsPreflight(Redacted.value(token), now)) token = yield* refreshFrom(token)
@@ -181,20 +196,24 @@ export const make = Effect.gen(function*() {
           return yield* Effect.fail(rejection(id, response.status))
         })
 
-      const resolveUrl = (request: HttpClientRequest.HttpClientRequest) =>
-        request.url.startsWith("/") ? HttpClientRequest.prependUrl(request, baseUrl) : request
+      // Every attempt passes here, including one a `followRedirects` wrapper makes for a Location:
+      // resolve, then check the origin, before the token is attached.
+      const scoped = (request: HttpClientRequest.HttpClientRequest) =>
+        Effect.flatMap(TokenScope, (scope) =>
+          Either.match(scopeUrl(profile, id, request.url, scope), {
+            onLeft: Effect.fail,
+            onRight: (url) => Effect.succeed(HttpClientRequest.setUrl(request, url))
+          }))
 
       return HttpClient.makeWith(
         (effect: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
-          Effect.flatMap(effect, (request) => {
-            const resolved = resolveUrl(request)
-            return isReplayable(resolved.body) ? replayable(resolved) : streaming(resolved)
-          }),
+          Effect.flatMap(Effect.flatMap(effect, scoped), (resolved) =>
+            isReplayable(resolved.body) ? replayable(resolved) : streaming(resolved)),
         Effect.succeed
       )
     })
 
-  const forProfile = Effect.fn("HttpAuth.forProfile")(
+  const resolve = Effect.fn("HttpAuth.forProfile")(
     function*(profile: Profile) {
       const id = yield* parseOlaresId(profile.olaresId)
       const stored = yield* store.get(id)
@@ -214,7 +233,7 @@ export const make = Effect.gen(function*() {
         )
       }
       // Expired tokens are still handed out: the transport refreshes on the first rejection.
-      const client = yield* buildClient(profile, id, record.accessToken)
+      const client = yield* buildClient(profile, id, { token: record.accessToken, grantedAt: record.grantedAt })
       const authed: AuthedClient = {
         profile,
         olaresId: id,
@@ -227,13 +246,23 @@ export const make = Effect.gen(function*() {
     (effect): Effect.Effect<AuthedClient, ResolveError> => effect
   )
 
+  // A name or olaresId is looked up like `profile use` does; config.json is not changed.
+  const byKey = (key: string): Effect.Effect<AuthedClient, ResolveError | ProfileNotFound> =>
+    Effect.gen(function*() {
+      const found = findProfile(yield* repo.load, key)
+      if (Option.isNone(found)) return yield* Effect.fail(new ProfileNotFound({ key }))
+      return yield* resolve(found.value)
+    })
+
+  const forProfile = ((p: Profile | string) => (typeof p === "string" ? byKey(p) : resolve(p))) as HttpAuthShape["forProfile"]
+
   const current = Effect.gen(function*() {
     const config = yield* repo.load
     const profile = yield* Option.match(currentProfile(config), {
       onNone: () => Effect.fail(new NoProfile()),
       onSome: Effect.succeed
     })
-    return yield* forProfile(profile)
+    return yield* resolve(profile)
   }).pipe(Effect.withSpan("HttpAuth.current"))
 
   return HttpAuth.of({ current, forProfile })

@@ -4,6 +4,7 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { HttpClients } from "../src/services/HttpClients.js"
 
 /** Header values that never reach a log line, even with OLARES_CLI_DEBUG. */
@@ -27,19 +28,43 @@ const withDebugLog = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
     )
   )
 
+// No trace headers are sent to an Olares server, whoever made the client.
+const prepared = (client: HttpClient.HttpClient) => withDebugLog(HttpClient.withTracerPropagation(client, false))
+
 // Agents are plain objects until the first request opens a socket, so building both is cheap; the
 // layer's scope destroys them (and any idle socket) when the program ends.
 const clientWith = (rejectUnauthorized: boolean) =>
   NodeHttpClient.make.pipe(
     Effect.provideServiceEffect(NodeHttpClient.HttpAgent, NodeHttpClient.makeAgent({ rejectUnauthorized })),
-    // no trace headers are sent to an Olares server
-    Effect.map((client) => withDebugLog(HttpClient.withTracerPropagation(client, false)))
+    Effect.map(prepared)
   )
 
-/** `HttpClients` backed by `@effect/platform-node`; the insecure client skips certificate checks. */
+/**
+ * `HttpClients` over the program's own `HttpClient.HttpClient` (a fake in a test, a proxy-aware or
+ * fetch-based client): both TLS policies use it, so a profile's `insecureSkipVerify` is then the
+ * client's business.
+ */
+export const HttpClientsFromContext: Layer.Layer<HttpClients, never, HttpClient.HttpClient> = Layer.effect(
+  HttpClients,
+  Effect.map(HttpClient.HttpClient, (client) => {
+    const c = prepared(client)
+    return HttpClients.of({ get: () => c })
+  })
+)
+
+/**
+ * `HttpClients` for the CLI and `OlaresCliLive`: the program's `HttpClient.HttpClient` when one is in
+ * context (see `HttpClientsFromContext`), else two clients over `@effect/platform-node` agents; the
+ * insecure one skips certificate checks.
+ */
 export const HttpClientsLive: Layer.Layer<HttpClients> = Layer.scoped(
   HttpClients,
   Effect.gen(function*() {
+    const provided = yield* Effect.serviceOption(HttpClient.HttpClient)
+    if (Option.isSome(provided)) {
+      const c = prepared(provided.value)
+      return HttpClients.of({ get: () => c })
+    }
     const secure = yield* clientWith(true)
     const insecure = yield* clientWith(false)
     return HttpClients.of({ get: (insecureSkipVerify) => (insecureSkipVerify ? insecure : secure) })

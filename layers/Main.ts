@@ -1,14 +1,32 @@
 /** The local half of the wiring: paths, locks, config.json, the token store and the terminal. */
 import * as Layer from "effect/Layer"
+import type { AppPaths } from "../src/services/AppPaths.js"
+import type { FileLock } from "../src/services/FileLock.js"
+import type { KeyStore } from "../src/services/KeyStore.js"
+import type { ProfileRepo } from "../src/services/ProfileRepo.js"
+import type { Prompt } from "../src/services/Prompt.js"
 import { AppPathsLive } from "./AppPathsLive.js"
 import { FileLockLive } from "./FileLockLive.js"
 import { KeyStoreLive } from "./KeyStoreLive.js"
 import { ProfileRepoFile } from "./ProfileRepoFile.js"
 import { makePromptLive } from "./PromptLive.js"
 
+/** Local ports a program may replace (each defaults to the live one). */
+export interface LocalPorts<E = never> {
+  readonly appPaths?: Layer.Layer<AppPaths, E>
+  readonly fileLock?: Layer.Layer<FileLock, E, AppPaths>
+  readonly profileRepo?: Layer.Layer<ProfileRepo, E, AppPaths | FileLock>
+  readonly keyStore?: Layer.Layer<KeyStore, E, AppPaths | FileLock>
+  readonly prompt?: Layer.Layer<Prompt, E>
+}
+
 /** Everything offline commands need; `NetworkLive` (loaded on demand) adds the HTTP side on top. */
-export const makeLocalLive = (noInput: boolean) =>
-  Layer.mergeAll(ProfileRepoFile, KeyStoreLive, makePromptLive(noInput)).pipe(
-    Layer.provideMerge(FileLockLive),
-    Layer.provideMerge(AppPathsLive)
+export const makeLocalLive = <E = never>(noInput: boolean, ports: LocalPorts<E> = {}) =>
+  Layer.mergeAll(
+    ports.profileRepo ?? ProfileRepoFile,
+    ports.keyStore ?? KeyStoreLive,
+    ports.prompt ?? makePromptLive(noInput)
+  ).pipe(
+    Layer.provideMerge(ports.fileLock ?? FileLockLive),
+    Layer.provideMerge(ports.appPaths ?? AppPathsLive)
   )

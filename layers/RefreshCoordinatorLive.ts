@@ -80,7 +80,9 @@ export const make = Effect.gen(function*() {
 
   const markDead = (id: string) =>
     Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
+      // 0 reads as "not invalidated" in the record format: a clock at the epoch (a TestClock) must
+      // still leave a mark that sticks.
+      const now = Math.max(1, yield* Clock.currentTimeMillis)
       // Best effort, as the reference: the typed error is what the caller needs either way.
       yield* store.markInvalidated(id, now).pipe(
         Effect.catchAll((e) =>

@@ -4,11 +4,15 @@
 // - dist/cli.js + dist/chunks/: the full CLI as code-split ESM (network code loads only when used);
 // - dist/fast.cjs + dist/fast.cache: the Effect fast path for `profile list` / `profile use`,
 //   one script loaded through vm.Script with a V8 code cache made here, on the installing Node;
-// - dist/index.js: the library entry, dependencies left external.
+// - the library (`olares-cli` and `olares-cli/testing`), dependencies left external so a consumer
+//   has one copy of Effect: dist/index.js + dist/testing.js (ESM, sharing dist/lib/ chunks),
+//   dist/index.cjs + dist/testing.cjs (CommonJS), and their declarations under dist/types/esm and
+//   dist/types/cjs (the same .d.ts files; the cjs copy sits under a `"type": "commonjs"` marker so
+//   TypeScript reads them as what `require` returns).
 import * as esbuild from "esbuild"
 import { spawnSync } from "node:child_process"
 import { createCipheriv, randomBytes } from "node:crypto"
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -49,16 +53,30 @@ await esbuild.build({
   external: ["@napi-rs/keyring"]
 })
 
+/** The library entries: unminified, every package external (peers, jose, native modules). */
+const library = { bundle: true, platform: "node", target: "node20", packages: "external", logLevel: "warning" }
+const libraryEntries = { index: "src/index.ts", testing: "src/testing.ts" }
+
 await esbuild.build({
-  entryPoints: { index: "src/index.ts" },
+  ...library,
+  entryPoints: libraryEntries,
   outdir: OUT,
-  bundle: true,
   format: "esm",
-  platform: "node",
-  target: "node20",
-  packages: "external",
-  logLevel: "warning"
+  splitting: true,
+  chunkNames: "lib/[name]-[hash]"
 })
+
+// CommonJS cannot share chunks; both entries key every service by a string (Context.Tag) and every
+// error by its `_tag`, so mixing them still works.
+await esbuild.build({ ...library, entryPoints: libraryEntries, outdir: OUT, format: "cjs", outExtension: { ".js": ".cjs" } })
+
+// Declarations: emitted by tsc from the same sources (the bundles carry no types).
+const tsc = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json", "--declarationDir", `${OUT}/types/esm`], {
+  stdio: "inherit"
+})
+if (tsc.status !== 0) throw new Error(`tsc (declarations) failed with status ${tsc.status}`)
+cpSync(`${OUT}/types/esm`, `${OUT}/types/cjs`, { recursive: true })
+writeFileSync(`${OUT}/types/cjs/package.json`, "{\n  \"type\": \"commonjs\"\n}\n")
 
 chmodSync(`${OUT}/bin.cjs`, 0o755)
 

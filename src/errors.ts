@@ -476,3 +476,27 @@ export type TransientHttpError = TransportError | TimeoutError | HttpStatusError
 export const isCliFailure = (u: unknown): u is CliFailure =>
   typeof u === "object" && u !== null && "_tag" in u && "exitCode" in u && typeof (u as any).exitCode === "number" &&
   "code" in u
+
+// ---------------------------------------------------------------------------------------------
+// Where the token may go (exit 2: the caller asked for a URL the token must not travel to)
+// ---------------------------------------------------------------------------------------------
+
+/** A request for a URL outside the profile's own hosts (or over cleartext): refused before sending. */
+export class ForeignUrl extends Schema.TaggedError<ForeignUrl>()("ForeignUrl", {
+  olaresId: Schema.String,
+  /** What was asked for, as `scheme://host[:port]` (or the cleaned raw text when it is not a URL). */
+  target: Schema.String,
+  reason: Schema.String,
+  /** The origins the token may go to, for the message. */
+  allowed: Schema.String
+}) {
+  readonly exitCode = ExitCode.Usage
+  readonly code = "auth_foreign_url"
+  readonly retryable = false
+  override get message() {
+    return `refusing to send the ${this.olaresId} token to ${this.target}: ${this.reason} (allowed: ${this.allowed})`
+  }
+  get recovery() {
+    return "use a path (/api/...) or an https:// URL under the profile's own hosts"
+  }
+}

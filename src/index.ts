@@ -11,9 +11,9 @@
  *   })
  *   program.pipe(Effect.provide(OlaresCliLive), NodeRuntime.runMain)
  */
-import * as Layer from "effect/Layer"
 import { makeLocalLive } from "../layers/Main.js"
 import { NetworkLive } from "../layers/NetworkLive.js"
+import { makeOlaresCli } from "../layers/OlaresCli.js"
 
 export * from "./errors.js"
 export * from "./schemas.js"
@@ -21,6 +21,7 @@ export * from "./domain/Config.js"
 export * from "./domain/Jwt.js"
 export * from "./domain/OlaresId.js"
 export * from "./domain/StoredToken.js"
+export { profileBaseUrl, profileServiceUrl, scopeUrl, TokenScope, type TokenScopeShape } from "./domain/TokenScope.js"
 export { AppPaths, type AppPathsShape } from "./services/AppPaths.js"
 export { FileLock, type FileLockShape, type LockOptions } from "./services/FileLock.js"
 export { type AuthedClient, HttpAuth, type HttpAuthError, type HttpAuthShape, type ResolveError } from "./services/HttpAuth.js"
@@ -37,11 +38,26 @@ export { ProfileRepo, type ProfileRepoShape } from "./services/ProfileRepo.js"
 export { Prompt, type PromptShape } from "./services/Prompt.js"
 export { RefreshCoordinator, type RefreshCoordinatorShape, type RefreshError } from "./services/RefreshCoordinator.js"
 export { fetchOsVersion, fetchUserInfo, roleLabel } from "./olaresInfo.js"
-export { makeLocalLive, NetworkLive }
+export { makeLocalLive, makeOlaresCli, NetworkLive }
+export type { LocalPorts } from "../layers/Main.js"
+export type { NetworkPorts } from "../layers/NetworkLive.js"
+export type { OlaresCliPorts } from "../layers/OlaresCli.js"
 export { KeyStoreMemory, makeMemory as makeMemoryKeyStore } from "../layers/KeyStoreMemory.js"
+export { AppPathsLive } from "../layers/AppPathsLive.js"
+export { FileLockLive } from "../layers/FileLockLive.js"
+export { HttpAuthLive } from "../layers/HttpAuthLive.js"
+export { HttpClientsFromContext, HttpClientsLive } from "../layers/HttpClientsLive.js"
+export { KeyStoreLive } from "../layers/KeyStoreLive.js"
+export { OlaresAuthApiLive } from "../layers/OlaresAuthApiLive.js"
+export { ProfileRepoFile } from "../layers/ProfileRepoFile.js"
+export { PromptNone } from "../layers/PromptNone.js"
+export { RefreshCoordinatorLive } from "../layers/RefreshCoordinatorLive.js"
+/** The CLI's logger: warnings to stderr as `warning: ...` (debug lines with OLARES_CLI_DEBUG); the library itself never prints. */
+export { StderrLogger } from "./output.js"
 
 /**
- * Everything, wired like the CLI (never prompts): AppPaths, FileLock, ProfileRepo, KeyStore,
- * HttpClients, OlaresAuthApi, RefreshCoordinator and HttpAuth.
+ * Everything, wired like the CLI (same files, same locks; never prompts): AppPaths, FileLock,
+ * ProfileRepo, KeyStore, Prompt, HttpClients, OlaresAuthApi, RefreshCoordinator and HttpAuth. Use
+ * `makeOlaresCli({ ...ports })` to replace any port.
  */
-export const OlaresCliLive = NetworkLive.pipe(Layer.provideMerge(makeLocalLive(true)))
+export const OlaresCliLive = makeOlaresCli()

@@ -1,7 +1,9 @@
 /**
- * The library surface used as an outside program would: a separate Node process imports the built
- * package (`olares-cli` -> dist/index.js), provides `OlaresCliLive`, and makes an authenticated call
- * as the profile the CLI created, including a transparent refresh of an expired token.
+ * The library surface used as an outside program would: a separate Node process runs the example
+ * skill (examples/skill.ts), which imports the built package (`olares-cli` -> dist/index.js),
+ * provides `OlaresCliLive`, and makes an authenticated call as the profile the CLI created,
+ * including a transparent refresh of an expired token. test/packed.test.ts does the same from the
+ * packed tarball in a fresh app.
  */
 import { spawn } from "node:child_process"
 import { resolve } from "node:path"
@@ -19,9 +21,9 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 
-const runExample = (env: Record<string, string>) =>
+const runExample = (env: Record<string, string>, args: ReadonlyArray<string> = []) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [resolve(import.meta.dirname, "../examples/whoami-skill.mjs")], {
+    const child = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "../examples/skill.ts"), ...args], {
       env: { PATH: process.env.PATH ?? "", ...env },
       cwd: resolve(import.meta.dirname, "..")
     })
@@ -30,7 +32,7 @@ const runExample = (env: Record<string, string>) =>
     child.stdout.on("data", (d) => (stdout += d))
     child.stderr.on("data", (d) => (stderr += d))
     child.on("close", (code) => {
-      recordOutput("examples/whoami-skill.mjs", stdout + stderr)
+      recordOutput("examples/skill.ts", stdout + stderr)
       done({ code, stdout, stderr })
     })
   })
@@ -55,7 +57,7 @@ describe("library surface", () => {
       const r = await runExample(home.env)
       expect(r.stderr).toBe("")
       expect(r.code).toBe(0)
-      expect(JSON.parse(r.stdout)).toEqual({ olaresId: "alice@olares.com", status: 200, osVersion: "1.12.6" })
+      expect(r.stdout).toBe(`${JSON.stringify({ olaresId: "alice@olares.com", status: 200, osVersion: "1.12.6" })}\n`)
       expect(server.hits("/api/refresh")).toBe(1)
       expect(server.hits("/api/olares-info")).toBe(2)
       const after = await Effect.runPromise(store.get("alice@olares.com"))
@@ -70,7 +72,8 @@ describe("library surface", () => {
     try {
       const r = await runExample(home.env)
       expect(r.code).toBe(3)
-      expect(r.stderr).toContain("no Olares profile is configured")
+      expect(r.stderr).toContain("skill: no Olares profile is configured")
+      expect(r.stdout).toBe("")
     } finally {
       home.cleanup()
     }

@@ -5,11 +5,12 @@ import * as Options from "@effect/cli/Options"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { createReadStream, statSync } from "node:fs"
 import { Readable } from "node:stream"
-import { terminusName } from "../domain/OlaresId.js"
+import { scopeUrl } from "../domain/TokenScope.js"
 import { HttpStatusError, StorageError, TransportError, UsageError } from "../errors.js"
 import { HttpAuth, type AuthedClient } from "../services/HttpAuth.js"
 import { noInput, withNetwork } from "./shared.js"
@@ -33,31 +34,11 @@ const target = Args.text({ name: "path-or-url" }).pipe(
 )
 
 /**
- * Resolves the request URL. Absolute URLs must stay on the profile's own hosts (its terminus name or
- * the auth override's origin) so the token never leaves for a foreign host.
+ * Resolves the request URL by the one rule the library uses too (src/domain/TokenScope.ts): WHATWG
+ * resolution against the profile's base, then the origin must be one of the profile's own hosts.
  */
-export const resolveTarget = (authed: Pick<AuthedClient, "baseUrl" | "olaresId" | "profile">, raw: string) => {
-  if (raw.startsWith("/")) return Effect.succeed(new URL(raw, authed.baseUrl).toString())
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    return Effect.fail(new UsageError({ message: `not a path or URL: ${JSON.stringify(raw)}`, hint: "pass /api/... or an https:// URL" }))
-  }
-  const terminus = terminusName(authed.olaresId).toLowerCase()
-  const host = url.hostname.toLowerCase()
-  const override = authed.profile.authUrlOverride
-  const overrideOrigin = override !== undefined && override !== "" ? new URL(override).origin : undefined
-  if (host === terminus || host.endsWith(`.${terminus}`) || url.origin === overrideOrigin || url.origin === new URL(authed.baseUrl).origin) {
-    return Effect.succeed(url.toString())
-  }
-  return Effect.fail(
-    new UsageError({
-      message: `refusing to send the ${authed.olaresId} token to ${url.host}: it is not one of the profile's hosts (*.${terminus})`,
-      hint: "use a path (/api/...) or a URL under the profile's terminus name"
-    })
-  )
-}
+export const resolveTarget = (authed: Pick<AuthedClient, "olaresId" | "profile">, raw: string) =>
+  Either.match(scopeUrl(authed.profile, authed.olaresId, raw), { onLeft: Effect.fail, onRight: Effect.succeed })
 
 const parseHeader = (h: string) => {
   const i = h.indexOf(":")

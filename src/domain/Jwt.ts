@@ -36,3 +36,14 @@ export const needsPreflight = (token: string, nowMs: number): boolean => {
   const e = decodeExpiry(token)
   return e._tag === "Exp" && nowMs + PREFLIGHT_SKEW_MS >= e.expMs
 }
+
+/** The `iat` claim in milliseconds, when the token is a JWT that has a sane one; never throws. */
+export const decodeIssuedAt = (token: string): number | undefined => {
+  if (token.split(".").length !== 3) return undefined
+  try {
+    const iat = (decodeJwt(token) as Record<string, unknown>).iat
+    return typeof iat === "number" && Number.isInteger(iat) && iat > 0 ? iat * 1000 : undefined
+  } catch {
+    return undefined
+  }
+}

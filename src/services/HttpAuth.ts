@@ -7,10 +7,12 @@ import type { Profile } from "../domain/Config.js"
 import type { OlaresId } from "../domain/OlaresId.js"
 import type {
   AccessTokenRejected,
+  ForeignUrl,
   InvalidOlaresId,
   NoProfile,
   NotLoggedIn,
   PermissionDenied,
+  ProfileNotFound,
   TokenInvalidated
 } from "../errors.js"
 import type { KeyStoreError } from "./KeyStore.js"
@@ -22,6 +24,7 @@ export type HttpAuthError =
   | RefreshError
   | AccessTokenRejected
   | PermissionDenied
+  | ForeignUrl
 
 /** A client bound to one profile. */
 export interface AuthedClient {
@@ -32,10 +35,13 @@ export interface AuthedClient {
   /** `https://<service>.<prefix><terminus>` (files, market, settings, dashboard, ...). */
   readonly serviceUrl: (service: string) => string
   /**
-   * Sends `X-Authorization`, cookie `auth_token` and `X-Unauth-Error: Non-Redirect`. On 401/403/459
-   * refreshes once through the coordinator and retries once; a second 401/459 fails
-   * `AccessTokenRejected`, a second 403 `PermissionDenied`. Streaming bodies refresh first when the
-   * token is within 60 s of expiry. Other statuses are returned as responses.
+   * Sends `X-Authorization`, cookie `auth_token` and `X-Unauth-Error: Non-Redirect`, and only to the
+   * profile's own hosts: a path resolves against `baseUrl`, any other origin fails `ForeignUrl`
+   * before anything is sent (see `TokenScope`); 3xx answers are returned, never followed. On
+   * 401/403/459 refreshes once through the coordinator and retries once; a second 401/459 fails
+   * `AccessTokenRejected`, a second 403 `PermissionDenied`; a 403 to a token granted within the last
+   * 60 s is `PermissionDenied` at once (no refresh). Streaming bodies refresh first when the token
+   * is within 60 s of expiry. Other statuses are returned as responses.
    */
   readonly client: HttpClient.HttpClient.With<HttpAuthError>
 }
@@ -47,8 +53,14 @@ export type ResolveError = NoProfile | NotLoggedIn | TokenInvalidated | InvalidO
 export interface HttpAuthShape {
   /** A client for the active profile. */
   readonly current: Effect.Effect<AuthedClient, ResolveError>
-  /** A client for any profile (used after login for the best-effort role/version fetch). */
-  readonly forProfile: (profile: Profile) => Effect.Effect<AuthedClient, ResolveError>
+  /**
+   * A client for another profile, without changing the current one in config.json: a `Profile`, or
+   * a name or olaresId looked up like `profile use` does (`ProfileNotFound` when nothing matches).
+   */
+  readonly forProfile: {
+    (profile: Profile): Effect.Effect<AuthedClient, ResolveError>
+    (nameOrOlaresId: string): Effect.Effect<AuthedClient, ResolveError | ProfileNotFound>
+  }
 }
 
 /** The transport. */
