@@ -108,6 +108,8 @@ export interface SeedOptions {
   readonly name?: string
   /** Make it the current profile (default true). */
   readonly current?: boolean
+  /** How long ago the grant was made (default 0): back-dates `iat` and `grantedAt`. */
+  readonly ageSeconds?: number
 }
 
 /** A seeded profile. */
@@ -131,7 +133,10 @@ export const seedProfile = (
     const user = options.user ?? "alice"
     const olaresId = yield* Effect.orDie(parseOlaresId(`${user}@${server.domain}`))
     const state = options.state ?? "valid"
-    const grant = yield* Effect.promise(() => server.issueGrant(user, { ttlSeconds: state === "expired" ? -120 : 3600 }))
+    const ageSeconds = options.ageSeconds ?? 0
+    const grant = yield* Effect.promise(() =>
+      server.issueGrant(user, { ttlSeconds: state === "expired" ? -120 : 3600 + ageSeconds, ageSeconds })
+    )
     const profile: Profile = {
       olaresId,
       authUrlOverride: server.url,
@@ -146,12 +151,13 @@ export const seedProfile = (
       )
     }))
     const now = yield* Clock.currentTimeMillis
+    const grantedAt = now - ageSeconds * 1000
     yield* Effect.orDie(store.set({
       olaresId,
       accessToken: Redacted.make(grant.accessToken),
       refreshToken: Redacted.make(grant.refreshToken),
       sessionId: grant.sessionId,
-      ...(state === "valid" && now > 0 ? { grantedAt: now } : {})
+      ...(state === "valid" && grantedAt > 0 ? { grantedAt } : {})
     }))
     if (state === "invalidated") {
       server.revokeGrants(user)

@@ -370,7 +370,18 @@ describe("the retry after a refresh is final", () => {
   })
 
   it("a second HTTP 403 is a permission problem (exit 7)", async () => {
-    const { home } = await homeWithGrant(3600)
+    // granted two minutes ago: a 403 may mean a stale token, so it is worth one refresh
+    const home = makeTempHome()
+    homes.push(home)
+    const grant = await server.issueGrant("alice", { ttlSeconds: 3600 })
+    const twoMinutesAgo = Date.now() - 120_000
+    await seedProfile(home, {
+      olaresId: ID,
+      accessToken: await server.mintJwt({ username: "alice", nowMs: twoMinutesAgo, ttl: 3600 }),
+      refreshToken: grant.refreshToken,
+      authUrlOverride: server.url,
+      grantedAt: twoMinutesAgo
+    })
     server.setFault("/api/echo/x", { status: 403, times: 2 })
     const r = await api(home, ["/api/echo/x"])
     expect(r.code).toBe(7)
@@ -380,6 +391,17 @@ describe("the retry after a refresh is final", () => {
     expect(r.stderr).not.toContain("profile login")
     expect(server.hits("/api/refresh")).toBe(1)
     expect(server.hits("/api/echo/x")).toBe(2)
+  })
+
+  it("a 403 to a token granted moments ago is a permission problem at once: no refresh, no retry", async () => {
+    const { home } = await homeWithGrant(3600)
+    server.setFault("/api/echo/x", { status: 403 })
+    const r = await api(home, ["/api/echo/x"])
+    expect(r.code).toBe(7)
+    expect(r.stderr).toContain("server rejected the request (HTTP 403)")
+    expect(server.hits("/api/refresh")).toBe(0)
+    expect(server.hits("/api/echo/x")).toBe(1)
+    expect(await statusOf(home)).toBe("logged-in")
   })
 })
 

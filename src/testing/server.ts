@@ -203,6 +203,8 @@ export interface Fault {
   readonly delayMs?: number
   /** The fault clears itself after this many hits. */
   readonly times?: number
+  /** Adds a `Location` header (with `status` 301/302/307/308: a redirect, e.g. to another origin). */
+  readonly location?: string
 }
 
 /** Size of the `huge` fault body. */
@@ -300,8 +302,14 @@ export interface OlaresTestServer {
   readonly lastRequest: (path: string) => RecordedRequest | undefined
   /** Mints a JWT this server accepts (same as the module-level `mintJwt`). */
   readonly mintJwt: (opts?: MintOptions) => Promise<string>
-  /** Seeds a live grant for a user, as if it had logged in; `ttlSeconds` may be negative (stale token). */
-  readonly issueGrant: (username: string, opts?: { readonly ttlSeconds?: number }) => Promise<Grant>
+  /**
+   * Seeds a live grant for a user, as if it had logged in; `ttlSeconds` (from issue) may be negative
+   * (stale token); `ageSeconds` back-dates the access token's `iat` (a grant made that long ago).
+   */
+  readonly issueGrant: (
+    username: string,
+    opts?: { readonly ttlSeconds?: number; readonly ageSeconds?: number }
+  ) => Promise<Grant>
   /** Kills every refresh token of a user (the next `/api/refresh` with one of them answers 401). */
   readonly revokeGrants: (username: string) => void
   readonly isRefreshTokenLive: (refreshToken: string) => boolean
@@ -368,8 +376,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<OlaresTe
 
   const mint = (opts: MintOptions = {}) => mintJwt({ nowMs: now(), ...opts })
 
-  const newGrant = async (username: string, ttlSeconds: number, sessionId?: string): Promise<Grant> => {
-    const accessToken = await mint({ username, ttl: ttlSeconds })
+  const newGrant = async (username: string, ttlSeconds: number, sessionId?: string, ageSeconds = 0): Promise<Grant> => {
+    const accessToken = await mint({ username, ttl: ttlSeconds, nowMs: now() - ageSeconds * 1000 })
     const refreshToken = newSecretValue("rt-")
     const sid = sessionId ?? newSecretValue("sid-")
     refreshTokens.set(refreshToken, { username, sessionId: sid, live: true })
@@ -414,6 +422,12 @@ export const startServer = async (options: ServerOptions = {}): Promise<OlaresTe
 
   const sendFault = (res: http.ServerResponse, fault: Fault) => {
     const status = fault.status ?? (fault.kind === undefined ? 500 : 200)
+    if (fault.location !== undefined) {
+      return send(res, status, `<html><body>moved to ${fault.location}</body></html>`, {
+        location: fault.location,
+        "content-type": "text/html"
+      })
+    }
     switch (fault.kind) {
       case "reset":
         res.socket?.destroy()
@@ -793,7 +807,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<OlaresTe
       return undefined
     },
     mintJwt: mint,
-    issueGrant: (username, opts = {}) => newGrant(username, opts.ttlSeconds ?? accessTtl),
+    issueGrant: (username, opts = {}) => newGrant(username, opts.ttlSeconds ?? accessTtl, undefined, opts.ageSeconds ?? 0),
     revokeGrants,
     isRefreshTokenLive: (t) => refreshTokens.get(t)?.live === true,
     totpNow,

@@ -32,6 +32,8 @@ export interface SeedOptions {
   readonly sessionId?: string
   readonly authUrlOverride?: string
   readonly name?: string
+  /** When the grant was made (unix ms; default now). */
+  readonly grantedAt?: number
   /** Stamp the record dead (unix ms). */
   readonly invalidatedAt?: number
   /** Make this profile the current one (default true). */
@@ -79,7 +81,7 @@ export const seedProfile = (home: HomeEnv, opts: SeedOptions): Promise<void> =>
         accessToken: Redacted.make(opts.accessToken),
         ...(opts.refreshToken === undefined ? {} : { refreshToken: Redacted.make(opts.refreshToken) }),
         ...(opts.sessionId === undefined ? {} : { sessionId: opts.sessionId }),
-        grantedAt: Date.now()
+        grantedAt: opts.grantedAt ?? Date.now()
       }
       yield* store.set(token)
       if (opts.invalidatedAt !== undefined) yield* store.markInvalidated(opts.olaresId, opts.invalidatedAt)
