@@ -416,6 +416,37 @@ describe("target URLs", () => {
     expect(server.requests().length).toBe(0)
   })
 
+  it("scheme-relative and backslash paths that resolve to another origin: exit 2, the foreign server gets nothing", async () => {
+    const evil = await startServer()
+    try {
+      // a stale token: a 401 would have made the CLI refresh and send the fresh token too
+      const { home } = await staleHome()
+      const authority = `127.0.0.1:${evil.port}`
+      for (const raw of [`//${authority}/x`, `/\\${authority}/x`, `/\\\t/${authority}/x`, `http://${authority}/x`]) {
+        const r = await api(home, [raw])
+        expect(r.code, raw).toBe(2)
+        expect(r.stderr).toContain(`refusing to send the ${ID} token to http://${authority}`)
+        expect(r.stdout).toBe("")
+      }
+      expect(evil.requests()).toHaveLength(0)
+      expect(server.requests()).toHaveLength(0)
+    } finally {
+      await evil.close()
+    }
+  })
+
+  it("a derived host over cleartext http or on another port is refused (https, default port only)", async () => {
+    const home = makeTempHome()
+    homes.push(home)
+    const grant = await server.issueGrant("alice", { ttlSeconds: 3600 })
+    await seedProfile(home, { olaresId: ID, accessToken: grant.accessToken, refreshToken: grant.refreshToken })
+    for (const url of ["http://files.alice.olares.com/x", "https://files.alice.olares.com:8443/x"]) {
+      const r = await api(home, [url])
+      expect(r.code, url).toBe(2)
+      expect(r.stderr).toContain("refusing to send the alice@olares.com token to")
+    }
+  })
+
   it("accepts an absolute URL on the override origin", async () => {
     const { home } = await homeWithGrant(3600)
     const r = await api(home, [`${server.url}/api/echo/y`])
