@@ -31,10 +31,11 @@ import { KeyStore } from "./services/KeyStore.js"
 import { ProfileRepo } from "./services/ProfileRepo.js"
 import { type Grant, type OlaresTestServer, serverResource, type ServerOptions } from "./testing/server.js"
 
+// Everything of the main entry too, so a test suite can import from `olares-cli/testing` alone.
+export * from "./index.js"
 export { FileLockMemory, makeFileLockMemory } from "../layers/FileLockMemory.js"
 export { KeyStoreMemory, makeMemory as makeMemoryKeyStore } from "../layers/KeyStoreMemory.js"
 export { makeProfileRepoMemory, ProfileRepoMemory } from "../layers/ProfileRepoMemory.js"
-export { PromptNone } from "../layers/PromptNone.js"
 export {
   ALICE,
   BOB,
