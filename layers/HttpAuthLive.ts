@@ -19,6 +19,7 @@ import { currentProfile } from "../src/domain/Config.js"
 import { decodeExpiry, needsPreflight } from "../src/domain/Jwt.js"
 import type { OlaresId } from "../src/domain/OlaresId.js"
 import { authUrl, desktopUrl, parseOlaresId, serviceUrl } from "../src/domain/OlaresId.js"
+import { type MountState, mountedTokenFor } from "../src/domain/ManagedCredential.js"
 import { isInvalidated } from "../src/domain/StoredToken.js"
 import {
   AccessTokenRejected,
@@ -33,6 +34,7 @@ import type { AuthedClient, HttpAuthError, ResolveError } from "../src/services/
 import { HttpAuth } from "../src/services/HttpAuth.js"
 import { HttpClients } from "../src/services/HttpClients.js"
 import { KeyStore } from "../src/services/KeyStore.js"
+import { ManagedMount } from "../src/services/ManagedMount.js"
 import type { AuthTarget } from "../src/services/OlaresAuthApi.js"
 import { ProfileRepo } from "../src/services/ProfileRepo.js"
 import { RefreshCoordinator } from "../src/services/RefreshCoordinator.js"
@@ -104,10 +106,11 @@ export const profileServiceUrl = (profile: Profile, id: OlaresId) => (service: s
     ? Option.getOrElse(originOf(profile.authUrlOverride), () => authUrl(id, profile))
     : serviceUrl(service, id, { localUrlPrefix: profile.localUrlPrefix })
 
-/** Where the coordinator refreshes this profile's grant. */
+/** Where the coordinator refreshes this profile's grant (records keyed by the id as config.json stores it). */
 export const authTargetOf = (profile: Profile, id: OlaresId): AuthTarget => ({
   authUrl: authUrl(id, { authUrlOverride: profile.authUrlOverride, localUrlPrefix: profile.localUrlPrefix }),
   olaresId: id,
+  account: profile.olaresId,
   insecureSkipVerify: profile.insecureSkipVerify ?? false
 })
 
@@ -126,14 +129,27 @@ export const make = Effect.gen(function*() {
   const coordinator = yield* RefreshCoordinator
   const clients = yield* HttpClients
 
+  const mount = yield* Effect.serviceOption(ManagedMount)
+
+  /** A platform-issued profile's target carries the mount's refresh token, read now (it may be re-issued). */
+  const targetOf = (profile: Profile, id: OlaresId): Effect.Effect<AuthTarget> => {
+    const target = authTargetOf(profile, id)
+    if (profile.managed !== true) return Effect.succeed(target)
+    const load = Option.match(mount, { onNone: () => Effect.succeed<MountState>({ _tag: "Unset" }), onSome: (m) => m.load })
+    return Effect.map(load, (state) => ({
+      ...target,
+      managed: { appName: profile.appName ?? "", refreshToken: mountedTokenFor(state, profile.olaresId) }
+    }))
+  }
+
   const buildClient = (
     profile: Profile,
     id: OlaresId,
+    target: AuthTarget,
     initial: Redacted.Redacted<string>
   ): Effect.Effect<HttpClient.HttpClient.With<HttpAuthError>> =>
     Effect.gen(function*() {
       const base = clients.get(profile.insecureSkipVerify ?? false)
-      const target = authTargetOf(profile, id)
       const baseUrl = profileBaseUrl(profile, id)
       // Shared by every request of this client, so one refresh serves all of them.
       const cell = yield* Ref.make(initial)
@@ -197,12 +213,24 @@ export const make = Effect.gen(function*() {
   const forProfile = Effect.fn("HttpAuth.forProfile")(
     function*(profile: Profile) {
       const id = yield* parseOlaresId(profile.olaresId)
-      const stored = yield* store.get(id)
-      if (Option.isNone(stored)) return yield* Effect.fail(new NotLoggedIn({ olaresId: id }))
-      const record = stored.value
-      if (isInvalidated(record)) {
-        return yield* Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: record.invalidatedAt ?? 0 }))
+      // The key-store account is the id as config.json holds it: the Go CLI stores a bare `alice` so.
+      const account = profile.olaresId
+      const target = yield* targetOf(profile, id)
+      const managedApp = target.managed?.appName
+      const stored = yield* store.get(account)
+      let record = Option.getOrUndefined(stored)
+      if (record !== undefined && isInvalidated(record)) {
+        return yield* Effect.fail(new TokenInvalidated({ olaresId: account, invalidatedAt: record.invalidatedAt ?? 0, managedApp }))
       }
+      if (target.managed !== undefined && (record === undefined || Redacted.value(record.accessToken) === "")) {
+        // Not exchanged yet (the start-up exchange could not reach the server): exchange the mount now.
+        if (Option.isNone(target.managed.refreshToken)) {
+          return yield* Effect.fail(new NotLoggedIn({ olaresId: account, managedApp }))
+        }
+        const fresh = yield* coordinator.refresh(target, Redacted.make(""))
+        record = { olaresId: account, accessToken: fresh }
+      }
+      if (record === undefined) return yield* Effect.fail(new NotLoggedIn({ olaresId: account }))
       const expiry = decodeExpiry(Redacted.value(record.accessToken))
       if (expiry._tag === "Unparseable") {
         return yield* Effect.fail(
@@ -214,7 +242,7 @@ export const make = Effect.gen(function*() {
         )
       }
       // Expired tokens are still handed out: the transport refreshes on the first rejection.
-      const client = yield* buildClient(profile, id, record.accessToken)
+      const client = yield* buildClient(profile, id, target, record.accessToken)
       const authed: AuthedClient = {
         profile,
         olaresId: id,

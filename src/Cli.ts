@@ -17,12 +17,15 @@ import { profile } from "./commands/profile.js"
 import { colorOn, stripAnsi } from "./commands/style.js"
 import { withBuiltins } from "./completions.js"
 import { type CliFailure, ExitCode } from "./errors.js"
+import { importManagedCredential } from "./managed.js"
 import { isDebug, renderFailure, reportCause, StderrLogger, wantsJson } from "./output.js"
 import { VERSION } from "./version.js"
 
 const root = Command.make("olares-cli").pipe(
   Command.withDescription("olares-cli: profiles, login and authenticated access to an Olares instance"),
-  Command.withSubcommands([profile, api])
+  Command.withSubcommands([profile, api]),
+  // Like the reference's PersistentPreRun: before any command (never for --help or --version)
+  Command.transformHandler((handler) => Effect.zipRight(importManagedCredential, handler))
 )
 
 const cli = Command.run(root, { name: "olares-cli", version: VERSION })

@@ -1,5 +1,7 @@
 /** Options and helpers shared by the profile commands. */
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -8,13 +10,42 @@ import { type OlaresId, parseOlaresId } from "../domain/OlaresId.js"
 import { MissingOlaresId } from "../errors.js"
 import type { HttpAuth } from "../services/HttpAuth.js"
 import type { OlaresAuthApi } from "../services/OlaresAuthApi.js"
+import type { RefreshCoordinator } from "../services/RefreshCoordinator.js"
 
-/** `-o/--output table|json`. */
-export const output = Options.choice("output", ["table", "json"]).pipe(
+/** What `-o` accepts, as the reference reads it: any case, empty meaning table. */
+export const parseOutput = (raw: string): "table" | "json" | undefined => {
+  const v = raw.trim().toLowerCase()
+  return v === "" || v === "table" ? "table" : v === "json" ? "json" : undefined
+}
+
+/** `-o/--output table|json` (any case; anything else is the reference's usage error). */
+export const output = Options.text("output").pipe(
   Options.withAlias("o"),
-  Options.withDefault("table" as const),
-  Options.withDescription("output format: table (for people) or json (for scripts and agents; stable schema)")
+  Options.withDefault("table"),
+  Options.mapEffect((raw) => {
+    const v = parseOutput(raw)
+    return v !== undefined
+      ? Effect.succeed(v)
+      : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`unsupported --output ${JSON.stringify(raw)} (allowed: table, json)`)))
+  }),
+  Options.withDescription("output format: table (for people) or json (for scripts and agents; stable schema); any case")
 )
+
+/** `--olares-version <v>`: the reference's persistent override of the detected Olares version. */
+export const olaresVersionOption = Options.text("olares-version").pipe(
+  Options.withDescription(
+    "override the detected Olares backend version (e.g. 1.12.6, 1.12.6-20260603); skips /api/olares-info detection"
+  ),
+  Options.optional
+)
+
+/** `--refresh-version`: re-read the version from /api/olares-info instead of trusting the cache. */
+export const refreshVersionOption = Options.boolean("refresh-version").pipe(
+  Options.withDescription("re-read the Olares backend version from /api/olares-info and update the cache")
+)
+
+/** The two version flags every profile verb accepts (the reference makes them persistent on the `profile` tree). */
+export const versionOptions = { olaresVersion: olaresVersionOption, refreshVersion: refreshVersionOption }
 
 /** `--no-input`: never prompt; fail with the typed error instead. */
 export const noInput = Options.boolean("no-input").pipe(
@@ -58,7 +89,7 @@ export const profileOptions = {
   )
 }
 
-type NetworkServices = HttpAuth | OlaresAuthApi
+type NetworkServices = HttpAuth | OlaresAuthApi | RefreshCoordinator
 
 /**
  * Runs an effect with the network layers (HTTP clients, auth API, refresh coordinator, HttpAuth),
