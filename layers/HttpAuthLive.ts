@@ -18,7 +18,7 @@ import type { Profile } from "../src/domain/Config.js"
 import { currentProfile } from "../src/domain/Config.js"
 import { decodeExpiry, needsPreflight } from "../src/domain/Jwt.js"
 import type { OlaresId } from "../src/domain/OlaresId.js"
-import { authUrl, desktopUrl, parseOlaresId, serviceUrl } from "../src/domain/OlaresId.js"
+import { authUrl, desktopUrl, parseOlaresId, servicePath, serviceUrl } from "../src/domain/OlaresId.js"
 import { type MountState, mountedTokenFor } from "../src/domain/ManagedCredential.js"
 import { isInvalidated } from "../src/domain/StoredToken.js"
 import {
@@ -103,7 +103,7 @@ export const profileBaseUrl = (profile: Profile, id: OlaresId): string =>
 /** `serviceUrl` of a profile: with an override every service is the override's origin. */
 export const profileServiceUrl = (profile: Profile, id: OlaresId) => (service: string): string =>
   hasOverride(profile)
-    ? Option.getOrElse(originOf(profile.authUrlOverride), () => authUrl(id, profile))
+    ? Option.getOrElse(originOf(profile.authUrlOverride), () => authUrl(id, profile)) + servicePath(service)
     : serviceUrl(service, id, { localUrlPrefix: profile.localUrlPrefix })
 
 /** Where the coordinator refreshes this profile's grant (records keyed by the id as config.json stores it). */

@@ -10,6 +10,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { type ConfigData, decodeConfigStrict, displayName, serializeConfig, switchCurrent } from "./domain/ConfigData.js"
+import { chooseCacheDir } from "./domain/CacheDir.js"
 import { CREDENTIALS_DIR_ENV, resolvePaths, safeHomedir } from "./domain/Paths.js"
 import { decodeRecordStrict, recordStatus, type TokenStatus } from "./domain/TokenStatus.js"
 import { profileRows, renderList } from "./commands/listView.js"
@@ -65,11 +66,19 @@ const filePaths = (env: NodeJS.ProcessEnv): Paths => {
   if ((env[CREDENTIALS_DIR_ENV] ?? "").trim() !== "") decline()
   const choice = selectBackend(env.OLARES_CLI_KEYSTORE ?? "", process.platform)
   if (choice.kind !== "file" || choice.ignored !== undefined) decline()
-  return resolvePaths(
-    { OLARES_CLI_HOME: env.OLARES_CLI_HOME, OLARES_CLI_CACHE_DIR: env.OLARES_CLI_CACHE_DIR, OLARES_CLI_DATA_DIR: env.OLARES_CLI_DATA_DIR },
-    safeHomedir(),
-    process.platform
+  const homedir = safeHomedir()
+  const dirs = chooseCacheDir(
+    {
+      OLARES_CLI_HOME: env.OLARES_CLI_HOME,
+      OLARES_CLI_CACHE_DIR: env.OLARES_CLI_CACHE_DIR,
+      OLARES_CLI_DATA_DIR: env.OLARES_CLI_DATA_DIR,
+      XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR
+    },
+    homedir
   )
+  // an unwritable cache dir is warned about: the Effect path's job
+  if (dirs.warning !== undefined) decline()
+  return resolvePaths(dirs.env, homedir, process.platform)
 }
 
 /** config.json, decoded strictly, with the modes ProfileRepoFile would leave alone; missing = empty. */

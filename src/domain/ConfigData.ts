@@ -125,14 +125,12 @@ export const displayName = (p: ProfileData): string => (p.name !== undefined && 
 const DEFAULT_DOMAIN = "olares.com"
 
 /**
- * The olaresId a key means, as `login --olares-id` reads it: trimmed, and a bare `alice` is
- * `alice@olares.com`. Only for matching: the Go CLI stores a bare id verbatim, and so do we when we
- * find one (it is the key-store account).
+ * The olaresId a key means, as `login --olares-id` reads it: a bare `alice` is `alice@olares.com`.
+ * Only for matching (white space is not trimmed: a key with a stray space matches nothing): the Go
+ * CLI stores a bare id verbatim, and so do we when we find one (it is the key-store account).
  */
-export const canonicalOlaresId = (raw: string): string => {
-  const id = raw.trim()
-  return id === "" || id.includes("@") ? id : `${id}@${DEFAULT_DOMAIN}`
-}
+export const canonicalOlaresId = (raw: string): string =>
+  raw === "" || raw.includes("@") ? raw : `${raw}@${DEFAULT_DOMAIN}`
 
 /** The profile whose olaresId is `id`, exactly, else the one that means the same id (`alice` = `alice@olares.com`). */
 export const lookupByOlaresId = <P extends ProfileData>(
