@@ -31,6 +31,16 @@ const save = (edit: (cfg: Parameters<typeof upsertProfile>[0]) => Parameters<typ
     Effect.catchAll((e) => Console.error(`warning: cannot persist the platform-issued profile: ${e.message}`))
   )
 
+/**
+ * One exchange through the caller's coordinator when its context has one (a library program, a
+ * test), else through the CLI's network layers, loaded only now that a mount needs them.
+ */
+const exchange = (target: AuthTarget, current: Redacted.Redacted<string>) =>
+  Effect.flatMap(Effect.serviceOption(RefreshCoordinator), (own) =>
+    Option.isSome(own)
+      ? own.value.refresh(target, current)
+      : withNetwork(Effect.flatMap(RefreshCoordinator, (c) => c.refresh(target, current))))
+
 /** Marks a profile platform-issued for `app`, keeping everything else it holds. */
 const asManaged = (p: Profile, app: string): Profile => ({ ...p, managed: true, appName: app })
 
@@ -70,7 +80,7 @@ const firstImport = (cred: ManagedCredential, existing: Option.Option<Profile>) 
       insecureSkipVerify: profile.insecureSkipVerify === true,
       managed: { appName: cred.appName, refreshToken: Option.some(cred.refreshToken) }
     }
-    const exchanged = yield* withNetwork(Effect.flatMap(RefreshCoordinator, (c) => c.refresh(target, current))).pipe(Effect.either)
+    const exchanged = yield* exchange(target, current).pipe(Effect.either)
     let deadAt = Option.none<number>()
     if (Either.isLeft(exchanged)) {
       const e = exchanged.left
