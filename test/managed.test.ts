@@ -27,6 +27,7 @@ import { ProfileRepo } from "../src/services/ProfileRepo.js"
 import { KeyStore } from "../src/services/KeyStore.js"
 import { useE2e } from "./support/e2e.js"
 import { snapshot } from "./support/hardening-util.js"
+import { recordSecret } from "./support/leaks.js"
 import { useTempRoots } from "./support/tmp.js"
 import { mintJwt } from "./support/server.js"
 
@@ -218,6 +219,7 @@ describe("refresh of a managed profile", () => {
     handMade({ managed: true, appName: "lares" })
     const stale = await mintJwt({ username: "alice", ttl: -60 })
     await Effect.runPromise(store().set({ olaresId: ID, accessToken: Redacted.make(stale), managed: true }))
+    recordSecret("rt-the-platform-revoked")
     const env = mount({ refreshToken: "rt-the-platform-revoked", olaresId: ID, appName: "lares" })
     const r = await e2e.cli(["profile", "whoami", "-o", "json"], { env })
     expect(r.code).toBe(4)
