@@ -52,6 +52,7 @@ export const main = (profile: string | undefined): Effect.Effect<number, never, 
       KeychainError: fail,
       // the refresh (another process may hold the lock; the grant may be revoked)
       TokenInvalidated: fail,
+      ManagedNotSecondFactor: fail,
       LockTimeout: fail,
       TransportError: fail,
       TimeoutError: fail,

@@ -2,6 +2,7 @@
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { chooseCacheDir } from "../src/domain/CacheDir.js"
 import { PATH_ENV_VARS, resolvePaths, safeHomedir } from "../src/domain/Paths.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 
@@ -14,12 +15,15 @@ const envVar = (name: string) => Config.string(name).pipe(Config.withDefault("")
 export const AppPathsLive: Layer.Layer<AppPaths> = Layer.effect(
   AppPaths,
   Effect.gen(function*() {
-    const [home, cache, data] = yield* Effect.all(PATH_ENV_VARS.map(envVar))
-    return AppPaths.of(resolvePaths(
-      { OLARES_CLI_HOME: home, OLARES_CLI_CACHE_DIR: cache, OLARES_CLI_DATA_DIR: data },
-      safeHomedir(),
-      process.platform
-    ))
+    const [home, cache, data, runtime] = yield* Effect.all([...PATH_ENV_VARS, "XDG_RUNTIME_DIR"].map(envVar))
+    const homedir = safeHomedir()
+    // An unwritable OLARES_CLI_CACHE_DIR falls back to a private per-user place (src/domain/CacheDir.ts)
+    const choice = chooseCacheDir(
+      { OLARES_CLI_HOME: home, OLARES_CLI_CACHE_DIR: cache, OLARES_CLI_DATA_DIR: data, XDG_RUNTIME_DIR: runtime },
+      homedir
+    )
+    if (choice.warning !== undefined) yield* Effect.logWarning(choice.warning)
+    return AppPaths.of(resolvePaths(choice.env, homedir, process.platform))
   }).pipe(
     // A string with a default cannot fail to load; anything else is a broken ConfigProvider.
     Effect.orDie

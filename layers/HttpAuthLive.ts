@@ -23,6 +23,7 @@ import { currentProfile, findProfile } from "../src/domain/Config.js"
 import { decodeExpiry, decodeIssuedAt, needsPreflight } from "../src/domain/Jwt.js"
 import type { OlaresId } from "../src/domain/OlaresId.js"
 import { authUrl, parseOlaresId } from "../src/domain/OlaresId.js"
+import { type MountState, mountedTokenFor } from "../src/domain/ManagedCredential.js"
 import { isInvalidated } from "../src/domain/StoredToken.js"
 import { profileBaseUrl, profileServiceUrl, scopeUrl, TokenScope } from "../src/domain/TokenScope.js"
 import {
@@ -39,6 +40,7 @@ import type { AuthedClient, HttpAuthError, HttpAuthShape, ResolveError } from ".
 import { HttpAuth } from "../src/services/HttpAuth.js"
 import { HttpClients } from "../src/services/HttpClients.js"
 import { KeyStore } from "../src/services/KeyStore.js"
+import { ManagedMount } from "../src/services/ManagedMount.js"
 import type { AuthTarget } from "../src/services/OlaresAuthApi.js"
 import { ProfileRepo } from "../src/services/ProfileRepo.js"
 import { RefreshCoordinator } from "../src/services/RefreshCoordinator.js"
@@ -104,10 +106,11 @@ export const isFreshGrant = (held: Held, nowMs: number): boolean =>
     at !== undefined && at > 0 && nowMs >= at && nowMs - at < FRESH_GRANT_MS
   )
 
-/** Where the coordinator refreshes this profile's grant. */
+/** Where the coordinator refreshes this profile's grant (records keyed by the id as config.json stores it). */
 export const authTargetOf = (profile: Profile, id: OlaresId): AuthTarget => ({
   authUrl: authUrl(id, { authUrlOverride: profile.authUrlOverride, localUrlPrefix: profile.localUrlPrefix }),
   olaresId: id,
+  account: profile.olaresId,
   insecureSkipVerify: profile.insecureSkipVerify ?? false
 })
 
@@ -135,14 +138,27 @@ export const make = Effect.gen(function*() {
   const coordinator = yield* RefreshCoordinator
   const clients = yield* HttpClients
 
+  const mount = yield* Effect.serviceOption(ManagedMount)
+
+  /** A platform-issued profile's target carries the mount's refresh token, read now (it may be re-issued). */
+  const targetOf = (profile: Profile, id: OlaresId): Effect.Effect<AuthTarget> => {
+    const target = authTargetOf(profile, id)
+    if (profile.managed !== true) return Effect.succeed(target)
+    const load = Option.match(mount, { onNone: () => Effect.succeed<MountState>({ _tag: "Unset" }), onSome: (m) => m.load })
+    return Effect.map(load, (state) => ({
+      ...target,
+      managed: { appName: profile.appName ?? "", refreshToken: mountedTokenFor(state, profile.olaresId) }
+    }))
+  }
+
   const buildClient = (
     profile: Profile,
     id: OlaresId,
+    target: AuthTarget,
     initial: Held
   ): Effect.Effect<HttpClient.HttpClient.With<HttpAuthError>> =>
     Effect.gen(function*() {
       const base = clients.get(profile.insecureSkipVerify ?? false)
-      const target = authTargetOf(profile, id)
       // Shared by every request of this client, so one refresh serves all of them.
       const cell = yield* Ref.make(initial)
 
@@ -216,12 +232,24 @@ export const make = Effect.gen(function*() {
   const resolve = Effect.fn("HttpAuth.forProfile")(
     function*(profile: Profile) {
       const id = yield* parseOlaresId(profile.olaresId)
-      const stored = yield* store.get(id)
-      if (Option.isNone(stored)) return yield* Effect.fail(new NotLoggedIn({ olaresId: id }))
-      const record = stored.value
-      if (isInvalidated(record)) {
-        return yield* Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: record.invalidatedAt ?? 0 }))
+      // The key-store account is the id as config.json holds it: the Go CLI stores a bare `alice` so.
+      const account = profile.olaresId
+      const target = yield* targetOf(profile, id)
+      const managedApp = target.managed?.appName
+      const stored = yield* store.get(account)
+      let record = Option.getOrUndefined(stored)
+      if (record !== undefined && isInvalidated(record)) {
+        return yield* Effect.fail(new TokenInvalidated({ olaresId: account, invalidatedAt: record.invalidatedAt ?? 0, managedApp }))
       }
+      if (target.managed !== undefined && (record === undefined || Redacted.value(record.accessToken) === "")) {
+        // Not exchanged yet (the start-up exchange could not reach the server): exchange the mount now.
+        if (Option.isNone(target.managed.refreshToken)) {
+          return yield* Effect.fail(new NotLoggedIn({ olaresId: account, managedApp }))
+        }
+        const fresh = yield* coordinator.refresh(target, Redacted.make(""))
+        record = { olaresId: account, accessToken: fresh }
+      }
+      if (record === undefined) return yield* Effect.fail(new NotLoggedIn({ olaresId: account }))
       const expiry = decodeExpiry(Redacted.value(record.accessToken))
       if (expiry._tag === "Unparseable") {
         return yield* Effect.fail(
@@ -233,7 +261,7 @@ export const make = Effect.gen(function*() {
         )
       }
       // Expired tokens are still handed out: the transport refreshes on the first rejection.
-      const client = yield* buildClient(profile, id, { token: record.accessToken, grantedAt: record.grantedAt })
+      const client = yield* buildClient(profile, id, target, { token: record.accessToken, grantedAt: record.grantedAt })
       const authed: AuthedClient = {
         profile,
         olaresId: id,

@@ -3,11 +3,13 @@ import * as Layer from "effect/Layer"
 import type { AppPaths } from "../src/services/AppPaths.js"
 import type { FileLock } from "../src/services/FileLock.js"
 import type { KeyStore } from "../src/services/KeyStore.js"
+import type { ManagedMount } from "../src/services/ManagedMount.js"
 import type { ProfileRepo } from "../src/services/ProfileRepo.js"
 import type { Prompt } from "../src/services/Prompt.js"
 import { AppPathsLive } from "./AppPathsLive.js"
 import { FileLockLive } from "./FileLockLive.js"
 import { KeyStoreLive } from "./KeyStoreLive.js"
+import { ManagedMountLive } from "./ManagedMountLive.js"
 import { ProfileRepoFile } from "./ProfileRepoFile.js"
 import { makePromptLive } from "./PromptLive.js"
 
@@ -18,6 +20,7 @@ export interface LocalPorts<E = never> {
   readonly profileRepo?: Layer.Layer<ProfileRepo, E, AppPaths | FileLock>
   readonly keyStore?: Layer.Layer<KeyStore, E, AppPaths | FileLock>
   readonly prompt?: Layer.Layer<Prompt, E>
+  readonly managedMount?: Layer.Layer<ManagedMount, E>
 }
 
 /** Everything offline commands need; `NetworkLive` (loaded on demand) adds the HTTP side on top. */
@@ -25,7 +28,8 @@ export const makeLocalLive = <E = never>(noInput: boolean, ports: LocalPorts<E> 
   Layer.mergeAll(
     ports.profileRepo ?? ProfileRepoFile,
     ports.keyStore ?? KeyStoreLive,
-    ports.prompt ?? makePromptLive(noInput)
+    ports.prompt ?? makePromptLive(noInput),
+    ports.managedMount ?? ManagedMountLive
   ).pipe(
     Layer.provideMerge(ports.fileLock ?? FileLockLive),
     Layer.provideMerge(ports.appPaths ?? AppPathsLive)

@@ -61,6 +61,26 @@ export const truncateBody = (body: string): string => {
   return safe.length > ERROR_BODY_CHARS ? `${safe.slice(0, ERROR_BODY_CHARS)}...(truncated)` : safe
 }
 
+/**
+ * What an error message shows of a refusal's body: the envelope's `message` when it is JSON with
+ * one (a JSON body itself may carry tokens, so it is never echoed whole), else the body cut. The one
+ * place error bodies of the login calls are formatted.
+ */
+const errorBodyText = (endpoint: string, reply: { readonly body: string; readonly tooLarge: boolean }): string => {
+  const env = decodeEnvelope(endpoint, { status: 0, ...reply })
+  if (Either.isRight(env)) return truncateBody(env.right.message)
+  return isJsonText(reply.body) ? "" : truncateBody(reply.body)
+}
+
+const isJsonText = (text: string): boolean => {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
 const REFRESH_REJECTED = new Set([401, 403, 459])
 
 // ---------------------------------------------------------------------------------------------
@@ -260,7 +280,8 @@ const nonEmpty = (s: string | null | undefined): Option.Option<string> =>
 const toGrant = (d: TokenData, accessToken: string): TokenGrant => ({
   accessToken: Redacted.make(accessToken),
   refreshToken: Option.map(nonEmpty(d.refresh_token), Redacted.make),
-  sessionId: nonEmpty(d.session_id)
+  sessionId: nonEmpty(d.session_id),
+  ...(d.fa2 === true ? { fa2: true } : {})
 })
 
 /** A login step's reply: 401 and non-OK statuses are verdicts on the credential, the rest transient. */
@@ -273,16 +294,8 @@ const loginReply = (
   LoginRejected | HttpStatusError | ResponseDecodeError
 > => {
   if (reply.status === 401) {
-    const env = decodeEnvelope(endpoint, reply)
-    const why = Either.isRight(env) && env.right.message !== ""
-      ? truncateBody(env.right.message)
-      : truncateBody(reply.body)
-    return Effect.fail(
-      new LoginRejected({
-        endpoint,
-        detail: `${factor} authentication failed (HTTP 401)${why === "" ? "" : `: ${why}`}`
-      })
-    )
+    // The reference's `<endpoint> returned HTTP 401: <body>`; a verdict on the credential (exit 4).
+    return Effect.fail(new LoginRejected({ endpoint, status: 401, detail: errorBodyText(endpoint, reply) }))
   }
   if (reply.status !== 200) {
     return Effect.fail(new HttpStatusError({ endpoint, status: reply.status, body: truncateBody(reply.body) }))

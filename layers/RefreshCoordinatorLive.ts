@@ -12,12 +12,13 @@ import * as SynchronizedRef from "effect/SynchronizedRef"
 import { refreshLockPath } from "../src/domain/OlaresId.js"
 import type { StoredToken } from "../src/domain/StoredToken.js"
 import { isInvalidated } from "../src/domain/StoredToken.js"
-import { NotLoggedIn, TokenInvalidated } from "../src/errors.js"
+import { ManagedNotSecondFactor, NotLoggedIn, TokenInvalidated } from "../src/errors.js"
+import { managedRecord } from "../src/domain/ManagedCredential.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { FileLock } from "../src/services/FileLock.js"
 import { KeyStore } from "../src/services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../src/services/OlaresAuthApi.js"
-import { OlaresAuthApi } from "../src/services/OlaresAuthApi.js"
+import { accountOf, OlaresAuthApi } from "../src/services/OlaresAuthApi.js"
 import { RefreshCoordinator } from "../src/services/RefreshCoordinator.js"
 import type { RefreshError } from "../src/services/RefreshCoordinator.js"
 
@@ -30,10 +31,14 @@ export const REFRESH_HTTP_TIMEOUT = "15 seconds"
 /** What a check of the stored record says to do for a caller that saw `stale`. */
 export type RefreshDecision = "not-logged-in" | "invalidated" | "use-stored" | "refresh"
 
-/** Check #1 / #2 of the refresher: pure, so it can be property-tested. */
-export const decide = (stored: Option.Option<StoredToken>, stale: string): RefreshDecision => {
-  if (Option.isNone(stored)) return "not-logged-in"
-  if (isInvalidated(stored.value)) return "invalidated"
+/**
+ * Check #1 / #2 of the refresher: pure, so it can be property-tested. For a platform-issued grant
+ * (`managed`) a missing record is a first run and a stamped one is retried: the mount supplies the
+ * refresh token whatever the store holds, and the platform may have re-issued it meanwhile.
+ */
+export const decide = (stored: Option.Option<StoredToken>, stale: string, managed = false): RefreshDecision => {
+  if (Option.isNone(stored)) return managed ? "refresh" : "not-logged-in"
+  if (isInvalidated(stored.value)) return managed ? "refresh" : "invalidated"
   const current = Redacted.value(stored.value.accessToken)
   // Someone (another fiber or process) already rotated the token the caller saw: no network.
   if (current !== "" && current !== stale) return "use-stored"
@@ -62,9 +67,10 @@ export const make = Effect.gen(function*() {
   const settle = (
     id: string,
     stored: Option.Option<StoredToken>,
-    stale: string
+    stale: string,
+    managed = false
   ): Effect.Effect<Option.Option<Redacted.Redacted<string>>, NotLoggedIn | TokenInvalidated> => {
-    switch (decide(stored, stale)) {
+    switch (decide(stored, stale, managed)) {
       case "not-logged-in":
         return Effect.fail(new NotLoggedIn({ olaresId: id }))
       case "invalidated":
@@ -78,7 +84,7 @@ export const make = Effect.gen(function*() {
     }
   }
 
-  const markDead = (id: string) =>
+  const markDead = (id: string, managedApp?: string) =>
     Effect.gen(function*() {
       // 0 reads as "not invalidated" in the record format: a clock at the epoch (a TestClock) must
       // still leave a mark that sticks.
@@ -91,30 +97,38 @@ export const make = Effect.gen(function*() {
           )
         )
       )
-      return yield* Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: now }))
+      return yield* Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: now, managedApp }))
     })
 
   /** Runs under the file lock. */
   const exchange = (target: AuthTarget, stale: string) =>
     Effect.gen(function*() {
-      const id = target.olaresId
+      const id = accountOf(target)
+      const managed = target.managed
       // Check #2: another process may have finished while we waited for the file lock.
       const stored = yield* store.get(id)
-      const settled = yield* settle(id, stored, stale)
+      const settled = yield* settle(id, stored, stale, managed !== undefined)
       if (Option.isSome(settled)) return settled.value
-      const record = Option.getOrThrow(stored)
-      const refreshToken = record.refreshToken
+      const record = Option.getOrUndefined(stored)
+      // A platform-issued grant is refreshed from the mount only (its records never hold one).
+      const refreshToken = managed !== undefined ? Option.getOrUndefined(managed.refreshToken) : record?.refreshToken
       if (refreshToken === undefined || Redacted.value(refreshToken) === "") {
-        return yield* Effect.fail(new NotLoggedIn({ olaresId: id }))
+        return yield* Effect.fail(new NotLoggedIn({ olaresId: id, managedApp: managed?.appName }))
       }
-      const storedAccess = Redacted.value(record.accessToken) === ""
+      const storedAccess = record === undefined || Redacted.value(record.accessToken) === ""
         ? Option.none<Redacted.Redacted<string>>()
         : Option.some(record.accessToken)
       const persist = (grant: TokenGrant) =>
         Effect.gen(function*() {
+          if (managed !== undefined) {
+            // fa2 means no second factor was seen: a token that would 401 on every host; store nothing.
+            if (grant.fa2 === true) return yield* Effect.fail(new ManagedNotSecondFactor({ olaresId: id }))
+            yield* store.set(managedRecord(id, grant, yield* Clock.currentTimeMillis))
+            return grant.accessToken
+          }
           const now = yield* Clock.currentTimeMillis
           const rotated = Option.filter(grant.refreshToken, (t) => Redacted.value(t) !== "")
-          const sessionId = Option.getOrElse(Option.filter(grant.sessionId, (s) => s !== ""), () => record.sessionId)
+          const sessionId = Option.getOrElse(Option.filter(grant.sessionId, (s) => s !== ""), () => record?.sessionId)
           const next: StoredToken = {
             olaresId: id,
             accessToken: grant.accessToken,
@@ -129,7 +143,7 @@ export const make = Effect.gen(function*() {
       // exchange itself may be interrupted, never the write that follows it.
       return yield* Effect.uninterruptibleMask((restore) =>
         restore(api.refresh(target, refreshToken, storedAccess, REFRESH_HTTP_TIMEOUT)).pipe(
-          Effect.catchTag("RefreshRejected", () => markDead(id)),
+          Effect.catchTag("RefreshRejected", () => markDead(id, managed?.appName)),
           Effect.flatMap(persist)
         )
       )
@@ -137,13 +151,13 @@ export const make = Effect.gen(function*() {
 
   const refresh = Effect.fn("RefreshCoordinator.refresh")(
     function*(target: AuthTarget, staleToken: Redacted.Redacted<string>) {
-      const id = target.olaresId
+      const id = accountOf(target)
       const stale = Redacted.value(staleToken)
       const semaphore = yield* semaphoreFor(id)
       return yield* semaphore.withPermits(1)(
         Effect.gen(function*() {
           // Check #1: a fiber ahead of us in the semaphore may already have refreshed.
-          const fresh = yield* Effect.flatMap(store.get(id), (stored) => settle(id, stored, stale))
+          const fresh = yield* Effect.flatMap(store.get(id), (stored) => settle(id, stored, stale, target.managed !== undefined))
           if (Option.isSome(fresh)) return fresh.value
           return yield* Effect.scoped(
             Effect.zipRight(

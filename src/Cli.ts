@@ -7,6 +7,7 @@ import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -14,18 +15,25 @@ import * as LogLevel from "effect/LogLevel"
 import { makeLocalLive } from "../layers/Main.js"
 import { api } from "./commands/api.js"
 import { profile } from "./commands/profile.js"
+import { normalizeOutputArgv } from "./commands/shared.js"
 import { colorOn, stripAnsi } from "./commands/style.js"
 import { withBuiltins } from "./completions.js"
 import { type CliFailure, ExitCode } from "./errors.js"
+import { importManagedCredential } from "./managed.js"
 import { isDebug, renderFailure, reportCause, StderrLogger, wantsJson } from "./output.js"
 import { VERSION } from "./version.js"
 
 const root = Command.make("olares-cli").pipe(
   Command.withDescription("olares-cli: profiles, login and authenticated access to an Olares instance"),
-  Command.withSubcommands([profile, api])
+  Command.withSubcommands([profile, api]),
+  // Like the reference's PersistentPreRun: before any command (never for --help or --version)
+  Command.transformHandler((handler) => Effect.zipRight(importManagedCredential, handler))
 )
 
 const cli = Command.run(root, { name: "olares-cli", version: VERSION })
+
+/** The verbs with `-o table|json`. */
+const OUTPUT_VERBS = new Set(["list", "whoami", "doctor"])
 
 const usageFailure = (e: ValidationError.ValidationError): CliFailure => ({
   _tag: "UsageError",
@@ -65,8 +73,18 @@ const plainWhereNoColour = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effec
 
 /** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */
 export const program = (rawArgv: ReadonlyArray<string>): Effect.Effect<number> => {
-  const argv = normalizeArgv(rawArgv)
-  const json = wantsJson(argv)
+  const json = wantsJson(rawArgv)
+  // `-o` in any case, and the reference's text for anything else, before @effect/cli sees it
+  const withOutput = rawArgv[0] === "profile" && OUTPUT_VERBS.has(rawArgv[1] ?? "")
+    ? normalizeOutputArgv(rawArgv)
+    : Either.right(rawArgv)
+  if (Either.isLeft(withOutput)) {
+    return Effect.sync(() => {
+      process.stderr.write(renderFailure(withOutput.left, json))
+      return withOutput.left.exitCode as number
+    })
+  }
+  const argv = normalizeArgv(withOutput.right)
   const noInput = argv.includes("--no-input")
   return withBuiltins(root, "olares-cli", argv, cli(["node", "olares-cli", ...argv])).pipe(
     plainWhereNoColour,

@@ -38,7 +38,9 @@ const matchFast = (a: ReadonlyArray<string>): FastCommand | undefined => {
       : rest.length === 1 && rest[0]!.startsWith("--output=")
       ? rest[0]!.slice("--output=".length)
       : undefined
-    return value === "json" || value === "table" ? { _tag: "list", output: value } : undefined
+    // `-o JSON` too: the reference reads the value in any case
+    const format = value?.toLowerCase()
+    return format === "json" || format === "table" ? { _tag: "list", output: format } : undefined
   }
   if (a[1] === "use" && a.length === 3) {
     const key = a[2]!
@@ -82,7 +84,10 @@ const trace = (path: string) => {
 // A specifier esbuild leaves alone: dist/cli.js is the full CLI's own ES module bundle.
 const FULL_CLI = "./cli.js"
 
-const fast = matchFast(argv)
+// A platform-mounted credential is imported before any command (maybe exchanged over the network):
+// only the full CLI does that, so neither shortcut serves such a container.
+const mounted = (process.env.OLARES_CLI_CREDENTIALS_DIR ?? "").trim() !== ""
+const fast = mounted ? undefined : matchFast(argv)
 const quick = fast !== undefined && process.env.OLARES_CLI_QUICK !== "0" ? runQuick(fast) : undefined
 if (quick !== undefined) {
   trace("quick")

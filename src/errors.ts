@@ -33,6 +33,21 @@ export const rfc3339 = (ms: number): string => new globalThis.Date(ms).toISOStri
 
 const loginCmd = (id: string) => `olares-cli profile login --olares-id ${id}`
 
+/** Go's `%q` of an application name (the names are plain ASCII in practice; JSON quoting agrees there). */
+const quoteApp = (app: string) => JSON.stringify(app)
+
+/** The reference's tail of every platform-issued credential failure. */
+const managedRemedy = (app: string) =>
+  app === ""
+    ? "this credential is issued by the platform; reinstall or repair the application that requested it to have it re-issued"
+    : `this credential is issued by the platform for application ${quoteApp(app)}; reinstall or repair that application to have it re-issued`
+
+/** The reference's action for a platform-issued credential failure (prose: no command can fix it). */
+const managedRecovery = (app: string) =>
+  app === ""
+    ? "reinstall or repair the application that requested this platform-issued credential"
+    : `reinstall or repair application ${quoteApp(app)}, which requested this platform-issued credential`
+
 // ---------------------------------------------------------------------------------------------
 // Usage (exit 2)
 // ---------------------------------------------------------------------------------------------
@@ -139,16 +154,20 @@ export class NoProfile extends Schema.TaggedError<NoProfile>()("NoProfile", {}) 
 
 /** A profile is selected but the token store holds nothing usable for it. */
 export class NotLoggedIn extends Schema.TaggedError<NotLoggedIn>()("NotLoggedIn", {
-  olaresId: Schema.String
+  olaresId: Schema.String,
+  /** Set for a platform-issued profile: then `profile login` is refused and would not help. */
+  managedApp: Schema.optional(Schema.String)
 }) {
   readonly exitCode = ExitCode.NotLoggedIn
   readonly code = "auth_not_logged_in"
   readonly retryable = false
   override get message() {
-    return `no access token for ${this.olaresId}; run: ${loginCmd(this.olaresId)}  (or profile import --refresh-token <tok>)`
+    return this.managedApp !== undefined
+      ? `no access token for ${this.olaresId}: ${managedRemedy(this.managedApp)}`
+      : `no access token for ${this.olaresId}; run: ${loginCmd(this.olaresId)}  (or profile import --refresh-token <tok>)`
   }
   get recovery() {
-    return loginCmd(this.olaresId)
+    return this.managedApp !== undefined ? managedRecovery(this.managedApp) : loginCmd(this.olaresId)
   }
 }
 
@@ -159,18 +178,23 @@ export class NotLoggedIn extends Schema.TaggedError<NotLoggedIn>()("NotLoggedIn"
 /** `/api/refresh` answered 401/403/459: the refresh grant is dead. */
 export class TokenInvalidated extends Schema.TaggedError<TokenInvalidated>()("TokenInvalidated", {
   olaresId: Schema.String,
-  invalidatedAt: Schema.Number
+  invalidatedAt: Schema.Number,
+  /** Set for a platform-issued profile: the way out is the application, not `profile login`. */
+  managedApp: Schema.optional(Schema.String)
 }) {
   readonly exitCode = ExitCode.CredentialRejected
   readonly code = "auth_token_invalidated"
   readonly retryable = false
   override get message() {
+    if (this.managedApp !== undefined) {
+      return `the credential for ${this.olaresId} was rejected at ${rfc3339(this.invalidatedAt)}: ${managedRemedy(this.managedApp)}`
+    }
     return `refresh token for ${this.olaresId} became invalid at ${rfc3339(this.invalidatedAt)}; please run: ${
       loginCmd(this.olaresId)
     }  (or profile import --olares-id ${this.olaresId} --refresh-token <tok>)`
   }
   get recovery() {
-    return loginCmd(this.olaresId)
+    return this.managedApp !== undefined ? managedRecovery(this.managedApp) : loginCmd(this.olaresId)
   }
 }
 
@@ -193,13 +217,17 @@ export class AccessTokenRejected extends Schema.TaggedError<AccessTokenRejected>
 /** The auth server refused the password, the TOTP code or the refresh token given to login/import. */
 export class LoginRejected extends Schema.TaggedError<LoginRejected>()("LoginRejected", {
   endpoint: Schema.String,
-  detail: Schema.String
+  detail: Schema.String,
+  /** The HTTP status when the server refused with one (401): the message is then the reference's `<endpoint> returned HTTP <n>: <body>`. */
+  status: Schema.optional(Schema.Number)
 }) {
   readonly exitCode = ExitCode.CredentialRejected
   readonly code = "auth_login_failed"
   readonly retryable = false
   override get message() {
-    return `${this.endpoint}: ${this.detail}`
+    return this.status !== undefined
+      ? `${this.endpoint} returned HTTP ${this.status}${this.detail === "" ? "" : `: ${this.detail}`}`
+      : `${this.endpoint}: ${this.detail}`
   }
   get recovery() {
     return "check the olaresId, password or code and try again"
@@ -468,6 +496,10 @@ export type AppError =
   | KeychainError
   | LockTimeout
   | ProblemsFound
+  | ManagedNotSecondFactor
+  | ManagedProfileRefused
+  | InvalidOlaresVersion
+  | BackendVersionInvalid
 
 /** Errors from talking to an Olares endpoint that are not a verdict on the credential. */
 export type TransientHttpError = TransportError | TimeoutError | HttpStatusError | ResponseDecodeError
@@ -498,5 +530,79 @@ export class ForeignUrl extends Schema.TaggedError<ForeignUrl>()("ForeignUrl", {
   }
   get recovery() {
     return "use a path (/api/...) or an https:// URL under the profile's own hosts"
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Platform-issued ("managed") profiles and Olares versions
+// ---------------------------------------------------------------------------------------------
+
+/** A platform-issued grant refreshed into a first-factor token (`fa2: true`): unusable, nothing stored. */
+export class ManagedNotSecondFactor extends Schema.TaggedError<ManagedNotSecondFactor>()("ManagedNotSecondFactor", {
+  olaresId: Schema.String
+}) {
+  readonly exitCode = ExitCode.CredentialRejected
+  readonly code = "auth_managed_not_second_factor"
+  readonly retryable = false
+  override get message() {
+    return `the platform-issued credential for ${this.olaresId} refreshed into a first-factor token, which cannot be used; reinstall or repair the application that requested it`
+  }
+  get recovery() {
+    return "reinstall or repair the application that requested this platform-issued credential"
+  }
+}
+
+/** `login` / `import` / `remove` of an identity whose credential the platform issued. */
+export class ManagedProfileRefused extends Schema.TaggedError<ManagedProfileRefused>()("ManagedProfileRefused", {
+  /** `log in as`, `import credentials for`, `remove`. */
+  verb: Schema.String,
+  olaresId: Schema.String,
+  appName: Schema.String
+}) {
+  readonly exitCode = ExitCode.AlreadyAuthenticated
+  readonly code = "auth_managed_profile"
+  readonly retryable = false
+  override get message() {
+    const app = this.appName === "" ? "an installed application" : `application ${quoteApp(this.appName)}`
+    return `cannot ${this.verb} ${this.olaresId}: its credential is issued by the platform for ${app} and is not stored locally; uninstall that application to revoke it`
+  }
+  get recovery() {
+    return this.appName === ""
+      ? "uninstall the application that requested this platform-issued credential to revoke it"
+      : `uninstall application ${quoteApp(this.appName)} to revoke this platform-issued credential`
+  }
+}
+
+/** `--olares-version` is not an Olares version. */
+export class InvalidOlaresVersion extends Schema.TaggedError<InvalidOlaresVersion>()("InvalidOlaresVersion", {
+  /** The value, already quoted like Go's `%q` (and cut when long). */
+  quoted: Schema.String,
+  reason: Schema.String
+}) {
+  readonly exitCode = ExitCode.Usage
+  readonly code = "usage"
+  readonly retryable = false
+  override get message() {
+    return `invalid --olares-version ${this.quoted}: ${this.reason}`
+  }
+  get recovery() {
+    return "pass an Olares version such as --olares-version 1.12.6 (or 1.12.6-20260603, 1.12.0-rc.0)"
+  }
+}
+
+/** `/api/olares-info` reported an `osVersion` that is not an Olares version: refused, never cached. */
+export class BackendVersionInvalid extends Schema.TaggedError<BackendVersionInvalid>()("BackendVersionInvalid", {
+  /** The value, already quoted like Go's `%q` (and cut when long). */
+  quoted: Schema.String,
+  reason: Schema.String
+}) {
+  readonly exitCode = ExitCode.Transient
+  readonly code = "decode"
+  readonly retryable = false
+  override get message() {
+    return `parse backend osVersion ${this.quoted}: ${this.reason}`
+  }
+  get recovery() {
+    return "check the server, or pass --olares-version <v> to set the version by hand"
   }
 }

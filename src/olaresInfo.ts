@@ -8,7 +8,15 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { HttpStatusError, ResponseDecodeError, TimeoutError, TransportError } from "./errors.js"
+import { goQuote, olaresVersionProblem } from "./domain/OlaresVersion.js"
+import {
+  BackendVersionInvalid,
+  HttpStatusError,
+  InvalidOlaresVersion,
+  ResponseDecodeError,
+  TimeoutError,
+  TransportError
+} from "./errors.js"
 import type { AuthedClient } from "./services/HttpAuth.js"
 
 const USER_INFO = "/api/backend/v1/user-info"
@@ -111,14 +119,28 @@ export const fetchUserInfo = (authed: AuthedClient, timeout: Duration.DurationIn
     Effect.map((data) => ({ name: data.name, ownerRole: data.owner_role }))
   )
 
-/** The Olares OS version string, e.g. `1.12.6` or `1.12.6-20260603`. */
+/**
+ * The Olares OS version string, e.g. `1.12.6` or `1.12.6-20260603`, validated as an Olares semver
+ * before any caller can cache or print it.
+ */
 export const fetchOsVersion = (authed: AuthedClient, timeout: Duration.DurationInput = "10 seconds") =>
   getJson(authed, OLARES_INFO, OlaresInfo, timeout).pipe(
     Effect.tap((env) => checkCode(`GET ${OLARES_INFO}`, env)),
-    Effect.flatMap((env) => {
-      const v = env.data?.osVersion ?? ""
-      return v === ""
-        ? Effect.fail(new ResponseDecodeError({ endpoint: "GET /api/olares-info", detail: "response did not include an osVersion" }))
-        : Effect.succeed(v)
+    Effect.flatMap((env): Effect.Effect<string, ResponseDecodeError | BackendVersionInvalid> => {
+      const v = (env.data?.osVersion ?? "").trim()
+      if (v === "") {
+        return Effect.fail(new ResponseDecodeError({ endpoint: OLARES_INFO, detail: "returned an empty osVersion" }))
+      }
+      const problem = olaresVersionProblem(v)
+      return problem === undefined
+        ? Effect.succeed(v)
+        : Effect.fail(new BackendVersionInvalid({ quoted: goQuote(v), reason: problem }))
     })
   )
+
+/** `--olares-version`: the validated value, or the reference's usage error. */
+export const checkVersionFlag = (raw: string): Effect.Effect<string, InvalidOlaresVersion> => {
+  const v = raw.trim()
+  const problem = olaresVersionProblem(v)
+  return problem === undefined ? Effect.succeed(v) : Effect.fail(new InvalidOlaresVersion({ quoted: goQuote(v), reason: problem }))
+}

@@ -7,10 +7,12 @@ import { type CliFailure, ExitCode, isCliFailure } from "./errors.js"
 
 /** Whether the invocation asked for JSON output (errors then go to stderr as the JSON envelope). */
 export const wantsJson = (argv: ReadonlyArray<string>): boolean =>
-  argv.some((a, i) =>
-    a === "--json" || a === "--output=json" || a === "-o=json" || a === "-ojson" ||
-    ((a === "-o" || a === "--output") && argv[i + 1] === "json")
-  )
+  argv.some((raw, i) => {
+    // `-o JSON` is JSON too: the reference reads the value in any case
+    const a = raw.toLowerCase()
+    return a === "--json" || a === "--output=json" || a === "-o=json" || a === "-ojson" ||
+      ((raw === "-o" || raw === "--output") && argv[i + 1]?.trim().toLowerCase() === "json")
+  })
 
 export const isDebug = () => (process.env.OLARES_CLI_DEBUG ?? "") !== ""
 

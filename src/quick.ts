@@ -10,8 +10,9 @@
 import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { type ConfigData, decodeConfigStrict, displayName, serializeConfig, switchCurrent } from "./domain/ConfigData.js"
-import { resolvePaths, safeHomedir } from "./domain/Paths.js"
-import { decodeRecordStrict, statusOf, type TokenStatus } from "./domain/TokenStatus.js"
+import { chooseCacheDir } from "./domain/CacheDir.js"
+import { CREDENTIALS_DIR_ENV, resolvePaths, safeHomedir } from "./domain/Paths.js"
+import { decodeRecordStrict, recordStatus, type TokenStatus } from "./domain/TokenStatus.js"
 import { profileRows, renderList } from "./commands/listView.js"
 import type { FastCommand } from "./fast.js"
 import { selectBackend } from "../layers/Backend.js"
@@ -61,13 +62,23 @@ type Paths = ReturnType<typeof resolvePaths>
 /** The paths, when the file store is the backend KeyStoreLive would pick without a warning. */
 const filePaths = (env: NodeJS.ProcessEnv): Paths => {
   if (process.platform === "win32") decline()
+  // A platform-mounted credential is imported (maybe over the network) before any command: Effect's job.
+  if ((env[CREDENTIALS_DIR_ENV] ?? "").trim() !== "") decline()
   const choice = selectBackend(env.OLARES_CLI_KEYSTORE ?? "", process.platform)
   if (choice.kind !== "file" || choice.ignored !== undefined) decline()
-  return resolvePaths(
-    { OLARES_CLI_HOME: env.OLARES_CLI_HOME, OLARES_CLI_CACHE_DIR: env.OLARES_CLI_CACHE_DIR, OLARES_CLI_DATA_DIR: env.OLARES_CLI_DATA_DIR },
-    safeHomedir(),
-    process.platform
+  const homedir = safeHomedir()
+  const dirs = chooseCacheDir(
+    {
+      OLARES_CLI_HOME: env.OLARES_CLI_HOME,
+      OLARES_CLI_CACHE_DIR: env.OLARES_CLI_CACHE_DIR,
+      OLARES_CLI_DATA_DIR: env.OLARES_CLI_DATA_DIR,
+      XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR
+    },
+    homedir
   )
+  // an unwritable cache dir is warned about: the Effect path's job
+  if (dirs.warning !== undefined) decline()
+  return resolvePaths(dirs.env, homedir, process.platform)
 }
 
 /** config.json, decoded strictly, with the modes ProfileRepoFile would leave alone; missing = empty. */
@@ -90,12 +101,13 @@ const readStatuses = (paths: Paths, cfg: ConfigData, nowMs: number): Array<Token
     return (key = file.data)
   }
   return cfg.profiles.map((p) => {
+    const managed = p.managed === true
     const blob = readWithMode(recordPath(paths.dataDir, p.olaresId))
-    if (blob === undefined) return "never"
+    if (blob === undefined) return managed ? "pending" : "never"
     if (blob.mode !== 0o600) decline()
     const opened = openBlob(blob.data, masterKey())
     const record = opened.ok ? decodeRecordStrict(opened.text) : undefined
-    return record === undefined ? decline() : statusOf(record.accessToken, record.invalidatedAt, nowMs)
+    return record === undefined ? decline() : recordStatus(record.accessToken, record.invalidatedAt, managed, nowMs)
   })
 }
 

@@ -13,7 +13,9 @@ export const TokenStatusJson = Schema.Literal(
   "expired",
   "invalidated",
   "unknown",
-  "logged-in (unparseable token)"
+  "logged-in (unparseable token)",
+  /** A platform-issued profile whose mounted grant has not been exchanged yet. */
+  "pending"
 )
 
 /** One row of `profile list -o json`. */
@@ -25,7 +27,14 @@ export const ProfileRowJson = Schema.Struct({
   olaresId: Schema.String,
   status: TokenStatusJson,
   /** Cached Olares backend version, null when never fetched. */
-  version: Schema.NullOr(Schema.String)
+  version: Schema.NullOr(Schema.String),
+  /**
+   * `local` or `platform(<app>)`, on every row when at least one profile is platform-issued (like the
+   * table's SOURCE column), absent otherwise.
+   */
+  source: Schema.optional(Schema.String),
+  /** The application a platform-issued profile was issued to. */
+  appName: Schema.optional(Schema.String)
 })
 
 /** `profile list -o json`. */

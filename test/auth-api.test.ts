@@ -120,10 +120,9 @@ describe("login (firstfactor)", () => {
       expect(err._tag).toBe("LoginRejected")
       if (err._tag !== "LoginRejected") return
       expect(err.endpoint).toBe("/api/firstfactor")
-      expect(err.message).toBe(
-        "/api/firstfactor: first-factor authentication failed (HTTP 401): " +
-          "Authentication failed. Check your credentials."
-      )
+      // the reference's text (the JSON body summarised to its message, never echoed whole)
+      expect(err.message).toBe("/api/firstfactor returned HTTP 401: Authentication failed. Check your credentials.")
+      expect(err.exitCode).toBe(4)
       assertNoSecrets(err.message, "not-the-password", saltedPasswordHash("not-the-password"))
     }))
 
@@ -177,7 +176,7 @@ describe("login with TOTP (secondfactor)", () => {
       expect(err._tag).toBe("LoginRejected")
       if (err._tag !== "LoginRejected") return
       expect(err.endpoint).toBe("/api/secondfactor/totp")
-      expect(err.message).toContain("second-factor authentication failed (HTTP 401)")
+      expect(err.message).toBe("/api/secondfactor/totp returned HTTP 401: Authentication failed. Check your credentials.")
       assertNoSecrets(err.message, bad, BOB.password)
     }))
 

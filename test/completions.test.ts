@@ -70,7 +70,7 @@ describe("completion scripts", () => {
     expect(bashComplete("olares-cli", "pro")).toEqual(["profile"])
     expect(bashComplete("olares-cli", "profile", "l").sort()).toEqual(["list", "login"])
     expect(bashComplete("olares-cli", "profile", "d")).toEqual(["doctor"])
-    expect(bashComplete("olares-cli", "profile", "login", "--ol")).toEqual(["--olares-id"])
+    expect(bashComplete("olares-cli", "profile", "login", "--ol").sort()).toEqual(["--olares-id", "--olares-version"])
     expect(bashComplete("olares-cli", "profile", "doctor", "--of")).toEqual(["--offline"])
     expect(bashComplete("olares-cli", "profile", "list", "-o", "").sort()).toEqual(["json", "table"])
     expect(bashComplete("olares-cli", "profile", "remove", "--y")).toEqual(["--yes"])

@@ -166,6 +166,8 @@ interface State {
   readonly label: string
   readonly seed: (h: TempHome) => Promise<void>
   readonly rows: ReadonlyArray<Row>
+  /** What the table (`profile list`) must show beyond the rows. */
+  readonly table?: RegExp
 }
 
 const GO_CONFIG = `{
@@ -233,6 +235,27 @@ const STATES: ReadonlyArray<State> = [
     ]
   },
   {
+    label: "platform-issued profiles (pending, exchanged) beside a local one: the SOURCE column",
+    seed: async (h) => {
+      await seedProfile(h, { olaresId: ALICE_ID, accessToken: await live() })
+      await seedProfile(h, { olaresId: BOB_ID, accessToken: "", makeCurrent: false })
+      await seedProfile(h, { olaresId: ERIN_ID, accessToken: await live(), makeCurrent: false })
+      editConfig(h, (c) => {
+        c.profiles[1]!.managed = true
+        c.profiles[1]!.appName = "lares"
+        c.profiles[2]!.managed = true
+        c.profiles.push({ olaresId: DAVE_ID, managed: true, appName: "files" })
+      })
+    },
+    rows: [
+      { name: ALICE_ID, status: "logged-in", current: true },
+      { name: BOB_ID, status: "pending", current: false },
+      { name: ERIN_ID, status: "logged-in", current: false },
+      { name: DAVE_ID, status: "pending", current: false }
+    ],
+    table: /^ {4}NAME +OLARES-ID +STATUS +VERSION +SOURCE\n\* +alice@olares\.com +alice@olares\.com +logged-in +- +local\n +bob@olares\.com +bob@olares\.com +pending +- +platform\(lares\)\n +erin@olares\.com +erin@olares\.com +logged-in +- +platform\n +dave@olares\.com +dave@olares\.com +pending +- +platform\(files\)\n$/
+  },
+  {
     label: "current names a profile that is gone",
     seed: async (h) => {
       await seedTrio(h)
@@ -270,6 +293,7 @@ describe("profile list on a healthy home", () => {
       }
       const doc = JSON.parse(runs[1]!.quick.stdout) as { profiles: Array<Row> }
       expect(doc.profiles).toMatchObject(state.rows)
+      if (state.table !== undefined) expect(runs[0]!.quick.stdout).toMatch(state.table)
       if (state.rows.length === 0) expect(runs[0]!.quick.stdout).toMatch(/^no profiles configured\./)
       expect(runs[2]!.quick.stdout).toBe(runs[0]!.quick.stdout)
       expect(snapshot(h.root)).toEqual(before)

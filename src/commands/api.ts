@@ -56,11 +56,19 @@ const readAllStdin = Effect.tryPromise({
   catch: (e) => new StorageError({ path: "<stdin>", detail: `read stdin: ${String(e)}`, hint: "pipe the body into stdin" })
 })
 
-const withBody = (req: HttpClientRequest.HttpClientRequest, input: Option.Option<string>) =>
+/** The caller's `-H Content-Type` (any case), which the body must carry: the body's type would replace it. */
+const contentTypeOf = (headers: ReadonlyArray<readonly [string, string]>): string | undefined =>
+  [...headers].reverse().find(([k]) => k.toLowerCase() === "content-type")?.[1]
+
+const withBody = (
+  req: HttpClientRequest.HttpClientRequest,
+  input: Option.Option<string>,
+  contentType: string = "application/octet-stream"
+) =>
   Option.match(input, {
     onNone: () => Effect.succeed(req),
     onSome: (file) => {
-      if (file === "-") return Effect.map(readAllStdin, (bytes) => HttpClientRequest.bodyUint8Array(req, bytes))
+      if (file === "-") return Effect.map(readAllStdin, (bytes) => HttpClientRequest.bodyUint8Array(req, bytes, contentType))
       return Effect.try({
         try: () => {
           const size = statSync(file).size
@@ -68,7 +76,7 @@ const withBody = (req: HttpClientRequest.HttpClientRequest, input: Option.Option
             () => Readable.toWeb(createReadStream(file)) as unknown as ReadableStream<Uint8Array>,
             (e) => new StorageError({ path: file, detail: String(e), hint: "check the --input file" })
           )
-          return HttpClientRequest.bodyStream(req, stream, { contentLength: size, contentType: "application/octet-stream" })
+          return HttpClientRequest.bodyStream(req, stream, { contentLength: size, contentType })
         },
         catch: (e) => new StorageError({ path: file, detail: e instanceof Error ? e.message : String(e), hint: "check the --input file path" })
       })
@@ -92,7 +100,7 @@ const run = (opts: {
     const headers = yield* Effect.forEach(opts.header, parseHeader)
     let req = HttpClientRequest.make(opts.method.toUpperCase() as "GET")(url)
     for (const [k, v] of headers) req = HttpClientRequest.setHeader(req, k, v)
-    req = yield* withBody(req, opts.input)
+    req = yield* withBody(req, opts.input, contentTypeOf(headers))
     const endpoint = `${req.method} ${new URL(url).pathname}`
     const res = yield* authed.client.execute(req).pipe(
       Effect.catchTags({

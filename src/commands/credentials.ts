@@ -16,7 +16,8 @@ import {
 import { decodeExpiry } from "../domain/Jwt.js"
 import { authUrl, type OlaresId } from "../domain/OlaresId.js"
 import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
-import { AlreadyAuthenticated, ExpiryUnknown } from "../errors.js"
+import { lookupByOlaresId } from "../domain/ConfigData.js"
+import { AlreadyAuthenticated, ExpiryUnknown, ManagedProfileRefused } from "../errors.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { KeyStore } from "../services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../services/OlaresAuthApi.js"
@@ -24,6 +25,7 @@ import { ProfileRepo } from "../services/ProfileRepo.js"
 import { fetchOsVersion, fetchUserInfo, roleLabel } from "../olaresInfo.js"
 import { nowMs, requireOlaresId } from "./shared.js"
 import { withSpinner } from "./spinner.js"
+import { cacheBackendVersion } from "./versionCache.js"
 
 /** Flag values that shape the stored profile. */
 export interface ProfileFlags {
@@ -37,7 +39,7 @@ export interface ProfileFlags {
  * Refuses to overwrite a still-valid token (or one whose expiry cannot be known). Expired,
  * invalidated, unparseable and absent tokens may be replaced. Runs before any prompt or network.
  */
-export const ensureWritable = (id: OlaresId) =>
+export const ensureWritable = (id: string) =>
   Effect.gen(function*() {
     const stored = yield* KeyStore.pipe(Effect.flatMap((ks) => ks.get(id)))
     if (Option.isNone(stored) || isInvalidated(stored.value)) return
@@ -50,7 +52,7 @@ export const ensureWritable = (id: OlaresId) =>
   })
 
 /** The profile to upsert: the existing one (alias, overrides, caches kept) with the given flags applied. */
-export const buildProfile = (existing: Option.Option<Profile>, id: OlaresId, flags: ProfileFlags): Profile => {
+export const buildProfile = (existing: Option.Option<Profile>, id: string, flags: ProfileFlags): Profile => {
   const base: Profile = Option.getOrElse(existing, (): Profile => ({ olaresId: id }))
   const set = <K extends "name" | "authUrlOverride" | "localUrlPrefix">(p: Profile, k: K, v: Option.Option<string>) =>
     Option.isSome(v) ? { ...p, [k]: v.value } : p
@@ -95,7 +97,7 @@ export const activate = (cfg0: Config, profile: Profile, noSwitch: boolean): rea
 
 /** Writes the token, then upserts the profile and moves the current pointer, all under the config lock. */
 export const persist = (
-  id: OlaresId,
+  id: string,
   grant: TokenGrant,
   flags: ProfileFlags,
   noSwitch: boolean
@@ -119,7 +121,7 @@ export const persist = (
   })
 
 /** Prints the reference's success lines. */
-export const reportSuccess = (verbLine: string, id: OlaresId, a: Activation) =>
+export const reportSuccess = (verbLine: string, id: OlaresId, account: string, a: Activation) =>
   Effect.gen(function*() {
     const name = displayName(a.profile)
     yield* Console.log(`${verbLine} ${id} (profile: ${name})`)
@@ -130,11 +132,14 @@ export const reportSuccess = (verbLine: string, id: OlaresId, a: Activation) =>
       }
     }
     const backend = yield* KeyStore.pipe(Effect.flatMap((ks) => ks.backend))
-    yield* Console.log(`token stored via ${backend} (service "olares-cli", account ${JSON.stringify(id)}).`)
+    yield* Console.log(`token stored via ${backend} (service "olares-cli", account ${JSON.stringify(account)}).`)
   })
 
-/** Best-effort: fills the role and version caches after login/import. Never fails the command. */
-export const eagerFetch = (profile: Profile) =>
+/**
+ * Best-effort: fills the role and version caches after login/import. Never fails the command. An
+ * `--olares-version` override is cached instead of reading `/api/olares-info`.
+ */
+export const eagerFetch = (profile: Profile, versionOverride: Option.Option<string> = Option.none()) =>
   Effect.gen(function*() {
     const auth = yield* HttpAuth
     const repo = yield* ProfileRepo
@@ -158,13 +163,14 @@ export const eagerFetch = (profile: Profile) =>
         )
       )
     )
+    const cacheVersion = (v: string) =>
+      cacheBackendVersion(profile.olaresId, v).pipe(
+        Effect.catchAll((e) => Console.error(`warning: could not cache Olares backend version: ${e.message}`))
+      )
+    if (Option.isSome(versionOverride)) return yield* cacheVersion(versionOverride.value)
     yield* fetchOsVersion(authed, "5 seconds").pipe(
       withSpinner("reading the Olares version..."),
-      Effect.flatMap((v) =>
-        repo.update((cfg) =>
-          Effect.succeed([undefined, modifyProfile(cfg, profile.olaresId, (p) => ({ ...p, backendVersion: v, backendVersionRefreshedAt: nowSec }))] as const)
-        ).pipe(Effect.catchAll((e) => Console.error(`warning: could not cache Olares backend version: ${e.message}`)))
-      ),
+      Effect.flatMap(cacheVersion),
       Effect.catchAll((e) => Console.error(`warning: post-login version fetch failed: ${e.message}`))
     )
   }).pipe(Effect.catchAll((e) => Console.error(`warning: skipped post-login fetches: ${e.message}`)))
@@ -179,25 +185,44 @@ export interface CredentialFlags extends ProfileFlags {
  * The shared prologue: validates `--olares-id`, refuses a still-valid token (before any prompt or
  * network), and derives the profile to upsert and where to authenticate.
  */
-export const prepare = (flags: CredentialFlags) =>
+export const prepare = (flags: CredentialFlags, verb: "log in as" | "import credentials for") =>
   Effect.gen(function*() {
     const id = yield* requireOlaresId(flags.olaresId)
-    yield* ensureWritable(id)
     const repo = yield* ProfileRepo
     const cfg = yield* repo.load
+    // A profile the Go CLI stored under a bare `alice` is this identity too: keep its key (the
+    // key-store account), so a re-login updates it instead of adding a twin.
+    const account = lookupByOlaresId(cfg, id)?.olaresId ?? id
+    const existing = findByOlaresId(cfg, account)
+    if (Option.isSome(existing) && existing.value.managed === true) {
+      return yield* Effect.fail(new ManagedProfileRefused({ verb, olaresId: account, appName: existing.value.appName ?? "" }))
+    }
+    yield* ensureWritable(account)
     // Storage that fails after the exchange would lose a grant the server has already rotated: make
     // sure the token store and config.json (with its lock) can be written before any network.
-    yield* Effect.flatMap(KeyStore, (ks) => ks.checkWritable(id))
+    yield* Effect.flatMap(KeyStore, (ks) => ks.checkWritable(account))
     yield* repo.update((current) => Effect.succeed([undefined, current] as const))
-    const profile = buildProfile(findByOlaresId(cfg, id), id, flags)
-    const target: AuthTarget = { authUrl: authUrl(id, profile), olaresId: id, insecureSkipVerify: profile.insecureSkipVerify === true }
-    return { id, target }
+    const profile = buildProfile(existing, id, flags)
+    const target: AuthTarget = {
+      authUrl: authUrl(id, profile),
+      olaresId: id,
+      account,
+      insecureSkipVerify: profile.insecureSkipVerify === true
+    }
+    return { id, account, target }
   })
 
 /** The shared epilogue: store, switch, print, and fill the caches best-effort. */
-export const complete = (verbLine: string, id: OlaresId, grant: TokenGrant, flags: CredentialFlags) =>
+export const complete = (
+  verbLine: string,
+  id: OlaresId,
+  account: string,
+  grant: TokenGrant,
+  flags: CredentialFlags,
+  versionOverride: Option.Option<string>
+) =>
   Effect.gen(function*() {
-    const activation = yield* persist(id, grant, flags, flags.noSwitch)
-    yield* reportSuccess(verbLine, id, activation)
-    yield* eagerFetch(activation.profile)
+    const activation = yield* persist(account, grant, flags, flags.noSwitch)
+    yield* reportSuccess(verbLine, id, account, activation)
+    yield* eagerFetch(activation.profile, versionOverride)
   })

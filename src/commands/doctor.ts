@@ -13,6 +13,7 @@ import * as Option from "effect/Option"
 import * as Os from "node:os"
 import { join } from "node:path"
 import { type Config, type Profile } from "../domain/Config.js"
+import { canonicalOlaresId } from "../domain/ConfigData.js"
 import { authUrl, OlaresId } from "../domain/OlaresId.js"
 import { ProblemsFound } from "../errors.js"
 import {
@@ -32,7 +33,8 @@ import { Reachability } from "../services/Reachability.js"
 import { renderJson } from "../schemas.js"
 import { VERSION } from "../version.js"
 import { readLookups, rowsOf } from "./listProgram.js"
-import { noInput, output } from "./shared.js"
+import { resolveVersionFlags } from "./profileRoot.js"
+import { noInput, output, versionOptions } from "./shared.js"
 import { withSpinner } from "./spinner.js"
 import { paint } from "./style.js"
 import { renderTable } from "./table.js"
@@ -163,7 +165,21 @@ const authProblem = (p: DoctorProfileJson, profile: Profile | undefined): Array<
 
 const tokenProblems = (p: DoctorProfileJson, profile: Profile | undefined): Array<ProblemJson> => {
   const id = p.olaresId
+  // A platform-issued profile renews from the mount (its records never hold a refresh token); only
+  // a rejected grant or an unreadable record is a problem, and the fix is the application's.
+  if (profile?.managed === true && p.status !== "unknown") {
+    const app = profile.appName ?? ""
+    return p.status !== "invalidated" ? [] : [{
+      code: "token_invalidated",
+      severity: "error",
+      subject: id,
+      message: `the server rejected the platform-issued credential of ${id}`,
+      fix: app === "" ? "reinstall or repair the application that requested this platform-issued credential" : `reinstall or repair application ${JSON.stringify(app)}, which requested this platform-issued credential`
+    }]
+  }
   switch (p.status) {
+    case "pending":
+      return []
     case "never":
       return [{
         code: "token_missing",
@@ -346,7 +362,7 @@ const probeAll = (profiles: ReadonlyArray<Profile>) =>
     return yield* Effect.forEach(
       profiles,
       (p) =>
-        reach.probe(`${authUrl(OlaresId.make(p.olaresId), p)}/`, {
+        reach.probe(`${authUrl(OlaresId.make(canonicalOlaresId(p.olaresId)), p)}/`, {
           insecureSkipVerify: p.insecureSkipVerify === true,
           timeout: `${PROBE_TIMEOUT_SECONDS} seconds`
         }),
@@ -362,7 +378,7 @@ const withReachability = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   )
 
 const authCheck = (p: Profile): AuthCheckJson => ({
-  url: authUrl(OlaresId.make(p.olaresId), p),
+  url: authUrl(OlaresId.make(canonicalOlaresId(p.olaresId)), p),
   source: p.authUrlOverride !== undefined && p.authUrlOverride !== "" ? "override" : "derived",
   insecureSkipVerify: p.insecureSkipVerify === true,
   checked: false,
@@ -540,8 +556,9 @@ export const renderDoctor = (doc: DoctorJson): string => {
 }
 
 /** The command. */
-export const doctor = Command.make("doctor", { output, offline, noInput }, (opts) =>
+export const doctor = Command.make("doctor", { output, offline, ...versionOptions, noInput }, (opts) =>
   Effect.gen(function*() {
+    yield* resolveVersionFlags(opts)
     const doc = yield* runDoctor(opts)
     yield* Console.log(opts.output === "json" ? yield* renderJson(DoctorJsonSchema, doc) : renderDoctor(doc))
     const errors = doc.problems.filter((p) => p.severity === "error").length

@@ -10,7 +10,8 @@ import { EmptySecret, TokenInvalidated, UsageError } from "../errors.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
 import { complete, type CredentialFlags, prepare } from "./credentials.js"
-import { noInput, olaresIdOption, profileOptions, withNetwork } from "./shared.js"
+import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
+import { noInput, olaresIdOption, profileOptions, versionOptions, withNetwork } from "./shared.js"
 import { withSpinner } from "./spinner.js"
 
 const refreshToken = Options.text("refresh-token").pipe(
@@ -45,10 +46,13 @@ const readRefreshToken = (flag: Option.Option<string>, fromStdin: boolean) =>
     return token
   })
 
-const run = (opts: CredentialFlags & { readonly refreshToken: Option.Option<string>; readonly refreshTokenStdin: boolean }) =>
+const run = (
+  opts: CredentialFlags & { readonly refreshToken: Option.Option<string>; readonly refreshTokenStdin: boolean },
+  version: VersionFlags
+) =>
   Effect.gen(function*() {
     const rt = yield* readRefreshToken(opts.refreshToken, opts.refreshTokenStdin)
-    const { id, target } = yield* prepare(opts)
+    const { account, id, target } = yield* prepare(opts, "import credentials for")
     const api = yield* OlaresAuthApi
     const grant = yield* api.refresh(target, rt, Option.none(), "10 seconds").pipe(
       withSpinner(`exchanging the refresh token at ${new URL(target.authUrl).host}...`),
@@ -56,14 +60,21 @@ const run = (opts: CredentialFlags & { readonly refreshToken: Option.Option<stri
         Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: now }))))
     )
     // A reply without a refresh token means the server does not rotate: keep the one given.
-    yield* complete("imported credentials for", id, { ...grant, refreshToken: Option.orElse(grant.refreshToken, () => Option.some(rt)) }, opts)
+    yield* complete(
+      "imported credentials for",
+      id,
+      account,
+      { ...grant, refreshToken: Option.orElse(grant.refreshToken, () => Option.some(rt)) },
+      opts,
+      version.olaresVersion
+    )
   })
 
 /** The command. */
 export const importCommand = Command.make(
   "import",
-  { olaresId: olaresIdOption, ...profileOptions, refreshToken, refreshTokenStdin, noInput },
-  (opts) => withNetwork(run(opts))
+  { olaresId: olaresIdOption, ...profileOptions, refreshToken, refreshTokenStdin, ...versionOptions, noInput },
+  (opts) => Effect.flatMap(resolveVersionFlags(opts), (version) => withNetwork(run(opts, version)))
 ).pipe(
   Command.withDescription(
     "Create or revive a profile from an existing refresh token (one /api/refresh exchange).\n\n" +

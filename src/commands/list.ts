@@ -1,37 +1,50 @@
 /** `profile list` (command-line definition): every profile with its locally computed token status and cached version. */
 import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import { modifyProfile } from "../domain/Config.js"
+import * as Option from "effect/Option"
+import { currentProfile } from "../domain/Config.js"
+import { NoProfile } from "../errors.js"
 import { fetchOsVersion } from "../olaresInfo.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { printList } from "./listProgram.js"
-import { noInput, nowMs, output, withNetwork } from "./shared.js"
+import { resolveVersionFlags } from "./profileRoot.js"
+import { noInput, output, versionOptions, withNetwork } from "./shared.js"
 import { withSpinner } from "./spinner.js"
+import { cacheBackendVersion } from "./versionCache.js"
 
-const refreshVersion = Options.boolean("refresh-version").pipe(
-  Options.withDescription("re-read the current profile's Olares version from the server before listing")
-)
+/** `--olares-version` stands in for detection: cached for the current profile, no network. */
+const cacheOverride = (version: string) =>
+  Effect.gen(function*() {
+    const cfg = yield* Effect.flatMap(ProfileRepo, (r) => r.load)
+    const profile = yield* Option.match(currentProfile(cfg), { onNone: () => Effect.fail(new NoProfile()), onSome: Effect.succeed })
+    yield* cacheBackendVersion(profile.olaresId, version)
+  })
 
-/** Re-reads the current profile's version; failures are a warning, never fatal. */
-const refreshCurrentVersion = withNetwork(
+/** Re-reads the current profile's version from the server. */
+const fetchCurrentVersion = withNetwork(
   Effect.gen(function*() {
     const authed = yield* Effect.flatMap(HttpAuth, (a) => a.current)
     const v = yield* fetchOsVersion(authed).pipe(withSpinner("reading the Olares version..."))
-    const nowSec = Math.floor((yield* nowMs) / 1000)
-    const repo = yield* ProfileRepo
-    yield* repo.update((cfg) =>
-      Effect.succeed([undefined, modifyProfile(cfg, authed.olaresId, (p) => ({ ...p, backendVersion: v, backendVersionRefreshedAt: nowSec }))] as const)
-    )
+    yield* cacheBackendVersion(authed.profile.olaresId, v)
   })
-).pipe(Effect.catchAll((e) => Console.error(`warning: could not refresh backend version for the current profile: ${e.message}`)))
+)
+
+/** Refreshes the current profile's version; failures are a warning, never fatal. */
+const refreshCurrentVersion = (override: Option.Option<string>) =>
+  Effect.gen(function*() {
+    if (Option.isSome(override)) return yield* cacheOverride(override.value)
+    return yield* fetchCurrentVersion
+  }).pipe(
+    Effect.catchAll((e) => Console.error(`warning: could not refresh backend version for the current profile: ${e.message}`))
+  )
 
 /** The command. */
-export const list = Command.make("list", { output, refreshVersion, noInput }, (opts) =>
+export const list = Command.make("list", { output, ...versionOptions, noInput }, (opts) =>
   Effect.gen(function*() {
-    if (opts.refreshVersion) yield* refreshCurrentVersion
+    const version = yield* resolveVersionFlags(opts)
+    if (version.refreshVersion) yield* refreshCurrentVersion(version.olaresVersion)
     yield* printList(opts.output)
   })).pipe(
     Command.withDescription(

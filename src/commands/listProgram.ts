@@ -25,7 +25,7 @@ export const readLookups = (cfg: Config) =>
 
 /** The rows for already-read lookups (pure, so callers that need the records too read them once). */
 export const rowsOf = (cfg: Config, lookups: ReadonlyArray<StoreLookup>, now: number): Array<ProfileRow> =>
-  profileRows(cfg, lookups.map((l) => tokenStatus(l, now)))
+  profileRows(cfg, lookups.map((l, i) => tokenStatus(l, now, cfg.profiles[i]?.managed === true)))
 
 /** The rows, in config order, with statuses computed locally. */
 export const listRows = (cfg: Config) =>

@@ -2,7 +2,7 @@
  * What `profile list` prints, as plain functions (no Effect imports) shared by listProgram.ts and
  * the start-up quick path (src/quick.ts), so both print byte-identical output.
  */
-import { activeProfile, type ConfigData, displayName } from "../domain/ConfigData.js"
+import { activeProfile, type ConfigData, displayName, sourceOf } from "../domain/ConfigData.js"
 import type { TokenStatus } from "../domain/TokenStatus.js"
 import { paintStatus } from "./style.js"
 import { renderTable } from "./table.js"
@@ -14,17 +14,24 @@ export interface ProfileRow {
   readonly olaresId: string
   readonly status: TokenStatus
   readonly version: string | null
+  /** `local` or `platform(<app>)`: only when some profile is platform-issued (as the SOURCE column). */
+  readonly source?: string
+  /** The application a platform-issued profile belongs to. */
+  readonly appName?: string
 }
 
 /** The rows, in config order, for statuses already computed (one per profile, same order). */
 export const profileRows = (cfg: ConfigData, statuses: ReadonlyArray<TokenStatus>): Array<ProfileRow> => {
   const current = activeProfile(cfg)?.olaresId
+  const anyManaged = cfg.profiles.some((p) => p.managed === true)
   return cfg.profiles.map((p, i): ProfileRow => ({
     current: p.olaresId === current,
     name: displayName(p),
     olaresId: p.olaresId,
     status: statuses[i] ?? "unknown",
-    version: p.backendVersion !== undefined && p.backendVersion !== "" ? p.backendVersion : null
+    version: p.backendVersion !== undefined && p.backendVersion !== "" ? p.backendVersion : null,
+    ...(anyManaged ? { source: sourceOf(p) } : {}),
+    ...(p.managed === true && typeof p.appName === "string" && p.appName !== "" ? { appName: p.appName } : {})
   }))
 }
 
@@ -35,10 +42,13 @@ export const renderList = (rows: ReadonlyArray<ProfileRow>, output: "table" | "j
     return "no profiles configured.\n" +
       "run `olares-cli profile login --olares-id <id>` or `olares-cli profile import --olares-id <id> --refresh-token <tok>` to add one."
   }
+  // SOURCE (last, as the reference orders it) only when a platform-issued profile exists
+  const withSource = rows.some((r) => r.source !== undefined)
+  const source = (r: ProfileRow) => (withSource ? [r.source ?? "local"] : [])
   return renderTable(
     [
-      ["  ", "NAME", "OLARES-ID", "STATUS", "VERSION"],
-      ...rows.map((r) => [r.current ? "*" : " ", r.name, r.olaresId, r.status, r.version ?? "-"])
+      ["  ", "NAME", "OLARES-ID", "STATUS", "VERSION", ...(withSource ? ["SOURCE"] : [])],
+      ...rows.map((r) => [r.current ? "*" : " ", r.name, r.olaresId, r.status, r.version ?? "-", ...source(r)])
     ],
     (row, col, cell) => (row > 0 && col === 3 ? paintStatus(rows[row - 1]!.status, cell) : cell)
   )

@@ -9,7 +9,8 @@ import { EmptySecret, type NotATerminal, type StorageError } from "../errors.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
 import { complete, type CredentialFlags, prepare } from "./credentials.js"
-import { noInput, olaresIdOption, profileOptions, withNetwork } from "./shared.js"
+import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
+import { noInput, olaresIdOption, profileOptions, versionOptions, withNetwork } from "./shared.js"
 import { withSpinner } from "./spinner.js"
 
 const passwordStdin = Options.boolean("password-stdin").pipe(
@@ -36,13 +37,16 @@ const readPassword = (id: OlaresId, fromStdin: boolean) =>
     return Effect.flatMap(source, nonEmpty("password"))
   })
 
-const run = (opts: CredentialFlags & { readonly passwordStdin: boolean; readonly totp: Option.Option<string> }) =>
+const run = (
+  opts: CredentialFlags & { readonly passwordStdin: boolean; readonly totp: Option.Option<string> },
+  version: VersionFlags
+) =>
   Effect.gen(function*() {
     const code = yield* Option.match(opts.totp, {
       onNone: () => Effect.succeed(Option.none<Redacted.Redacted<string>>()),
       onSome: (t) => Effect.map(nonEmpty("TOTP code")(Redacted.make(t.trim())), Option.some)
     })
-    const { id, target } = yield* prepare(opts)
+    const { account, id, target } = yield* prepare(opts, "log in as")
     const password = yield* readPassword(id, opts.passwordStdin)
     const api = yield* OlaresAuthApi
     const prompt = yield* Prompt
@@ -59,14 +63,14 @@ const run = (opts: CredentialFlags & { readonly passwordStdin: boolean; readonly
             Effect.flatMap((c) => attempt(Option.some(c)))
           ))
     )
-    yield* complete("logged in as", id, grant, opts)
+    yield* complete("logged in as", id, account, grant, opts, version.olaresVersion)
   })
 
 /** The command. */
 export const login = Command.make(
   "login",
-  { olaresId: olaresIdOption, ...profileOptions, passwordStdin, totp, noInput },
-  (opts) => withNetwork(run(opts))
+  { olaresId: olaresIdOption, ...profileOptions, passwordStdin, totp, ...versionOptions, noInput },
+  (opts) => Effect.flatMap(resolveVersionFlags(opts), (version) => withNetwork(run(opts, version)))
 ).pipe(
   Command.withDescription(
     "Log in with a password (+ TOTP when 2FA is on) and store the tokens. The password comes from the " +

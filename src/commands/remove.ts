@@ -6,22 +6,24 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { displayName, findProfile, removeProfile } from "../domain/Config.js"
+import { displayName, findProfile, type Profile, removeProfile } from "../domain/Config.js"
 import { refreshLockPath } from "../domain/OlaresId.js"
-import { NotATerminal, ProfileNotFound } from "../errors.js"
+import { ManagedProfileRefused, NotATerminal, ProfileNotFound } from "../errors.js"
 import { AppPaths } from "../services/AppPaths.js"
 import { FileLock } from "../services/FileLock.js"
 import { KeyStore } from "../services/KeyStore.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { Prompt } from "../services/Prompt.js"
-import { noInput } from "./shared.js"
+import { resolveVersionFlags } from "./profileRoot.js"
+import { noInput, versionOptions } from "./shared.js"
 
 const key = Args.text({ name: "name|olaresId" }).pipe(Args.withDescription("the profile's alias or olaresId"))
 const yes = Options.boolean("yes").pipe(Options.withAlias("y"), Options.withDescription("do not ask for confirmation"))
 
 /** The command. */
-export const remove = Command.make("remove", { key, yes, noInput }, ({ key, yes }) =>
+export const remove = Command.make("remove", { key, yes, ...versionOptions, noInput }, ({ key, yes, ...opts }) =>
   Effect.gen(function*() {
+    yield* resolveVersionFlags(opts)
     const repo = yield* ProfileRepo
     const ks = yield* KeyStore
     const prompt = yield* Prompt
@@ -29,6 +31,12 @@ export const remove = Command.make("remove", { key, yes, noInput }, ({ key, yes 
     const paths = yield* AppPaths
     const found = findProfile(yield* repo.load, key)
     if (Option.isNone(found)) return yield* Effect.fail(new ProfileNotFound({ key }))
+    // The platform's mount is the grant: nothing local to delete, and the next start would re-create it.
+    const refuseManaged = (p: Profile) =>
+      p.managed === true
+        ? Effect.fail(new ManagedProfileRefused({ verb: "remove", olaresId: p.olaresId, appName: p.appName ?? "" }))
+        : Effect.void
+    yield* refuseManaged(found.value)
     // --no-input is a promise that nothing asks: a destructive command then needs explicit consent.
     // Without it and without a terminal, remove proceeds, as the reference CLI does for scripts.
     if (!yes && prompt.noInput) {
@@ -54,9 +62,10 @@ export const remove = Command.make("remove", { key, yes, noInput }, ({ key, yes 
       Effect.scoped(Effect.zipRight(locks.lock(refreshLockPath(paths.locksDir, id), { timeout: "30 seconds" }), ks.remove(id)))
     const { config, removed, cleared, purged } = yield* repo.update((cfg) =>
       Either.match(removeProfile(cfg, key), {
-        onLeft: Effect.fail,
+        onLeft: (e) => Effect.fail<ProfileNotFound | ManagedProfileRefused>(e),
         onRight: (r) =>
           Effect.gen(function*() {
+            yield* refuseManaged(r.removed)
             const cleared = yield* Effect.either(removeToken(r.removed.olaresId))
             const purged = r.config.profiles.length === 0 ? yield* Effect.either(ks.purge) : undefined
             return [{ ...r, cleared, purged }, r.config] as const

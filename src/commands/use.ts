@@ -1,7 +1,9 @@
 /** `profile use <name|olaresId|->` (command-line definition): switch the current profile (`-` swaps back, like `cd -`). */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
-import { noInput } from "./shared.js"
+import * as Effect from "effect/Effect"
+import { resolveVersionFlags } from "./profileRoot.js"
+import { noInput, versionOptions } from "./shared.js"
 import { switchProfile } from "./useProgram.js"
 
 const key = Args.text({ name: "name|olaresId|-" }).pipe(
@@ -9,7 +11,8 @@ const key = Args.text({ name: "name|olaresId|-" }).pipe(
 )
 
 /** The command. */
-export const use = Command.make("use", { key, noInput }, ({ key }) => switchProfile(key)).pipe(
+export const use = Command.make("use", { key, ...versionOptions, noInput }, ({ key, ...opts }) =>
+  Effect.zipRight(resolveVersionFlags(opts), switchProfile(key))).pipe(
   Command.withDescription(
     "Switch the current profile. Every business verb uses the current profile.\n\n" +
       "Examples:\n  olares-cli profile use alice@olares.com\n  olares-cli profile use work\n  olares-cli profile use -"

@@ -10,7 +10,8 @@ import { HttpAuth } from "../services/HttpAuth.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { fetchOsVersion, fetchUserInfo, roleLabel } from "../olaresInfo.js"
 import { renderJson, WhoamiJson } from "../schemas.js"
-import { noInput, nowMs, output, withNetwork } from "./shared.js"
+import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
+import { noInput, nowMs, output, versionOptions, withNetwork } from "./shared.js"
 import { withSpinner } from "./spinner.js"
 
 const refresh = Options.boolean("refresh").pipe(
@@ -22,34 +23,44 @@ const ago = (secs: number) =>
   ? `${Math.floor(secs / 3600)}h ago`
   : `${Math.floor(secs / 86400)}d ago`
 
-const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json" }) =>
+const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json" }, version: VersionFlags) =>
   Effect.gen(function*() {
     const authed = yield* Effect.flatMap(HttpAuth, (a) => a.current)
     const repo = yield* ProfileRepo
     const id = authed.olaresId
+    // config.json's key for this profile: a Go-written bare `alice` stays `alice`
+    const key = authed.profile.olaresId
     const nowSec = Math.floor((yield* nowMs) / 1000)
     let profile = authed.profile
     const previousRole = profile.ownerRole
     let serverName: string | undefined
     let source: "cache" | "server" = "cache"
-    if (opts.refresh || previousRole === undefined || previousRole === "") {
-      const info = yield* fetchUserInfo(authed).pipe(withSpinner("reading the role..."))
-      serverName = info.name
+    const readRole = opts.refresh || previousRole === undefined || previousRole === ""
+    const readVersion = opts.refresh || version.refreshVersion
+    const info = readRole ? Option.some(yield* fetchUserInfo(authed).pipe(withSpinner("reading the role..."))) : Option.none()
+    // `--olares-version` takes the place of the read (validated already, no network)
+    const osVersion = !readVersion
+      ? Option.none<string>()
+      : Option.isSome(version.olaresVersion)
+      ? version.olaresVersion
+      : Option.some(yield* fetchOsVersion(authed).pipe(withSpinner("reading the Olares version...")))
+    if (Option.isSome(info)) {
+      serverName = info.value.name
       source = "server"
-      const version = opts.refresh
-        ? Option.some(yield* fetchOsVersion(authed).pipe(withSpinner("reading the Olares version...")))
-        : Option.none<string>()
+    }
+    if (Option.isSome(info) || Option.isSome(osVersion)) {
+      const role = Option.getOrUndefined(Option.map(info, (i) => i.ownerRole))
       profile = yield* repo.update((cfg) => {
-        const next = modifyProfile(cfg, id, (p) => ({
+        const next = modifyProfile(cfg, key, (p) => ({
           ...p,
-          ...(info.ownerRole !== undefined && info.ownerRole !== "" ? { ownerRole: info.ownerRole } : {}),
-          whoamiRefreshedAt: nowSec,
-          ...Option.match(version, {
+          ...(role !== undefined && role !== "" ? { ownerRole: role } : {}),
+          ...(Option.isSome(info) ? { whoamiRefreshedAt: nowSec } : {}),
+          ...Option.match(osVersion, {
             onNone: () => ({}),
             onSome: (v) => ({ backendVersion: v, backendVersionRefreshedAt: nowSec })
           })
         }))
-        return Effect.succeed([Option.getOrElse(findByOlaresId(next, id), () => profile), next] as const)
+        return Effect.succeed([Option.getOrElse(findByOlaresId(next, key), () => profile), next] as const)
       })
     }
     const role = profile.ownerRole
@@ -82,9 +93,10 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
   })
 
 /** The command. */
-export const whoami = Command.make("whoami", { refresh, output, noInput }, (opts) => withNetwork(run(opts))).pipe(
+export const whoami = Command.make("whoami", { refresh, output, ...versionOptions, noInput }, (opts) =>
+  Effect.flatMap(resolveVersionFlags(opts), (version) => withNetwork(run(opts, version)))).pipe(
   Command.withDescription(
     "Show the active identity: olaresId, role (Owner/Admin/User) and Olares version, from the cache; --refresh re-reads them.\n\n" +
-      "Examples:\n  olares-cli profile whoami\n  olares-cli profile whoami --refresh -o json"
+      "Examples:\n  olares-cli profile whoami\n  olares-cli profile whoami --refresh -o json\n  olares-cli profile whoami --refresh-version"
   )
 )

@@ -121,12 +121,37 @@ export const serializeConfig = (cfg: ConfigData): string => {
 /** The name shown and stored in `currentProfile`: the alias if set, else the olaresId. */
 export const displayName = (p: ProfileData): string => (p.name !== undefined && p.name !== "" ? p.name : p.olaresId)
 
-/** Alias first, then olaresId; `undefined` when neither matches. */
+/** The domain a bare `alice` belongs to (as in OlaresId.ts, which this plain module cannot import). */
+const DEFAULT_DOMAIN = "olares.com"
+
+/**
+ * The olaresId a key means, as `login --olares-id` reads it: a bare `alice` is `alice@olares.com`.
+ * Only for matching (white space is not trimmed: a key with a stray space matches nothing): the Go
+ * CLI stores a bare id verbatim, and so do we when we find one (it is the key-store account).
+ */
+export const canonicalOlaresId = (raw: string): string =>
+  raw === "" || raw.includes("@") ? raw : `${raw}@${DEFAULT_DOMAIN}`
+
+/** The profile whose olaresId is `id`, exactly, else the one that means the same id (`alice` = `alice@olares.com`). */
+export const lookupByOlaresId = <P extends ProfileData>(
+  cfg: { readonly profiles: ReadonlyArray<P> },
+  id: string
+): P | undefined => {
+  if (id === "") return undefined
+  const exact = cfg.profiles.find((p) => p.olaresId === id)
+  if (exact !== undefined) return exact
+  const canonical = canonicalOlaresId(id)
+  return canonical === "" ? undefined : cfg.profiles.find((p) => canonicalOlaresId(p.olaresId) === canonical)
+}
+
+/**
+ * Alias first, then olaresId (exactly, then as `login` reads it, so `use bob` finds the profile
+ * `login --olares-id bob` stored as bob@olares.com); `undefined` when nothing matches.
+ */
 export const lookupProfile = <P extends ProfileData>(
   cfg: { readonly profiles: ReadonlyArray<P> },
   key: string
-): P | undefined =>
-  key === "" ? undefined : cfg.profiles.find((p) => p.name === key) ?? cfg.profiles.find((p) => p.olaresId === key)
+): P | undefined => key === "" ? undefined : cfg.profiles.find((p) => p.name === key) ?? lookupByOlaresId(cfg, key)
 
 /** The active profile: `currentProfile`, or the first profile when none is set. */
 export const activeProfile = <P extends ProfileData>(
@@ -162,12 +187,12 @@ export const switchCurrent = <C extends ConfigData>(cfg: C, key: string): Switch
   const profile = lookupProfile(cfg, target)
   if (profile === undefined) return { _tag: "NotFound", key: target }
   const name = displayName(profile)
-  const active = activeProfile(cfg)
-  const cur = active === undefined ? undefined : displayName(active)
-  if (cur === name && cfg.currentProfile === name) return { _tag: "Switched", config: cfg, profile }
-  return {
-    _tag: "Switched",
-    config: withPointers(cfg, name, cur === name ? cfg.previousProfile : cur),
-    profile
-  }
+  // The reference's SetCurrent: the pointer as written becomes previous, so a first `use` with no
+  // current profile pinned leaves no previous one (the implicit first profile is not remembered).
+  if (cfg.currentProfile === name) return { _tag: "Switched", config: cfg, profile }
+  return { _tag: "Switched", config: withPointers(cfg, name, cfg.currentProfile), profile }
 }
+
+/** The `SOURCE` cell of `profile list`: `local`, or `platform(<app>)` for a platform-issued profile (`platform` without an app). */
+export const sourceOf = (p: ProfileData): string =>
+  p.managed === true ? (typeof p.appName === "string" && p.appName !== "" ? `platform(${p.appName})` : "platform") : "local"

@@ -51,9 +51,15 @@ export interface UrlOptions {
   readonly authUrlOverride?: string | undefined
 }
 
-/** `https://<service>.<prefix><terminus>` with no trailing slash. */
+/** The path a service's API lives under: the vault's is `/server` (reference `VaultURL`); the others none. */
+export const servicePath = (service: string): string => (service === "vault" ? "/server" : "")
+
+/** `https://<service>.<prefix><terminus>` with no trailing slash (plus the vault's `/server`). */
 export const serviceUrl = (service: string, id: OlaresId, opts: UrlOptions = {}): string =>
-  `https://${service}.${opts.localUrlPrefix ?? ""}${terminusName(id)}`
+  `https://${service}.${opts.localUrlPrefix ?? ""}${terminusName(id)}${servicePath(service)}`
+
+/** The vault target: `https://vault.<prefix><terminus>/server`. */
+export const vaultUrl = (id: OlaresId, opts: UrlOptions = {}): string => serviceUrl("vault", id, opts)
 
 /** The auth (Authelia) base: the override verbatim, else `https://auth.<prefix><terminus>`. */
 export const authUrl = (id: OlaresId, opts: UrlOptions = {}): string =>

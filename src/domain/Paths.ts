@@ -9,6 +9,9 @@ import type { AppPathsShape } from "../services/AppPaths.js"
 /** The environment variables that move the CLI's files. */
 export const PATH_ENV_VARS = ["OLARES_CLI_HOME", "OLARES_CLI_CACHE_DIR", "OLARES_CLI_DATA_DIR"] as const
 
+/** The directory of a platform-mounted `credential.json` (Olares application containers; see ManagedCredential.ts). */
+export const CREDENTIALS_DIR_ENV = "OLARES_CLI_CREDENTIALS_DIR"
+
 /** The subset of the environment `resolvePaths` reads. */
 export type PathEnv = Partial<Record<(typeof PATH_ENV_VARS)[number], string | undefined>>
 
@@ -72,5 +75,9 @@ export const safeHomedir = (): string => {
   }
 }
 
-/** The reference's token-store file name for an account: every byte outside `[a-zA-Z0-9._-]` becomes `_`. */
-export const safeAccountFileName = (account: string): string => account.replace(/[^a-zA-Z0-9._-]/g, "_")
+/**
+ * The reference's token-store file name for an account: every character outside `[a-zA-Z0-9._-]`
+ * becomes one `_`. Go's regexp works on runes, so an astral character (an emoji, two UTF-16 units)
+ * is one `_` too: the `u` flag makes the class match whole code points.
+ */
+export const safeAccountFileName = (account: string): string => account.replace(/[^a-zA-Z0-9._-]/gu, "_")

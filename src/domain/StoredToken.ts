@@ -3,7 +3,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { statusOf, type TokenStatus } from "./TokenStatus.js"
+import { recordStatus, type TokenStatus } from "./TokenStatus.js"
 
 /**
  * The record, secrets wrapped in `Redacted` in memory. The wire form (inside the encrypted blob or
@@ -50,15 +50,18 @@ export type StoreLookup =
   | { readonly _tag: "Missing" }
   | { readonly _tag: "Unreadable"; readonly reason: string }
 
-/** The status algorithm of the spec (section 5), over what the store said. */
-export const tokenStatus = (lookup: StoreLookup, nowMs: number): TokenStatus => {
+/**
+ * The status algorithm of the spec (section 5), over what the store said; a platform-issued
+ * (`managed`) profile with nothing exchanged yet is `pending` (reference notes 7.2).
+ */
+export const tokenStatus = (lookup: StoreLookup, nowMs: number, managed = false): TokenStatus => {
   switch (lookup._tag) {
     case "Missing":
-      return "never"
+      return managed ? "pending" : "never"
     case "Unreadable":
       return "unknown"
     case "Found":
-      return statusOf(Redacted.value(lookup.token.accessToken), lookup.token.invalidatedAt, nowMs)
+      return recordStatus(Redacted.value(lookup.token.accessToken), lookup.token.invalidatedAt, managed, nowMs)
   }
 }
 

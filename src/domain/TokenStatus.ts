@@ -13,6 +13,7 @@ export type TokenStatus =
   | "invalidated"
   | "unknown"
   | "logged-in (unparseable token)"
+  | "pending"
 
 /** The status algorithm of the spec (section 5): invalidated wins over exp; `now >= exp` is expired. */
 export const statusOf = (accessToken: string, invalidatedAt: number | undefined, nowMs: number): TokenStatus => {
@@ -27,6 +28,13 @@ export const statusOf = (accessToken: string, invalidatedAt: number | undefined,
       return nowMs >= e.expMs ? "expired" : "logged-in"
   }
 }
+
+/**
+ * The status of a stored record, platform-issued profiles included: a managed profile whose record
+ * holds no access token yet (and no invalidation) is `pending`, not broken (reference notes 7.2).
+ */
+export const recordStatus = (accessToken: string, invalidatedAt: number | undefined, managed: boolean, nowMs: number): TokenStatus =>
+  managed && accessToken === "" && (invalidatedAt ?? 0) <= 0 ? "pending" : statusOf(accessToken, invalidatedAt, nowMs)
 
 /** What `profile list` reads out of a decrypted record. */
 export interface RecordData {

@@ -47,7 +47,14 @@ export interface AuthedClient {
 }
 
 /** Resolution of a profile's stored credential (spec section 8 order). */
-export type ResolveError = NoProfile | NotLoggedIn | TokenInvalidated | InvalidOlaresId | KeyStoreError
+export type ResolveError =
+  | NoProfile
+  | NotLoggedIn
+  | TokenInvalidated
+  | InvalidOlaresId
+  | KeyStoreError
+  /** A platform-issued profile not exchanged yet is exchanged on the spot. */
+  | RefreshError
 
 /** The transport. */
 export interface HttpAuthShape {

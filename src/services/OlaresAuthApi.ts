@@ -14,7 +14,25 @@ export interface AuthTarget {
   readonly authUrl: string
   readonly olaresId: OlaresId
   readonly insecureSkipVerify: boolean
+  /**
+   * The key-store account and refresh-lock name: the olaresId exactly as config.json holds it (the
+   * Go CLI keeps a bare `alice` verbatim). Absent means `olaresId`.
+   */
+  readonly account?: string | undefined
+  /** Set for a platform-issued ("managed") profile: its grant lives in the mounted credential.json. */
+  readonly managed?: ManagedGrant | undefined
 }
+
+/** A platform-issued profile's grant: the application it was issued to and the mounted refresh token. */
+export interface ManagedGrant {
+  readonly appName: string
+  /** The mount's refresh token when the mount names this identity; `None` when it is gone. */
+  readonly refreshToken: Option.Option<Redacted.Redacted<string>>
+}
+
+/** The key-store account of a target. */
+export const accountOf = (target: AuthTarget): string =>
+  target.account !== undefined && target.account !== "" ? target.account : target.olaresId
 
 /** What the server handed back. */
 export interface TokenGrant {
@@ -22,6 +40,8 @@ export interface TokenGrant {
   /** Absent when the server did not rotate it (keep the old one). */
   readonly refreshToken: Option.Option<Redacted.Redacted<string>>
   readonly sessionId: Option.Option<string>
+  /** The server says this token still needs a second factor (fatal for a platform-issued grant). */
+  readonly fa2?: boolean | undefined
 }
 
 /** `/api/refresh` answered 401/403/459: the refresh grant is dead. */

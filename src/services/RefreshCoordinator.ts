@@ -2,12 +2,18 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
-import type { LockTimeout, NotLoggedIn, TokenInvalidated, TransientHttpError } from "../errors.js"
+import type { LockTimeout, ManagedNotSecondFactor, NotLoggedIn, TokenInvalidated, TransientHttpError } from "../errors.js"
 import type { KeyStoreError } from "./KeyStore.js"
 import type { AuthTarget } from "./OlaresAuthApi.js"
 
 /** Everything refreshing can fail with. */
-export type RefreshError = TokenInvalidated | NotLoggedIn | TransientHttpError | KeyStoreError | LockTimeout
+export type RefreshError =
+  | TokenInvalidated
+  | NotLoggedIn
+  | TransientHttpError
+  | KeyStoreError
+  | LockTimeout
+  | ManagedNotSecondFactor
 
 /** The coordinator. */
 export interface RefreshCoordinatorShape {

@@ -318,6 +318,8 @@ export interface OlaresTestServer {
   readonly setAccessTtl: (seconds: number) => void
   readonly setRotateRefreshTokens: (rotate: boolean) => void
   readonly setOsVersion: (version: string) => void
+  /** Makes `/api/refresh` answer `fa2: true` (a first-factor token), what a broken platform grant does. */
+  readonly setRefreshFa2: (fa2: boolean) => void
 }
 
 const MAX_BODY = 1024 * 1024
@@ -358,6 +360,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<OlaresTe
   let accessTtl = options.accessTtlSeconds ?? 3600
   let rotate = options.rotateRefreshTokens ?? true
   let osVersion = options.osVersion ?? "1.12.6"
+  let refreshFa2 = false
   const users = new Map<string, TestUser>()
   const faults = new Map<string, Fault>()
   const hitCounts = new Map<string, number>()
@@ -614,6 +617,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<OlaresTe
       token_type: "Bearer",
       session_id: entry.sessionId
     }
+    if (refreshFa2) data.fa2 = true
     if (rotate) {
       entry.live = false
       const next = newSecretValue("rt-")
@@ -811,6 +815,9 @@ export const startServer = async (options: ServerOptions = {}): Promise<OlaresTe
     revokeGrants,
     isRefreshTokenLive: (t) => refreshTokens.get(t)?.live === true,
     totpNow,
+    setRefreshFa2: (v) => {
+      refreshFa2 = v
+    },
     setAccessTtl: (s) => {
       accessTtl = s
     },
