@@ -19,6 +19,7 @@ import { currentProfile } from "../src/domain/Config.js"
 import { decodeExpiry, needsPreflight } from "../src/domain/Jwt.js"
 import type { OlaresId } from "../src/domain/OlaresId.js"
 import { authUrl, desktopUrl, parseOlaresId, serviceUrl } from "../src/domain/OlaresId.js"
+import { unsafeProfileUrl } from "../src/domain/ProfileUrls.js"
 import { isInvalidated } from "../src/domain/StoredToken.js"
 import {
   AccessTokenRejected,
@@ -197,6 +198,9 @@ export const make = Effect.gen(function*() {
   const forProfile = Effect.fn("HttpAuth.forProfile")(
     function*(profile: Profile) {
       const id = yield* parseOlaresId(profile.olaresId)
+      // an old config.json may hold a prefix or override that moves the host: no token goes there
+      const unsafe = unsafeProfileUrl(profile)
+      if (unsafe !== undefined) return yield* Effect.fail(unsafe)
       const stored = yield* store.get(id)
       if (Option.isNone(stored)) return yield* Effect.fail(new NotLoggedIn({ olaresId: id }))
       const record = stored.value

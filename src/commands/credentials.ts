@@ -16,7 +16,9 @@ import {
 import { decodeExpiry } from "../domain/Jwt.js"
 import { authUrl, type OlaresId } from "../domain/OlaresId.js"
 import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
-import { AlreadyAuthenticated, ExpiryUnknown } from "../errors.js"
+import { nameConflict } from "../domain/Aliases.js"
+import { authUrlOverrideProblem, localUrlPrefixProblem, quoteUrlValue, unsafeProfileUrl } from "../domain/ProfileUrls.js"
+import { AliasConflict, AlreadyAuthenticated, ExpiryUnknown, InvalidUrlOption } from "../errors.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { KeyStore } from "../services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../services/OlaresAuthApi.js"
@@ -169,6 +171,35 @@ export const eagerFetch = (profile: Profile) =>
     )
   }).pipe(Effect.catchAll((e) => Console.error(`warning: skipped post-login fetches: ${e.message}`)))
 
+/** `--local-url-prefix` / `--auth-url-override` as typed usage errors, before anything is read or sent. */
+export const checkUrlFlags = (flags: ProfileFlags) =>
+  Effect.gen(function*() {
+    if (Option.isSome(flags.localUrlPrefix)) {
+      const reason = localUrlPrefixProblem(flags.localUrlPrefix.value)
+      if (reason !== undefined) {
+        return yield* new InvalidUrlOption({ flag: "--local-url-prefix", quoted: quoteUrlValue(flags.localUrlPrefix.value), reason })
+      }
+    }
+    if (Option.isSome(flags.authUrlOverride)) {
+      const reason = authUrlOverrideProblem(flags.authUrlOverride.value)
+      if (reason !== undefined) {
+        return yield* new InvalidUrlOption({ flag: "--auth-url-override", quoted: quoteUrlValue(flags.authUrlOverride.value), reason })
+      }
+    }
+  })
+
+/**
+ * The profile about to be stored: its name unique against every other name and olaresId, and no
+ * unsafe URL kept from an old config.json (the password must not follow `x@evil.example/`).
+ */
+const checkProfile = (others: ReadonlyArray<Profile>, profile: Profile) =>
+  Effect.gen(function*() {
+    const conflict = nameConflict(others, profile)
+    if (conflict !== undefined) return yield* new AliasConflict(conflict)
+    const unsafe = unsafeProfileUrl(profile)
+    if (unsafe !== undefined) return yield* Effect.fail(unsafe)
+  })
+
 /** Flags common to login and import. */
 export interface CredentialFlags extends ProfileFlags {
   readonly olaresId: Option.Option<string>
@@ -182,14 +213,16 @@ export interface CredentialFlags extends ProfileFlags {
 export const prepare = (flags: CredentialFlags) =>
   Effect.gen(function*() {
     const id = yield* requireOlaresId(flags.olaresId)
-    yield* ensureWritable(id)
+    yield* checkUrlFlags(flags)
     const repo = yield* ProfileRepo
     const cfg = yield* repo.load
+    const profile = buildProfile(findByOlaresId(cfg, id), id, flags)
+    yield* checkProfile(cfg.profiles, profile)
+    yield* ensureWritable(id)
     // Storage that fails after the exchange would lose a grant the server has already rotated: make
     // sure the token store and config.json (with its lock) can be written before any network.
     yield* Effect.flatMap(KeyStore, (ks) => ks.checkWritable(id))
     yield* repo.update((current) => Effect.succeed([undefined, current] as const))
-    const profile = buildProfile(findByOlaresId(cfg, id), id, flags)
     const target: AuthTarget = { authUrl: authUrl(id, profile), olaresId: id, insecureSkipVerify: profile.insecureSkipVerify === true }
     return { id, target }
   })

@@ -3,6 +3,7 @@
  * the start-up quick path (src/quick.ts), so both print byte-identical output.
  */
 import { activeProfile, type ConfigData, displayName } from "../domain/ConfigData.js"
+import { showName, showVersion } from "../domain/Scrub.js"
 import type { TokenStatus } from "../domain/TokenStatus.js"
 import { paintStatus } from "./style.js"
 import { renderTable } from "./table.js"
@@ -16,15 +17,19 @@ export interface ProfileRow {
   readonly version: string | null
 }
 
-/** The rows, in config order, for statuses already computed (one per profile, same order). */
+/**
+ * The rows, in config order, for statuses already computed (one per profile, same order). Names,
+ * ids and versions come from config.json, which an old CLI or a hand edit may have filled with
+ * escape sequences or 100 kB: they are sanitised and capped here, for the table and JSON alike.
+ */
 export const profileRows = (cfg: ConfigData, statuses: ReadonlyArray<TokenStatus>): Array<ProfileRow> => {
   const current = activeProfile(cfg)?.olaresId
   return cfg.profiles.map((p, i): ProfileRow => ({
     current: p.olaresId === current,
-    name: displayName(p),
-    olaresId: p.olaresId,
+    name: showName(displayName(p)),
+    olaresId: showName(p.olaresId),
     status: statuses[i] ?? "unknown",
-    version: p.backendVersion !== undefined && p.backendVersion !== "" ? p.backendVersion : null
+    version: p.backendVersion !== undefined && p.backendVersion !== "" ? showVersion(p.backendVersion) : null
   }))
 }
 

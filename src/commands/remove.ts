@@ -8,7 +8,8 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { displayName, findProfile, removeProfile } from "../domain/Config.js"
 import { refreshLockPath } from "../domain/OlaresId.js"
-import { NotATerminal, ProfileNotFound } from "../errors.js"
+import { ambiguousKey } from "../domain/Aliases.js"
+import { AmbiguousProfile, NotATerminal, ProfileNotFound } from "../errors.js"
 import { AppPaths } from "../services/AppPaths.js"
 import { FileLock } from "../services/FileLock.js"
 import { KeyStore } from "../services/KeyStore.js"
@@ -27,7 +28,11 @@ export const remove = Command.make("remove", { key, yes, noInput }, ({ key, yes 
     const prompt = yield* Prompt
     const locks = yield* FileLock
     const paths = yield* AppPaths
-    const found = findProfile(yield* repo.load, key)
+    const loaded = yield* repo.load
+    // a key that is one profile's alias and another's olaresId (an old config) must never remove the wrong one
+    const ambiguous = ambiguousKey(loaded.profiles, key)
+    if (ambiguous !== undefined) return yield* Effect.fail(new AmbiguousProfile({ key, ...ambiguous }))
+    const found = findProfile(loaded, key)
     if (Option.isNone(found)) return yield* Effect.fail(new ProfileNotFound({ key }))
     // --no-input is a promise that nothing asks: a destructive command then needs explicit consent.
     // Without it and without a terminal, remove proceeds, as the reference CLI does for scripts.
