@@ -139,11 +139,23 @@ export const secretsOfHeaders = (headers: Readonly<Record<string, string>>): Arr
   return out
 }
 
+// Query parameters that carry credentials (`?token=`, `?access_token=`, `?api_key=`, ...), not `?hideCookie=`.
+const CREDENTIAL_PARAM = /^(?:.*[-_])?(?:token|password|passwd|pwd|secret|key|apikey|auth|authorization|session|sid|signature|sig|code)$/i
+
 /** `scheme://user:pass@host/...` shows as `scheme://***@host/...`; credential-like query values as `<redacted>`. */
 export const redactUrl = (url: string): string =>
   url
     .replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#\\]*@/, "$1***@")
-    .replace(/([?&][^=&#]*=)([^&#]*)/g, (m, k: string, v: string) => (CREDENTIAL_PARTS.test(k) && v !== "" ? `${k}${REDACTED}` : m))
+    .replace(/([?&])([^=&#]*)=([^&#]*)/g, (m, sep: string, k: string, v: string) =>
+      CREDENTIAL_PARAM.test(decodeURIComponentSafe(k)) && v !== "" ? `${sep}${k}=${REDACTED}` : m)
+
+const decodeURIComponentSafe = (s: string): string => {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
+}
 
 /**
  * True when a token can be sent as an HTTP header value (and as a cookie value): visible ASCII only,
