@@ -12,7 +12,7 @@ import { join } from "node:path"
 import { type ConfigData, decodeConfigStrict, displayName, serializeConfig, switchCurrent } from "./domain/ConfigData.js"
 import { resolvePaths, safeHomedir } from "./domain/Paths.js"
 import { decodeRecordStrict, statusOf, type TokenStatus } from "./domain/TokenStatus.js"
-import { profileRows, renderList } from "./commands/listView.js"
+import { profileRows, renderList, switchedLine } from "./commands/listView.js"
 import type { FastCommand } from "./fast.js"
 import { selectBackend } from "../layers/Backend.js"
 import { MASTER_KEY_BYTES, openBlob, recordPath } from "../layers/Blob.js"
@@ -137,7 +137,7 @@ const use = (paths: Paths, key: string, nowMs: number): string => {
     process.off("SIGTERM", ignore)
   }
   sweepTempsSync(paths.home, nowMs)
-  return `switched to profile ${switched.name} (${switched.olaresId})`
+  return switchedLine(switched.name, switched.olaresId)
 }
 
 /**

@@ -182,6 +182,16 @@ describe("a reflecting server: no secret we sent, no control character, bounded"
       expectClean(r)
       expect(r.stdout.length + r.stderr.length, args.join(" ")).toBeLessThan(6000)
     }
+    // use (quick path, then the Effect program) and remove print the name too
+    for (const quick of ["1", "0"]) {
+      const r = await cli(["profile", "use", ALICE_ID], { env: { OLARES_CLI_QUICK: quick } })
+      expect(r.code, r.stderr).toBe(0)
+      expectClean(r)
+      expect(r.stdout).toContain("switched to profile work")
+    }
+    const rm = await cli(["profile", "remove", ALICE_ID, "--yes"])
+    expect(rm.code, rm.stderr).toBe(0)
+    expectClean(rm)
   })
 })
 

@@ -17,6 +17,7 @@ import { decodeExpiry } from "../domain/Jwt.js"
 import { authUrl, type OlaresId } from "../domain/OlaresId.js"
 import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
 import { nameConflict } from "../domain/Aliases.js"
+import { showName } from "../domain/Scrub.js"
 import { authUrlOverrideProblem, localUrlPrefixProblem, quoteUrlValue, unsafeProfileUrl } from "../domain/ProfileUrls.js"
 import { AliasConflict, AlreadyAuthenticated, ExpiryUnknown, InvalidUrlOption } from "../errors.js"
 import { HttpAuth } from "../services/HttpAuth.js"
@@ -128,7 +129,7 @@ export const reportSuccess = (verbLine: string, id: OlaresId, a: Activation) =>
     if (a.switched) {
       yield* Console.log(`switched current profile to ${name}`)
       if (a.previous !== undefined) {
-        yield* Console.log(`previous profile: ${a.previous} (use 'olares-cli profile use -' to switch back)`)
+        yield* Console.log(`previous profile: ${showName(a.previous)} (use 'olares-cli profile use -' to switch back)`)
       }
     }
     const backend = yield* KeyStore.pipe(Effect.flatMap((ks) => ks.backend))

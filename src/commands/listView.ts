@@ -48,3 +48,7 @@ export const renderList = (rows: ReadonlyArray<ProfileRow>, output: "table" | "j
     (row, col, cell) => (row > 0 && col === 3 ? paintStatus(rows[row - 1]!.status, cell) : cell)
   )
 }
+
+/** What `profile use` prints (the quick path and the Effect program alike), with the names sanitised. */
+export const switchedLine = (name: string, olaresId: string): string =>
+  `switched to profile ${showName(name)} (${showName(olaresId)})`

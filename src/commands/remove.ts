@@ -9,6 +9,7 @@ import * as Option from "effect/Option"
 import { displayName, findProfile, removeProfile } from "../domain/Config.js"
 import { refreshLockPath } from "../domain/OlaresId.js"
 import { ambiguousKey } from "../domain/Aliases.js"
+import { showName } from "../domain/Scrub.js"
 import { AmbiguousProfile, NotATerminal, ProfileNotFound } from "../errors.js"
 import { AppPaths } from "../services/AppPaths.js"
 import { FileLock } from "../services/FileLock.js"
@@ -71,9 +72,9 @@ export const remove = Command.make("remove", { key, yes, noInput }, ({ key, yes 
     if (Either.isLeft(cleared)) {
       yield* Console.log(`warning: failed to clear stored token for ${removed.olaresId}: ${cleared.left.message}`)
     }
-    yield* Console.log(`removed profile ${displayName(removed)} (${removed.olaresId})`)
+    yield* Console.log(`removed profile ${showName(displayName(removed))} (${showName(removed.olaresId)})`)
     if (config.currentProfile !== undefined) {
-      yield* Console.log(`current profile is now: ${config.currentProfile}`)
+      yield* Console.log(`current profile is now: ${showName(config.currentProfile)}`)
     } else if (config.profiles.length === 0) {
       yield* Console.log("no profiles remain.")
       if (purged !== undefined && Either.isRight(purged)) {
