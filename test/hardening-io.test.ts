@@ -16,6 +16,7 @@ import { BIN, type CliResult } from "./support/cli.js"
 import { useE2e } from "./support/e2e.js"
 import { expectNoStack, snapshot } from "./support/hardening-util.js"
 import { recordOutput, recordSecret } from "./support/leaks.js"
+import { hasScript, runInPty } from "./support/pty.js"
 import { HOSTILE, type ReflectServer, startReflectServer } from "./support/reflect-server.js"
 import { readConfig, seedProfile } from "./support/seed.js"
 import { ALICE, BOB, mintJwt, saltedMd5 } from "./support/server.js"
@@ -247,6 +248,19 @@ describe("bounded input", () => {
     })
     expect(over.code, over.stderr).toBe(2)
     expect(over.stderr).toContain("64 KiB")
+  })
+
+  it.skipIf(!hasScript())("the terminal prompt has the same 64 KiB bound", async () => {
+    const run = runInPty(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url], {
+      env: { ...e2e.home.env, NO_COLOR: undefined },
+      redactForLeakScan: (screen) => screen.replace(/q{20,}/g, "")
+    })
+    await run.waitFor(`password for ${ALICE_ID}: `)
+    for (let i = 0; i < 17; i++) run.type("q".repeat(4096))
+    const { code, screen } = await run.exited
+    expect(code, screen.slice(-500)).toBe(2)
+    expect(screen).toContain("64 KiB")
+    expect(e2e.server.hits("/api/firstfactor")).toBe(0)
   })
 
   it("api --input - streams stdin: the server sees the first bytes before stdin ends", async () => {

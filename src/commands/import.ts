@@ -52,7 +52,8 @@ const readRefreshToken = (flag: Option.Option<string>, fromStdin: boolean) =>
     const value = Redacted.value(token)
     if (value === "") return yield* Effect.fail(new EmptySecret({ what: "refresh token" }))
     if (value.length > MAX_TOKEN_CHARS) return yield* new InputTooLong({ what: `refresh token from ${source}`, limitBytes: MAX_TOKEN_CHARS })
-    // it travels in a JSON body, but the server hands it back as a header value-like string: refuse what a header cannot carry
+    // No server issues a token with controls, spaces or non-ASCII: it is a copy-paste accident (quotes,
+    // a line break, a BOM) that would be spent on the server and then be unusable in a header.
     if (!isHeaderSafe(value)) return yield* new UnsendableToken({ what: "refresh token", source })
     return token
   })
