@@ -8,7 +8,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { requestLine } from "../layers/HttpClientsLive.js"
-import { ambiguousKey, nameConflict } from "../src/domain/Aliases.js"
+import { ambiguousKey, loginConflict, nameConflict } from "../src/domain/Aliases.js"
 import { jsonDepth, MAX_JSON_DEPTH, parseJson } from "../src/domain/Json.js"
 import { decodeExpiry, expiryOfClaim } from "../src/domain/Jwt.js"
 import { authUrlOverrideProblem, localUrlPrefixProblem, profileUrlProblem } from "../src/domain/ProfileUrls.js"
@@ -251,6 +251,16 @@ describe("aliases and roles", () => {
     expect(nameConflict([{ olaresId: "a@olares.com", name: "work" }], { olaresId: "c@olares.com", name: "work" })).toMatchObject({ as: "alias" })
     expect(nameConflict([{ olaresId: "a@olares.com", name: "bob@olares.com" }], bob)).toMatchObject({ as: "alias", other: "a@olares.com" })
     expect(nameConflict([bob, { olaresId: "alice@olares.com", name: "al" }], { olaresId: "alice@olares.com", name: "alice" })).toBeUndefined()
+  })
+
+  it("a login re-judges only what it changes: a new --name fully, otherwise the pointer it writes", () => {
+    const old = [bob, { olaresId: "alice@olares.com", name: "bob@olares.com" }]
+    // alice re-logs in under the alias an older CLI let her take: allowed (her pointer resolves to her)
+    expect(loginConflict(old, old[1]!, false)).toBeUndefined()
+    // bob's pointer "bob@olares.com" would resolve to alice: refused
+    expect(loginConflict(old, bob, false)).toMatchObject({ other: "alice@olares.com", as: "alias" })
+    // a new --name is checked against every name and olaresId
+    expect(loginConflict([bob], { olaresId: "alice@olares.com", name: "bob" }, true)).toMatchObject({ as: "olaresId" })
   })
 
   it("a key that is one profile's alias and another's olaresId is ambiguous", () => {

@@ -16,7 +16,7 @@ import {
 import { decodeExpiry } from "../domain/Jwt.js"
 import { authUrl, type OlaresId } from "../domain/OlaresId.js"
 import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
-import { nameConflict } from "../domain/Aliases.js"
+import { loginConflict } from "../domain/Aliases.js"
 import { showName } from "../domain/Scrub.js"
 import { authUrlOverrideProblem, localUrlPrefixProblem, quoteUrlValue, unsafeProfileUrl } from "../domain/ProfileUrls.js"
 import { AliasConflict, AlreadyAuthenticated, ExpiryUnknown, InvalidUrlOption } from "../errors.js"
@@ -193,9 +193,9 @@ export const checkUrlFlags = (flags: ProfileFlags) =>
  * The profile about to be stored: its name unique against every other name and olaresId, and no
  * unsafe URL kept from an old config.json (the password must not follow `x@evil.example/`).
  */
-const checkProfile = (others: ReadonlyArray<Profile>, profile: Profile) =>
+const checkProfile = (others: ReadonlyArray<Profile>, profile: Profile, newName: boolean) =>
   Effect.gen(function*() {
-    const conflict = nameConflict(others, profile)
+    const conflict = loginConflict(others, profile, newName)
     if (conflict !== undefined) return yield* new AliasConflict(conflict)
     const unsafe = unsafeProfileUrl(profile)
     if (unsafe !== undefined) return yield* Effect.fail(unsafe)
@@ -218,7 +218,7 @@ export const prepare = (flags: CredentialFlags) =>
     const repo = yield* ProfileRepo
     const cfg = yield* repo.load
     const profile = buildProfile(findByOlaresId(cfg, id), id, flags)
-    yield* checkProfile(cfg.profiles, profile)
+    yield* checkProfile(cfg.profiles, profile, Option.isSome(flags.name))
     yield* ensureWritable(id)
     // Storage that fails after the exchange would lose a grant the server has already rotated: make
     // sure the token store and config.json (with its lock) can be written before any network.

@@ -35,6 +35,28 @@ export const nameConflict = (
   return undefined
 }
 
+/**
+ * What a login or import of `profile` may not do: give it a new alias (`newName`) that clashes with
+ * any other profile's alias or olaresId, or store it under a display name (the pointer it writes)
+ * that another profile's alias already answers to. A clash an older config already holds for this
+ * profile's own alias is not re-judged (re-logging in must stay possible).
+ */
+export const loginConflict = (
+  profiles: ReadonlyArray<Named>,
+  profile: Named,
+  newName: boolean
+): { readonly name: string; readonly other: string; readonly as: "olaresId" | "alias" } | undefined => {
+  if (newName) {
+    const c = nameConflict(profiles, profile)
+    if (c !== undefined) return c
+  }
+  const shown = profile.name !== undefined && profile.name !== "" ? profile.name : profile.olaresId
+  const q = profiles.find((q) =>
+    q.olaresId !== profile.olaresId && q.name !== undefined && q.name !== "" && norm(q.name) === norm(shown)
+  )
+  return q === undefined ? undefined : { name: shown, other: q.olaresId, as: "alias" }
+}
+
 /** `key` is one profile's alias and another profile's olaresId (a config written before names were checked). */
 export const ambiguousKey = (
   profiles: ReadonlyArray<Named>,
