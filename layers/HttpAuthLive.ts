@@ -24,6 +24,7 @@ import { decodeExpiry, decodeIssuedAt, needsPreflight } from "../src/domain/Jwt.
 import type { OlaresId } from "../src/domain/OlaresId.js"
 import { authUrl, parseOlaresId } from "../src/domain/OlaresId.js"
 import { type MountState, mountedTokenFor } from "../src/domain/ManagedCredential.js"
+import { unsafeProfileUrl } from "../src/domain/ProfileUrls.js"
 import { isInvalidated } from "../src/domain/StoredToken.js"
 import { profileBaseUrl, profileServiceUrl, scopeUrl, TokenScope } from "../src/domain/TokenScope.js"
 import {
@@ -232,6 +233,9 @@ export const make = Effect.gen(function*() {
   const resolve = Effect.fn("HttpAuth.forProfile")(
     function*(profile: Profile) {
       const id = yield* parseOlaresId(profile.olaresId)
+      // an old config.json may hold a prefix or override that moves the host: no token goes there
+      const unsafe = unsafeProfileUrl(profile)
+      if (unsafe !== undefined) return yield* Effect.fail(unsafe)
       // The key-store account is the id as config.json holds it: the Go CLI stores a bare `alice` so.
       const account = profile.olaresId
       const target = yield* targetOf(profile, id)

@@ -5,17 +5,20 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { isCredentialHeader, redactUrl, REDACTED, stripControls } from "../src/domain/Scrub.js"
 import { HttpClients } from "../src/services/HttpClients.js"
 
-/** Header values that never reach a log line, even with OLARES_CLI_DEBUG. */
-const SECRET_HEADERS = new Set(["authorization", "x-authorization", "cookie", "set-cookie", "x-api-key"])
-
-/** `POST https://auth.../api/refresh [accept: application/json, x-authorization: <redacted>]`: no secret values. */
+/**
+ * `POST https://auth.../api/refresh [accept: application/json, x-authorization: <redacted>]`: no
+ * secret values. Every credential-like header is redacted (Authorization, Proxy-Authorization,
+ * Cookie, and any name containing token/auth/secret/session/key/password, user `-H` ones included),
+ * and so are URL credentials and credential-like query values.
+ */
 export const requestLine = (request: HttpClientRequest.HttpClientRequest): string => {
   const headers = Object.entries(request.headers).map(([name, value]) =>
-    `${name}: ${SECRET_HEADERS.has(name.toLowerCase()) ? "<redacted>" : value}`
+    `${name}: ${isCredentialHeader(name) ? REDACTED : value}`
   )
-  return `${request.method} ${request.url}${headers.length === 0 ? "" : ` [${headers.join(", ")}]`}`
+  return stripControls(`${request.method} ${redactUrl(request.url)}${headers.length === 0 ? "" : ` [${headers.join(", ")}]`}`)
 }
 
 // Every request of the CLI goes through one of these two clients, so this is the one place that
@@ -24,7 +27,7 @@ const withDebugLog = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
   client.pipe(
     HttpClient.tapRequest((request) => Effect.logDebug(requestLine(request))),
     HttpClient.tap((response) =>
-      Effect.logDebug(`HTTP ${response.status} for ${response.request.method} ${response.request.url}`)
+      Effect.logDebug(`HTTP ${response.status} for ${response.request.method} ${stripControls(redactUrl(response.request.url))}`)
     )
   )
 

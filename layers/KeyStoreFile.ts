@@ -12,6 +12,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import { parseJson } from "../src/domain/Json.js"
 import { parseStoredToken, serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
 import { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
@@ -371,10 +372,9 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
         ))
       }
       const text = opened.right
-      try {
-        JSON.parse(text)
-      } catch {
-        return yield* Effect.fail(corrupt(path, account, "decrypted token record is not valid JSON"))
+      const json = parseJson(text)
+      if (!json.ok) {
+        return yield* Effect.fail(corrupt(path, account, `decrypted token record is ${json.tooDeep ? json.reason : "not valid JSON"}`))
       }
       const parsed = parseStoredToken(text, account)
       if (Either.isLeft(parsed)) {

@@ -11,6 +11,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import { parseJson } from "../src/domain/Json.js"
 import { parseStoredToken, serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
 import { KeychainError, StorageError } from "../src/errors.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
@@ -252,11 +253,8 @@ const itemLabel = (account: string) => `credential store item ${SERVICE}/${accou
 export const decodeKeyringRecord = (account: string, value: string): Either.Either<StoredToken, StorageError> => {
   const fail = (detail: string) =>
     Either.left(new StorageError({ path: itemLabel(account), detail, hint: reloginHint(account) }))
-  try {
-    JSON.parse(value)
-  } catch {
-    return fail("stored token record is not valid JSON")
-  }
+  const json = parseJson(value)
+  if (!json.ok) return fail(`stored token record is ${json.tooDeep ? json.reason : "not valid JSON"}`)
   const parsed = parseStoredToken(value, account)
   return Either.isLeft(parsed) ? fail(`stored token record ${schemaProblem(parsed.left)}`) : Either.right(parsed.right)
 }

@@ -19,7 +19,9 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
+import { parseJson } from "../src/domain/Json.js"
 import { localPart, loginTargetUrl } from "../src/domain/OlaresId.js"
+import { isHeaderSafe, scrubText, SNIPPET_CHARS, summariseBody } from "../src/domain/Scrub.js"
 import {
   HttpStatusError,
   LoginRejected,
@@ -45,40 +47,39 @@ export const LOGIN_TIMEOUT = Duration.seconds(10)
 export const MAX_RESPONSE_BYTES = 1024 * 1024
 
 /** How much of an error body is echoed. */
-export const ERROR_BODY_CHARS = 256
+export const ERROR_BODY_CHARS = SNIPPET_CHARS
 
 /** Lower-case hex md5 of `password + "@Olares2025"`: an Olares wire quirk, not a security measure. */
 export const saltedPasswordHash = (password: string): string =>
   createHash("md5").update(password + "@Olares2025", "utf8").digest("hex")
 
 /**
- * Cuts a body to 256 characters plus `...(truncated)`, like the reference, and defuses control
- * characters (a hostile server must not drive the user's terminal through our error text).
+ * An error body as our messages show it (`src/domain/Scrub.ts`): the secrets the request carried
+ * masked, a JSON body summarised (status/message only), controls removed, cut to 256 characters
+ * plus `...(truncated)` like the reference. A hostile server must neither drive the user's
+ * terminal nor get our own secrets printed back through it.
  */
-export const truncateBody = (body: string): string => {
-  // eslint-disable-next-line no-control-regex
-  const safe = body.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "\ufffd")
-  return safe.length > ERROR_BODY_CHARS ? `${safe.slice(0, ERROR_BODY_CHARS)}...(truncated)` : safe
-}
+export const truncateBody = (body: string, secrets: ReadonlyArray<string> = []): string => summariseBody(body, secrets)
+
+/** The token strings of a reply's `data` (masked too: a failing reply may carry the grant it refused to complete). */
+const dataSecrets = (data: unknown): Array<string> =>
+  typeof data === "object" && data !== null
+    ? ["access_token", "refresh_token", "session_id"].flatMap((k) => {
+      const v = (data as Record<string, unknown>)[k]
+      return typeof v === "string" ? [v] : []
+    })
+    : []
 
 /**
  * What an error message shows of a refusal's body: the envelope's `message` when it is JSON with
  * one (a JSON body itself may carry tokens, so it is never echoed whole), else the body cut. The one
  * place error bodies of the login calls are formatted.
  */
-const errorBodyText = (endpoint: string, reply: { readonly body: string; readonly tooLarge: boolean }): string => {
-  const env = decodeEnvelope(endpoint, { status: 0, ...reply })
-  if (Either.isRight(env)) return truncateBody(env.right.message)
-  return isJsonText(reply.body) ? "" : truncateBody(reply.body)
-}
-
-const isJsonText = (text: string): boolean => {
-  try {
-    JSON.parse(text)
-    return true
-  } catch {
-    return false
-  }
+const errorBodyText = (endpoint: string, reply: RawReply, secrets: ReadonlyArray<string>): string => {
+  const env = decodeEnvelope(endpoint, reply, secrets)
+  return Either.isRight(env) && env.right.message !== ""
+    ? scrubText(env.right.message, [...secrets, ...dataSecrets(env.right.data)])
+    : truncateBody(reply.body, secrets)
 }
 
 const REFRESH_REJECTED = new Set([401, 403, 459])
@@ -244,17 +245,24 @@ interface Decoded {
   readonly data: unknown
 }
 
-/** JSON + envelope; a non-JSON body is echoed cut, a JSON one never (it may hold tokens). */
-const decodeEnvelope = (endpoint: string, reply: RawReply): Either.Either<Decoded, ResponseDecodeError> => {
+/** JSON + envelope; a non-JSON body is echoed scrubbed and cut, a JSON one never (it may hold tokens). */
+const decodeEnvelope = (
+  endpoint: string,
+  reply: RawReply,
+  secrets: ReadonlyArray<string>
+): Either.Either<Decoded, ResponseDecodeError> => {
   const fail = (detail: string) => Either.left(new ResponseDecodeError({ endpoint, detail }))
   if (reply.tooLarge) return fail(`response body is larger than ${MAX_RESPONSE_BYTES} bytes; refusing to read it`)
   if (reply.body.trim() === "") return fail("empty response body (expected JSON)")
-  let json: unknown
-  try {
-    json = JSON.parse(reply.body)
-  } catch {
-    return fail(`response is not JSON (body=${truncateBody(reply.body)})`)
+  const parsed = parseJson(reply.body)
+  if (!parsed.ok) {
+    return fail(
+      parsed.tooDeep
+        ? `response is not usable: ${parsed.reason}`
+        : `response is not JSON (body=${truncateBody(reply.body, secrets)})`
+    )
   }
+  const json = parsed.value
   return Schema.decodeUnknownEither(Envelope)(json).pipe(
     Either.mapLeft((e) => new ResponseDecodeError({ endpoint, detail: shapeProblem(e, "") })),
     Either.map((env) => ({ status: env.status ?? "", message: env.message ?? "", data: env.data }))
@@ -272,7 +280,24 @@ const decodeTokenData = (endpoint: string, data: unknown): Either.Either<TokenDa
 
 const isOk = (status: string) => status.toLowerCase() === "ok"
 
-const statusText = (d: Decoded) => `${truncateBody(d.status)}${d.message === "" ? "" : `: ${truncateBody(d.message)}`}`
+const statusText = (d: Decoded, sent: ReadonlyArray<string>) => {
+  const secrets = [...sent, ...dataSecrets(d.data)]
+  return `${scrubText(d.status, secrets)}${d.message === "" ? "" : `: ${scrubText(d.message, secrets)}`}`
+}
+
+/** A token that cannot travel in a header value (CR/LF, controls, spaces, non-ASCII) is refused before it is stored. */
+const checkHeaderSafe = (endpoint: string, d: TokenData): Either.Either<TokenData, ResponseDecodeError> => {
+  const bad = (["access_token", "refresh_token"] as const).find((k) => {
+    const v = d[k]
+    return v !== undefined && v !== null && v !== "" && !isHeaderSafe(v)
+  })
+  return bad === undefined ? Either.right(d) : Either.left(
+    new ResponseDecodeError({
+      endpoint,
+      detail: `the server returned a ${bad} that cannot be sent in an HTTP header (control characters, spaces or non-ASCII); refusing to store it`
+    })
+  )
+}
 
 const nonEmpty = (s: string | null | undefined): Option.Option<string> =>
   s === undefined || s === null || s === "" ? Option.none() : Option.some(s)
@@ -288,24 +313,25 @@ const toGrant = (d: TokenData, accessToken: string): TokenGrant => ({
 const loginReply = (
   endpoint: string,
   factor: "first-factor" | "second-factor",
-  reply: RawReply
+  reply: RawReply,
+  secrets: ReadonlyArray<string>
 ): Effect.Effect<
   { readonly data: TokenData; readonly accessToken: string },
   LoginRejected | HttpStatusError | ResponseDecodeError
 > => {
   if (reply.status === 401) {
     // The reference's `<endpoint> returned HTTP 401: <body>`; a verdict on the credential (exit 4).
-    return Effect.fail(new LoginRejected({ endpoint, status: 401, detail: errorBodyText(endpoint, reply) }))
+    return Effect.fail(new LoginRejected({ endpoint, status: 401, detail: errorBodyText(endpoint, reply, secrets) }))
   }
   if (reply.status !== 200) {
-    return Effect.fail(new HttpStatusError({ endpoint, status: reply.status, body: truncateBody(reply.body) }))
+    return Effect.fail(new HttpStatusError({ endpoint, status: reply.status, body: truncateBody(reply.body, secrets) }))
   }
   return Effect.gen(function*() {
-    const env = yield* decodeEnvelope(endpoint, reply)
+    const env = yield* decodeEnvelope(endpoint, reply, secrets)
     if (!isOk(env.status)) {
-      return yield* new LoginRejected({ endpoint, detail: `${factor} authentication failed: ${statusText(env)}` })
+      return yield* new LoginRejected({ endpoint, detail: `${factor} authentication failed: ${statusText(env, secrets)}` })
     }
-    const data = yield* decodeTokenData(endpoint, env.data)
+    const data = yield* Either.flatMap(decodeTokenData(endpoint, env.data), (d) => checkHeaderSafe(endpoint, d))
     const accessToken = data.access_token ?? ""
     if (accessToken === "") {
       return yield* new ResponseDecodeError({ endpoint, detail: "response carried an empty access_token" })
@@ -353,7 +379,8 @@ export const OlaresAuthApiLive: Layer.Layer<OlaresAuthApi, never, HttpClients> =
         jsonPost(`${target.authUrl}/api/firstfactor?hideCookie=true`, firstBody),
         LOGIN_TIMEOUT
       )
-      const first = yield* loginReply(Endpoint.firstFactor, "first-factor", firstReply)
+      const sentFirst = [Redacted.value(password), saltedPasswordHash(Redacted.value(password))]
+      const first = yield* loginReply(Endpoint.firstFactor, "first-factor", firstReply, sentFirst)
       if (first.data.fa2 !== true) return toGrant(first.data, first.accessToken)
 
       if (Option.isNone(totp)) return yield* new TotpRequired()
@@ -367,7 +394,10 @@ export const OlaresAuthApiLive: Layer.Layer<OlaresAuthApi, never, HttpClients> =
         ),
         LOGIN_TIMEOUT
       )
-      const second = yield* loginReply(Endpoint.secondFactor, "second-factor", secondReply)
+      // what the second request carried: the first token, the TOTP code and the session cookies
+      const cookies = Object.values((yield* Ref.get(jar)).cookies).map((c) => c.value)
+      const sentSecond = [...sentFirst, ...dataSecrets(first.data), Redacted.value(totp.value), ...cookies]
+      const second = yield* loginReply(Endpoint.secondFactor, "second-factor", secondReply, sentSecond)
       const grant = toGrant(second.data, second.accessToken)
       return Option.isSome(grant.sessionId) ? grant : { ...grant, sessionId: nonEmpty(first.data.session_id) }
     })
@@ -385,15 +415,16 @@ export const OlaresAuthApiLive: Layer.Layer<OlaresAuthApi, never, HttpClients> =
         request = HttpClientRequest.setHeader(request, "X-Authorization", Redacted.value(accessToken.value))
       }
       const reply = yield* exchange(clients.get(target.insecureSkipVerify), endpoint, request, timeout)
+      const sent = [Redacted.value(refreshToken), ...Option.toArray(Option.map(accessToken, Redacted.value))]
       if (REFRESH_REJECTED.has(reply.status)) return yield* new RefreshRejected({ status: reply.status })
       if (reply.status !== 200) {
-        return yield* new HttpStatusError({ endpoint, status: reply.status, body: truncateBody(reply.body) })
+        return yield* new HttpStatusError({ endpoint, status: reply.status, body: truncateBody(reply.body, sent) })
       }
-      const env = yield* decodeEnvelope(endpoint, reply)
+      const env = yield* decodeEnvelope(endpoint, reply, sent)
       if (!isOk(env.status)) {
-        return yield* new ResponseDecodeError({ endpoint, detail: `refresh failed: ${statusText(env)}` })
+        return yield* new ResponseDecodeError({ endpoint, detail: `refresh failed: ${statusText(env, sent)}` })
       }
-      const data = yield* decodeTokenData(endpoint, env.data)
+      const data = yield* Either.flatMap(decodeTokenData(endpoint, env.data), (d) => checkHeaderSafe(endpoint, d))
       const access = data.access_token ?? ""
       if (access === "") {
         return yield* new ResponseDecodeError({ endpoint, detail: "refresh returned empty access_token" })

@@ -12,6 +12,7 @@ import { chmod, mkdir, readFile, stat } from "node:fs/promises"
 import { homedir } from "node:os"
 import { basename, dirname, join, resolve } from "node:path"
 import { Config, parseConfig, serializeConfig } from "../src/domain/Config.js"
+import { parseJson } from "../src/domain/Json.js"
 import { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { FileLock } from "../src/services/FileLock.js"
@@ -40,12 +41,9 @@ const pathText = (path: ReadonlyArray<PropertyKey>) =>
 
 /** A one-line reason, without the schema's full type signatures, e.g. `profiles[0].olaresId is missing`. */
 export const explainBadConfig = (text: string): string => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (e) {
-    return `not valid JSON (${errText(e)})`
-  }
+  const parsed = parseJson(text)
+  if (!parsed.ok) return parsed.reason
+  const json = parsed.value
   const decoded = decodeIssues(json)
   if (Either.isRight(decoded)) return "not a valid config file"
   const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)

@@ -3,13 +3,18 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { envFlag } from "../src/env.js"
-import { NotATerminal, StorageError } from "../src/errors.js"
+import { InputTooLong, NotATerminal, StorageError } from "../src/errors.js"
 import { Prompt, type PromptRefusal } from "../src/services/Prompt.js"
 
 
-/** Reads one line from a TTY; with `echo` off the characters are not shown. Resolves `null` on Ctrl-C. */
+/** The longest secret line read from stdin: no password or token is anywhere near it. */
+export const MAX_SECRET_LINE_BYTES = 64 * 1024
+
+const TOO_LONG = Symbol("too long")
+
+/** Reads one line from a TTY; with `echo` off the characters are not shown. Resolves `null` on Ctrl-C, `TOO_LONG` past 64 KiB. */
 const readTtyLine = (prompt: string, echo: boolean) =>
-  Effect.async<string | null>((resume) => {
+  Effect.async<string | null | typeof TOO_LONG>((resume) => {
     const stdin = process.stdin
     const out = process.stderr
     // Echo off before the prompt shows, never after: keys typed the moment it appears must not echo.
@@ -19,7 +24,7 @@ const readTtyLine = (prompt: string, echo: boolean) =>
     stdin.resume()
     stdin.setEncoding("utf8")
     let buf = ""
-    const finish = (value: string | null) => {
+    const finish = (value: string | null | typeof TOO_LONG) => {
       stdin.off("data", onData)
       stdin.setRawMode(wasRaw)
       stdin.pause()
@@ -42,6 +47,7 @@ const readTtyLine = (prompt: string, echo: boolean) =>
           continue
         }
         if (ch < " ") continue
+        if (buf.length >= MAX_SECRET_LINE_BYTES) return finish(TOO_LONG)
         buf += ch
         if (echo) out.write(ch)
       }
@@ -55,12 +61,19 @@ const readTtyLine = (prompt: string, echo: boolean) =>
   })
 
 const ask = (prompt: string, echo: boolean) =>
-  readTtyLine(prompt, echo).pipe(Effect.flatMap((v) => (v === null ? Effect.interrupt : Effect.succeed(v))))
+  readTtyLine(prompt, echo).pipe(Effect.flatMap((v) =>
+    v === null
+      ? Effect.interrupt
+      : v === TOO_LONG
+      ? Effect.fail(new InputTooLong({ what: "typed line", limitBytes: MAX_SECRET_LINE_BYTES }))
+      : Effect.succeed(v)
+  ))
 
-/** Reads piped stdin up to the first `\n`, then stops reading. */
-const readStdinLine = Effect.async<string, StorageError>((resume) => {
+/** Reads piped stdin up to the first `\n`, then stops reading; a line over 64 KiB stops the read there (`InputTooLong`). */
+const readStdinLine = Effect.async<string, StorageError | InputTooLong>((resume) => {
   const stdin = process.stdin
   const chunks: Array<Buffer> = []
+  let size = 0
   const done = (err?: Error) => {
     stdin.off("data", onData)
     stdin.off("end", onEnd)
@@ -69,13 +82,20 @@ const readStdinLine = Effect.async<string, StorageError>((resume) => {
     if (err !== undefined) {
       return resume(Effect.fail(new StorageError({ path: "<stdin>", detail: `read stdin: ${err.message}`, hint: "pipe the value into stdin" })))
     }
-    const text = Buffer.concat(chunks).toString("utf8")
-    const nl = text.indexOf("\n")
-    resume(Effect.succeed((nl < 0 ? text : text.slice(0, nl)).replace(/[\r\n]+$/, "")))
+    const bytes = Buffer.concat(chunks)
+    const nl = bytes.indexOf(10)
+    if ((nl < 0 ? bytes.length : nl) > MAX_SECRET_LINE_BYTES) {
+      // nothing more is read: /dev/zero or a wrong file must not be consumed to the end
+      stdin.destroy()
+      return resume(Effect.fail(new InputTooLong({ what: "first line of stdin", limitBytes: MAX_SECRET_LINE_BYTES })))
+    }
+    const text = (nl < 0 ? bytes : bytes.subarray(0, nl)).toString("utf8")
+    resume(Effect.succeed(text.replace(/[\r\n]+$/, "")))
   }
   const onData = (c: Buffer) => {
     chunks.push(c)
-    if (c.includes(10)) done()
+    size += c.length
+    if (c.includes(10) || size > MAX_SECRET_LINE_BYTES) done()
   }
   const onEnd = () => done()
   const onError = (e: Error) => done(e)

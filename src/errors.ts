@@ -29,7 +29,11 @@ export interface CliFailure {
 }
 
 /** Formats an RFC 3339 timestamp (UTC, second precision) from unix milliseconds. */
-export const rfc3339 = (ms: number): string => new globalThis.Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
+export const rfc3339 = (ms: number): string => {
+  const d = new globalThis.Date(ms)
+  // a hand-made record may hold any number: shown as it is rather than throwing "Invalid time value"
+  return Number.isNaN(d.getTime()) ? `(unix ms ${ms}, not a representable date)` : d.toISOString().replace(/\.\d{3}Z$/, "Z")
+}
 
 const loginCmd = (id: string) => `olares-cli profile login --olares-id ${id}`
 
@@ -240,6 +244,7 @@ export class LoginRejected extends Schema.TaggedError<LoginRejected>()("LoginRej
 
 /** Formats a remaining duration as the reference does: `42s`, `3m7s`, `1h2m`. */
 export const formatRemaining = (ms: number): string => {
+  if (!Number.isFinite(ms)) return ms > 0 ? "an unknown, very long time" : "0s"
   const total = Math.max(0, Math.floor(ms / 1000))
   if (total < 60) return `${total}s`
   if (total < 3600) return `${Math.floor(total / 60)}m${total % 60}s`
@@ -500,6 +505,11 @@ export type AppError =
   | ManagedProfileRefused
   | InvalidOlaresVersion
   | BackendVersionInvalid
+  | InvalidUrlOption
+  | InputTooLong
+  | UnsendableToken
+  | AliasConflict
+  | AmbiguousProfile
 
 /** Errors from talking to an Olares endpoint that are not a verdict on the credential. */
 export type TransientHttpError = TransportError | TimeoutError | HttpStatusError | ResponseDecodeError
@@ -604,5 +614,99 @@ export class BackendVersionInvalid extends Schema.TaggedError<BackendVersionInva
   }
   get recovery() {
     return "check the server, or pass --olares-version <v> to set the version by hand"
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input validation (issue 10, items 10-12 and 14)
+// ---------------------------------------------------------------------------------------------
+
+/** `--local-url-prefix` / `--auth-url-override` would move the host, carry credentials, or is not a URL. */
+export class InvalidUrlOption extends Schema.TaggedError<InvalidUrlOption>()("InvalidUrlOption", {
+  flag: Schema.Literal("--local-url-prefix", "--auth-url-override"),
+  /** Already redacted and sanitised for display. */
+  quoted: Schema.String,
+  reason: Schema.String
+}) {
+  readonly exitCode = ExitCode.Usage
+  readonly code = "usage"
+  readonly retryable = false
+  override get message() {
+    return `invalid ${this.flag} ${this.quoted}: ${this.reason}`
+  }
+  get recovery() {
+    return this.flag === "--local-url-prefix"
+      ? "pass DNS labels each followed by '.', e.g. --local-url-prefix dev."
+      : "pass an absolute http(s) URL without user:password@, query or fragment, e.g. --auth-url-override https://auth.example.com"
+  }
+}
+
+/** A secret line on stdin (or a prompt) exceeded 64 KiB; reading stopped there. */
+export class InputTooLong extends Schema.TaggedError<InputTooLong>()("InputTooLong", {
+  what: Schema.String,
+  limitBytes: Schema.Number
+}) {
+  readonly exitCode = ExitCode.Usage
+  readonly code = "usage"
+  readonly retryable = false
+  override get message() {
+    return `the ${this.what} is longer than ${this.limitBytes / 1024} KiB; nothing was read past that (is the right file or pipe connected to stdin?)`
+  }
+  get recovery() {
+    return "pipe exactly one line: printf '%s\\n' \"$SECRET\" | olares-cli ..."
+  }
+}
+
+/** A token that cannot travel in an HTTP header value (controls, CR/LF, spaces, non-ASCII) was given to import. */
+export class UnsendableToken extends Schema.TaggedError<UnsendableToken>()("UnsendableToken", {
+  what: Schema.String,
+  source: Schema.String
+}) {
+  readonly exitCode = ExitCode.Usage
+  readonly code = "usage"
+  readonly retryable = false
+  override get message() {
+    return `the ${this.what} from ${this.source} contains characters that cannot be sent in an HTTP header (control characters, CR/LF, spaces or non-ASCII); nothing was sent or stored`
+  }
+  get recovery() {
+    return "copy the token again without surrounding quotes or line breaks"
+  }
+}
+
+/** `--name` (or the olaresId) equals another profile's name or olaresId: lookups would pick the wrong one. */
+export class AliasConflict extends Schema.TaggedError<AliasConflict>()("AliasConflict", {
+  name: Schema.String,
+  other: Schema.String,
+  as: Schema.Literal("olaresId", "alias")
+}) {
+  readonly exitCode = ExitCode.Usage
+  readonly code = "usage"
+  readonly retryable = false
+  override get message() {
+    return `the name ${JSON.stringify(this.name)} is already the ${this.as} of profile ${this.other}; ` +
+      "profile names and olaresIds must be unique, or `use`/`remove` would pick the wrong profile (choose another --name)"
+  }
+  get recovery() {
+    return this.as === "alias"
+      ? `choose another --name, or remove the other profile first: olares-cli profile remove ${this.other}`
+      : "choose another --name (an alias may not be another profile's olaresId)"
+  }
+}
+
+/** A key names one profile by alias and another by olaresId (a config written before aliases were checked). */
+export class AmbiguousProfile extends Schema.TaggedError<AmbiguousProfile>()("AmbiguousProfile", {
+  key: Schema.String,
+  byAlias: Schema.String,
+  byOlaresId: Schema.String
+}) {
+  readonly exitCode = ExitCode.Usage
+  readonly code = "usage"
+  readonly retryable = false
+  override get message() {
+    return `${JSON.stringify(this.key)} is the alias of profile ${this.byAlias} and the olaresId of profile ${this.byOlaresId}; ` +
+      "refusing to guess which one to remove (nothing was removed)"
+  }
+  get recovery() {
+    return `olares-cli profile remove ${this.byAlias} removes the profile that carries the alias; afterwards ${this.key} names ${this.byOlaresId} alone`
   }
 }

@@ -8,7 +8,9 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { parseJson } from "./domain/Json.js"
 import { goQuote, olaresVersionProblem } from "./domain/OlaresVersion.js"
+import { displayField, scrubText, secretsOfHeaders, summariseBody } from "./domain/Scrub.js"
 import {
   BackendVersionInvalid,
   HttpStatusError,
@@ -22,14 +24,24 @@ import type { AuthedClient } from "./services/HttpAuth.js"
 const USER_INFO = "/api/backend/v1/user-info"
 const OLARES_INFO = "/api/olares-info"
 
-/** `owner` → `Owner`, `admin` → `Admin`, `normal` → `User`, empty → `(unknown)`. */
+/** The roles Olares knows; another plain lower-case word (a future role) is accepted too. */
+export const KNOWN_ROLES: ReadonlyArray<string> = ["owner", "admin", "normal"]
+
+/** A role that may be cached and shown: a known one, or a plain word (`[a-z][a-z0-9_-]`, at most 32). */
+export const isValidRole = (role: string): boolean => KNOWN_ROLES.includes(role) || /^[a-z][a-z0-9_-]{0,31}$/.test(role)
+
+/** `owner` → `Owner`, `admin` → `Admin`, `normal` → `User`, empty → `(unknown)`; a cached value that is not a plain word (old or hand-edited config) → `(invalid)`. */
 export const roleLabel = (role: string | undefined): string => {
   if (role === undefined || role === "") return "(unknown)"
   if (role === "owner") return "Owner"
   if (role === "admin") return "Admin"
   if (role === "normal") return "User"
+  if (!isValidRole(role)) return "(invalid)"
   return role.charAt(0).toUpperCase() + role.slice(1).toLowerCase()
 }
+
+/** A cached role as `-o json` shows it: sanitised and capped whatever config.json holds. */
+export const roleForDisplay = (role: string): string => displayField(role, 32)
 
 const Envelope = <A, I>(data: Schema.Schema<A, I>) =>
   Schema.Struct({ code: Schema.optional(Schema.Number), message: Schema.optional(Schema.String), data: Schema.optional(data) })
@@ -39,28 +51,19 @@ const OlaresInfo = Envelope(Schema.Struct({ osVersion: Schema.optional(Schema.St
 
 const MAX_BODY = 1024 * 1024
 
-/** The body as text, reading at most MAX_BODY bytes; `undefined` when it is larger (never buffered whole). */
-const readCapped = (res: HttpClientResponse.HttpClientResponse) =>
+/** The body as text, reading at most `max` bytes; `undefined` when it is larger (never buffered whole). */
+export const readCapped = (res: HttpClientResponse.HttpClientResponse, max: number = MAX_BODY) =>
   res.stream.pipe(
     Stream.runFoldWhile(
       { chunks: [] as Array<Uint8Array>, size: 0 },
-      (s) => s.size <= MAX_BODY,
+      (s) => s.size <= max,
       (s, chunk) => {
         s.chunks.push(chunk)
         return { chunks: s.chunks, size: s.size + chunk.length }
       }
     ),
-    Effect.map(({ chunks, size }) => (size > MAX_BODY ? undefined : Buffer.concat(chunks).toString("utf8")))
+    Effect.map(({ chunks, size }) => (size > max ? undefined : Buffer.concat(chunks).toString("utf8")))
   )
-
-const isJson = (text: string) => {
-  try {
-    JSON.parse(text)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** GET through the authenticated client; non-2xx, timeouts, oversized and bad JSON become typed transient errors. */
 const getJson = <A, I>(authed: AuthedClient, path: string, schema: Schema.Schema<A, I>, timeout: Duration.DurationInput) => {
@@ -68,23 +71,28 @@ const getJson = <A, I>(authed: AuthedClient, path: string, schema: Schema.Schema
   const endpoint = `GET ${path}`
   return authed.client.pipe(HttpClient.withScope).execute(HttpClientRequest.get(url, { acceptJson: true })).pipe(
     Effect.flatMap((res) =>
-      Effect.flatMap(readCapped(res), (body): Effect.Effect<A, HttpStatusError | ResponseDecodeError> => {
+      Effect.flatMap(readCapped(res), (body): Effect.Effect<{ readonly env: A; readonly secrets: ReadonlyArray<string> }, HttpStatusError | ResponseDecodeError> => {
         if (body === undefined) {
           return Effect.fail(new ResponseDecodeError({ endpoint, detail: `response body is larger than ${MAX_BODY} bytes; refusing to read it` }))
         }
+        // what this request carried (the token in X-Authorization and the cookie) is masked in any echo
+        const secrets = secretsOfHeaders(res.request.headers)
         if (res.status < 200 || res.status >= 300) {
-          return Effect.fail(new HttpStatusError({ endpoint, status: res.status, body: body.slice(0, 200) }))
+          return Effect.fail(new HttpStatusError({ endpoint, status: res.status, body: summariseBody(body, secrets, 200) }))
         }
-        return Either.match(Schema.decodeUnknownEither(Schema.parseJson(schema))(body), {
+        const parsed = parseJson(body)
+        if (!parsed.ok) {
+          return Effect.fail(new ResponseDecodeError({
+            endpoint,
+            detail: parsed.tooDeep
+              ? `response is not usable: ${parsed.reason}`
+              : `response is not the expected JSON (body=${scrubText(body, secrets, 200)})`
+          }))
+        }
+        return Either.match(Schema.decodeUnknownEither(schema)(parsed.value), {
           // a JSON body is never echoed: it may carry tokens
-          onLeft: () =>
-            Effect.fail(new ResponseDecodeError({
-              endpoint,
-              detail: isJson(body)
-                ? "response is not the expected JSON"
-                : `response is not the expected JSON (body=${JSON.stringify(body.slice(0, 200))})`
-            })),
-          onRight: Effect.succeed
+          onLeft: () => Effect.fail(new ResponseDecodeError({ endpoint, detail: "response is not the expected JSON" })),
+          onRight: (env) => Effect.succeed({ env, secrets })
         })
       })
     ),
@@ -97,26 +105,47 @@ const getJson = <A, I>(authed: AuthedClient, path: string, schema: Schema.Schema
   )
 }
 
+interface Read<E> {
+  readonly env: E
+  readonly secrets: ReadonlyArray<string>
+}
+
 /** A 2xx answer without `data` is not an answer (e.g. an error envelope the gateway made up). */
-const requireData = <D>(path: string, env: { data?: D | undefined; message?: string | undefined }) =>
+const requireData = <D>(path: string, { env, secrets }: Read<{ data?: D | undefined; message?: string | undefined }>) =>
   env.data === undefined || env.data === null
     ? Effect.fail(new ResponseDecodeError({
       endpoint: `GET ${path}`,
-      detail: `response has no data${env.message !== undefined && env.message !== "" ? ` (message: ${env.message.slice(0, 200)})` : ""}`
+      detail: `response has no data${env.message !== undefined && env.message !== "" ? ` (message: ${scrubText(env.message, secrets, 200)})` : ""}`
     }))
     : Effect.succeed(env.data)
 
-const checkCode = (what: string, env: { code?: number | undefined; message?: string | undefined }) =>
+const checkCode = (what: string, { env, secrets }: Read<{ code?: number | undefined; message?: string | undefined }>) =>
   env.code === undefined || env.code === 0 || env.code === 200
     ? Effect.void
-    : Effect.fail(new ResponseDecodeError({ endpoint: what, detail: env.message !== undefined && env.message !== "" ? env.message : `server returned code=${env.code}` }))
+    : Effect.fail(new ResponseDecodeError({
+      endpoint: what,
+      detail: env.message !== undefined && env.message !== "" ? scrubText(env.message, secrets, 200) : `server returned code=${env.code}`
+    }))
 
-/** The server's view of the user: name and owner role. */
+/**
+ * The server's view of the user: name (scrubbed, capped) and owner role. A role that is not a
+ * known one or a plain word is dropped with a warning, so it is never cached nor shown.
+ */
 export const fetchUserInfo = (authed: AuthedClient, timeout: Duration.DurationInput = "10 seconds") =>
   getJson(authed, USER_INFO, UserInfo, timeout).pipe(
-    Effect.tap((env) => checkCode(`GET ${USER_INFO}`, env)),
-    Effect.flatMap((env) => requireData(USER_INFO, env)),
-    Effect.map((data) => ({ name: data.name, ownerRole: data.owner_role }))
+    Effect.tap((read) => checkCode(`GET ${USER_INFO}`, read)),
+    Effect.flatMap((read) => Effect.map(requireData(USER_INFO, read), (data) => ({ data, secrets: read.secrets }))),
+    Effect.flatMap(({ data, secrets }) => {
+      const role = data.owner_role
+      const name = data.name === undefined ? undefined : scrubText(data.name, secrets, 64)
+      if (role === undefined || role === "" || isValidRole(role)) return Effect.succeed({ name, ownerRole: role })
+      return Effect.as(
+        Effect.logWarning(
+          `the server reported an owner_role that is not a known role or a plain word (${role.length} characters); it was not cached`
+        ),
+        { name, ownerRole: undefined }
+      )
+    })
   )
 
 /**
@@ -125,7 +154,8 @@ export const fetchUserInfo = (authed: AuthedClient, timeout: Duration.DurationIn
  */
 export const fetchOsVersion = (authed: AuthedClient, timeout: Duration.DurationInput = "10 seconds") =>
   getJson(authed, OLARES_INFO, OlaresInfo, timeout).pipe(
-    Effect.tap((env) => checkCode(`GET ${OLARES_INFO}`, env)),
+    Effect.tap((read) => checkCode(`GET ${OLARES_INFO}`, read)),
+    Effect.map((read) => read.env),
     Effect.flatMap((env): Effect.Effect<string, ResponseDecodeError | BackendVersionInvalid> => {
       const v = (env.data?.osVersion ?? "").trim()
       if (v === "") {

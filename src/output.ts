@@ -3,7 +3,16 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import { cap, stripControls } from "./domain/Scrub.js"
 import { type CliFailure, ExitCode, isCliFailure } from "./errors.js"
+
+/**
+ * The last pass over every message we print (errors, the JSON envelope, warnings): server text is
+ * already scrubbed where it enters an error (src/domain/Scrub.ts), this catches anything else that
+ * carries a control character (a config value, a path, a Node message) and bounds the length. Our
+ * own multi-line messages keep their line feeds.
+ */
+export const safeText = (text: string): string => cap(stripControls(text, true), 8192, "...(truncated)")
 
 /** Whether the invocation asked for JSON output (errors then go to stderr as the JSON envelope). */
 export const wantsJson = (argv: ReadonlyArray<string>): boolean =>
@@ -21,13 +30,15 @@ export const StderrLogger = Logger.replace(
   Logger.defaultLogger,
   Logger.make(({ logLevel, message }) => {
     const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
-    if (LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) process.stderr.write(`warning: ${text}\n`)
-    else if (isDebug()) process.stderr.write(`debug: ${text}\n`)
+    if (LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) process.stderr.write(`warning: ${safeText(text)}\n`)
+    else if (isDebug()) process.stderr.write(`debug: ${safeText(text)}\n`)
   })
 )
 
 /** Prints a typed failure: `Error: <message>` plus the fix, or the reference's JSON envelope. */
 export const renderFailure = (e: CliFailure, json: boolean): string => {
+  const message = safeText(e.message)
+  const recovery = e.recovery === undefined ? undefined : safeText(e.recovery)
   if (json) {
     return JSON.stringify(
       {
@@ -35,17 +46,17 @@ export const renderFailure = (e: CliFailure, json: boolean): string => {
           code: e.code,
           status: e._tag,
           exitCode: e.exitCode,
-          message: e.message,
+          message,
           retryable: e.retryable,
-          ...(e.recovery !== undefined ? { action: e.recovery } : {})
+          ...(recovery !== undefined ? { action: recovery } : {})
         }
       },
       null,
       2
     ) + "\n"
   }
-  const hint = e.recovery !== undefined && !e.message.includes(e.recovery) ? `\nhint: ${e.recovery}` : ""
-  return `Error: ${e.message}${hint}\n`
+  const hint = recovery !== undefined && !message.includes(recovery) ? `\nhint: ${recovery}` : ""
+  return `Error: ${message}${hint}\n`
 }
 
 /**
@@ -74,7 +85,7 @@ export const reportCause = <E>(
       }
     }
     const squashed = Cause.squash(cause)
-    const message = squashed instanceof Error ? squashed.message : String(squashed)
+    const message = safeText(squashed instanceof Error ? squashed.message : String(squashed))
     // With OLARES_CLI_DEBUG the full cause follows on stderr; the JSON envelope keeps the one-line message.
     const details = isDebug() ? `${Cause.pretty(cause)}\n` : "(set OLARES_CLI_DEBUG=1 for details)\n"
     process.stderr.write(

@@ -13,7 +13,7 @@ import { type ConfigData, decodeConfigStrict, displayName, serializeConfig, swit
 import { chooseCacheDir } from "./domain/CacheDir.js"
 import { CREDENTIALS_DIR_ENV, resolvePaths, safeHomedir } from "./domain/Paths.js"
 import { decodeRecordStrict, recordStatus, type TokenStatus } from "./domain/TokenStatus.js"
-import { profileRows, renderList } from "./commands/listView.js"
+import { profileRows, renderList, switchedLine } from "./commands/listView.js"
 import type { FastCommand } from "./fast.js"
 import { selectBackend } from "../layers/Backend.js"
 import { MASTER_KEY_BYTES, openBlob, recordPath } from "../layers/Blob.js"
@@ -149,7 +149,7 @@ const use = (paths: Paths, key: string, nowMs: number): string => {
     process.off("SIGTERM", ignore)
   }
   sweepTempsSync(paths.home, nowMs)
-  return `switched to profile ${switched.name} (${switched.olaresId})`
+  return switchedLine(switched.name, switched.olaresId)
 }
 
 /**

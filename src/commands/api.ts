@@ -11,7 +11,9 @@ import * as Stream from "effect/Stream"
 import { createReadStream, statSync } from "node:fs"
 import { Readable } from "node:stream"
 import { scopeUrl } from "../domain/TokenScope.js"
+import { makeStreamMasker, secretsOfHeaders, stripControls, summariseBody } from "../domain/Scrub.js"
 import { HttpStatusError, StorageError, TransportError, UsageError } from "../errors.js"
+import { readCapped } from "../olaresInfo.js"
 import { HttpAuth, type AuthedClient } from "../services/HttpAuth.js"
 import { noInput, withNetwork } from "./shared.js"
 
@@ -47,14 +49,19 @@ const parseHeader = (h: string) => {
     : Effect.succeed([h.slice(0, i).trim(), h.slice(i + 1).trim()] as const)
 }
 
-const readAllStdin = Effect.tryPromise({
-  try: async () => {
-    const chunks: Array<Buffer> = []
-    for await (const c of process.stdin) chunks.push(c as Buffer)
-    return new Uint8Array(Buffer.concat(chunks))
-  },
-  catch: (e) => new StorageError({ path: "<stdin>", detail: `read stdin: ${String(e)}`, hint: "pipe the body into stdin" })
-})
+/**
+ * stdin as the request body, streamed as it arrives (chunked; never buffered whole). A stream can be
+ * sent only once, so the transport refreshes a token about to expire before sending it.
+ */
+const stdinBody = (req: HttpClientRequest.HttpClientRequest, contentType: string) =>
+  HttpClientRequest.bodyStream(
+    req,
+    Stream.fromReadableStream(
+      () => Readable.toWeb(process.stdin) as unknown as ReadableStream<Uint8Array>,
+      (e) => new StorageError({ path: "<stdin>", detail: `read stdin: ${String(e)}`, hint: "pipe the body into stdin" })
+    ),
+    { contentType }
+  )
 
 /** The caller's `-H Content-Type` (any case), which the body must carry: the body's type would replace it. */
 const contentTypeOf = (headers: ReadonlyArray<readonly [string, string]>): string | undefined =>
@@ -68,7 +75,7 @@ const withBody = (
   Option.match(input, {
     onNone: () => Effect.succeed(req),
     onSome: (file) => {
-      if (file === "-") return Effect.map(readAllStdin, (bytes) => HttpClientRequest.bodyUint8Array(req, bytes, contentType))
+      if (file === "-") return Effect.succeed(stdinBody(req, contentType))
       return Effect.try({
         try: () => {
           const size = statSync(file).size
@@ -82,6 +89,9 @@ const withBody = (
       })
     }
   })
+
+/** How much of an error body is read to summarise it. */
+const ERROR_BODY_BYTES = 64 * 1024
 
 const write = (out: NodeJS.WriteStream, chunk: Uint8Array) =>
   Effect.async<void>((resume) => {
@@ -109,13 +119,28 @@ const run = (opts: {
         ResponseError: (e: HttpClientError.ResponseError) => Effect.fail(new TransportError({ endpoint, detail: e.message }))
       })
     )
-    const ok = res.status >= 200 && res.status < 300
-    const out = ok ? process.stdout : process.stderr
+    if (res.status < 200 || res.status >= 300) {
+      // An error body is server text for the terminal: the token and every credential header this
+      // request carried are masked, JSON is summarised, controls go (src/domain/Scrub.ts).
+      const text = yield* readCapped(res, ERROR_BODY_BYTES).pipe(Effect.orElseSucceed(() => ""))
+      const body = text === undefined
+        ? `(a body larger than ${ERROR_BODY_BYTES / 1024} KiB, not shown)`
+        : summariseBody(text, secretsOfHeaders(res.request.headers))
+      return yield* Effect.fail(new HttpStatusError({ endpoint, status: res.status, body }))
+    }
+    // A 2xx body is the data asked for and passes byte for byte, except the credentials this very
+    // request carried, should the server reflect them (masked even across chunk boundaries). On a
+    // terminal, escape sequences and controls are removed too: a body must not drive the terminal.
+    const masker = makeStreamMasker(secretsOfHeaders(res.request.headers))
+    const tty = process.stdout.isTTY === true
+    const decoder = new TextDecoder("utf-8")
+    const emit = (bytes: Uint8Array, last: boolean) =>
+      tty ? write(process.stdout, Buffer.from(stripControls(decoder.decode(bytes, { stream: !last }), true))) : write(process.stdout, bytes)
     yield* res.stream.pipe(
-      Stream.runForEach((chunk) => write(out, chunk)),
+      Stream.runForEach((chunk) => emit(masker.push(chunk), false)),
+      Effect.zipRight(Effect.suspend(() => emit(masker.flush(), true))),
       Effect.catchAll((e) => Effect.fail(new TransportError({ endpoint, detail: e.message })))
     )
-    if (!ok) return yield* Effect.fail(new HttpStatusError({ endpoint, status: res.status, body: "" }))
   })
 
 /** The command. */

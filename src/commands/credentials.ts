@@ -16,8 +16,11 @@ import {
 import { decodeExpiry } from "../domain/Jwt.js"
 import { authUrl, type OlaresId } from "../domain/OlaresId.js"
 import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
+import { loginConflict } from "../domain/Aliases.js"
 import { lookupByOlaresId } from "../domain/ConfigData.js"
-import { AlreadyAuthenticated, ExpiryUnknown, ManagedProfileRefused } from "../errors.js"
+import { showName } from "../domain/Scrub.js"
+import { authUrlOverrideProblem, localUrlPrefixProblem, quoteUrlValue, unsafeProfileUrl } from "../domain/ProfileUrls.js"
+import { AliasConflict, AlreadyAuthenticated, ExpiryUnknown, InvalidUrlOption, ManagedProfileRefused } from "../errors.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { KeyStore } from "../services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../services/OlaresAuthApi.js"
@@ -128,7 +131,7 @@ export const reportSuccess = (verbLine: string, id: OlaresId, account: string, a
     if (a.switched) {
       yield* Console.log(`switched current profile to ${name}`)
       if (a.previous !== undefined) {
-        yield* Console.log(`previous profile: ${a.previous} (use 'olares-cli profile use -' to switch back)`)
+        yield* Console.log(`previous profile: ${showName(a.previous)} (use 'olares-cli profile use -' to switch back)`)
       }
     }
     const backend = yield* KeyStore.pipe(Effect.flatMap((ks) => ks.backend))
@@ -175,6 +178,35 @@ export const eagerFetch = (profile: Profile, versionOverride: Option.Option<stri
     )
   }).pipe(Effect.catchAll((e) => Console.error(`warning: skipped post-login fetches: ${e.message}`)))
 
+/** `--local-url-prefix` / `--auth-url-override` as typed usage errors, before anything is read or sent. */
+export const checkUrlFlags = (flags: ProfileFlags) =>
+  Effect.gen(function*() {
+    if (Option.isSome(flags.localUrlPrefix)) {
+      const reason = localUrlPrefixProblem(flags.localUrlPrefix.value)
+      if (reason !== undefined) {
+        return yield* new InvalidUrlOption({ flag: "--local-url-prefix", quoted: quoteUrlValue(flags.localUrlPrefix.value), reason })
+      }
+    }
+    if (Option.isSome(flags.authUrlOverride)) {
+      const reason = authUrlOverrideProblem(flags.authUrlOverride.value)
+      if (reason !== undefined) {
+        return yield* new InvalidUrlOption({ flag: "--auth-url-override", quoted: quoteUrlValue(flags.authUrlOverride.value), reason })
+      }
+    }
+  })
+
+/**
+ * The profile about to be stored: its name unique against every other name and olaresId, and no
+ * unsafe URL kept from an old config.json (the password must not follow `x@evil.example/`).
+ */
+const checkProfile = (others: ReadonlyArray<Profile>, profile: Profile, newName: boolean) =>
+  Effect.gen(function*() {
+    const conflict = loginConflict(others, profile, newName)
+    if (conflict !== undefined) return yield* new AliasConflict(conflict)
+    const unsafe = unsafeProfileUrl(profile)
+    if (unsafe !== undefined) return yield* Effect.fail(unsafe)
+  })
+
 /** Flags common to login and import. */
 export interface CredentialFlags extends ProfileFlags {
   readonly olaresId: Option.Option<string>
@@ -188,6 +220,7 @@ export interface CredentialFlags extends ProfileFlags {
 export const prepare = (flags: CredentialFlags, verb: "log in as" | "import credentials for") =>
   Effect.gen(function*() {
     const id = yield* requireOlaresId(flags.olaresId)
+    yield* checkUrlFlags(flags)
     const repo = yield* ProfileRepo
     const cfg = yield* repo.load
     // A profile the Go CLI stored under a bare `alice` is this identity too: keep its key (the
@@ -197,12 +230,13 @@ export const prepare = (flags: CredentialFlags, verb: "log in as" | "import cred
     if (Option.isSome(existing) && existing.value.managed === true) {
       return yield* Effect.fail(new ManagedProfileRefused({ verb, olaresId: account, appName: existing.value.appName ?? "" }))
     }
+    const profile = buildProfile(existing, id, flags)
+    yield* checkProfile(cfg.profiles, profile, Option.isSome(flags.name))
     yield* ensureWritable(account)
     // Storage that fails after the exchange would lose a grant the server has already rotated: make
     // sure the token store and config.json (with its lock) can be written before any network.
     yield* Effect.flatMap(KeyStore, (ks) => ks.checkWritable(account))
     yield* repo.update((current) => Effect.succeed([undefined, current] as const))
-    const profile = buildProfile(existing, id, flags)
     const target: AuthTarget = {
       authUrl: authUrl(id, profile),
       olaresId: id,

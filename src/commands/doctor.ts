@@ -10,11 +10,14 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Os from "node:os"
 import { join } from "node:path"
 import { type Config, type Profile } from "../domain/Config.js"
 import { canonicalOlaresId } from "../domain/ConfigData.js"
+import { decodeExpiry } from "../domain/Jwt.js"
 import { authUrl, OlaresId } from "../domain/OlaresId.js"
+import { cap, redactUrl, showName, stripControls } from "../domain/Scrub.js"
 import { ProblemsFound } from "../errors.js"
 import {
   type AuthCheckJson,
@@ -64,8 +67,9 @@ const loginFix = (id: string) => `olares-cli profile login --olares-id ${shellQu
 /** The login command that re-creates a profile with its alias and overrides. */
 const reloginWithFlags = (p: Profile | undefined, id: string) => {
   const flags: Array<string> = []
-  if (p?.name !== undefined && p.name !== "" && p.name !== id) flags.push("--name", shellQuote(p.name))
-  if (p?.authUrlOverride !== undefined && p.authUrlOverride !== "") flags.push("--auth-url-override", shellQuote(p.authUrlOverride))
+  if (p?.name !== undefined && p.name !== "" && p.name !== id) flags.push("--name", shellQuote(showName(p.name)))
+  // credentials inside an old override are never printed: the user re-types them if they need them
+  if (p?.authUrlOverride !== undefined && p.authUrlOverride !== "") flags.push("--auth-url-override", shellQuote(redactUrl(p.authUrlOverride)))
   if (p?.localUrlPrefix !== undefined && p.localUrlPrefix !== "") flags.push("--local-url-prefix", shellQuote(p.localUrlPrefix))
   if (p?.insecureSkipVerify === true) flags.push("--insecure-skip-verify")
   return [loginFix(id), ...flags].join(" ")
@@ -83,6 +87,8 @@ export interface DoctorFacts {
   readonly configProfiles: ReadonlyArray<Profile>
   /** The user's home directory (a home that *is* it must not be chmod-ed). */
   readonly userHome: string
+  /** Why each profile's access token is unparseable, by olaresId (named in `token_unparseable`). */
+  readonly tokenReasons?: Readonly<Record<string, string>>
 }
 
 const pathProblems = (
@@ -163,7 +169,7 @@ const authProblem = (p: DoctorProfileJson, profile: Profile | undefined): Array<
   }
 }
 
-const tokenProblems = (p: DoctorProfileJson, profile: Profile | undefined): Array<ProblemJson> => {
+const tokenProblems = (p: DoctorProfileJson, profile: Profile | undefined, reason: string | undefined): Array<ProblemJson> => {
   const id = p.olaresId
   // A platform-issued profile renews from the mount (its records never hold a refresh token); only
   // a rejected grant or an unreadable record is a problem, and the fix is the application's.
@@ -220,7 +226,8 @@ const tokenProblems = (p: DoctorProfileJson, profile: Profile | undefined): Arra
         code: "token_unparseable",
         severity: "warning",
         subject: id,
-        message: `the stored access token of ${id} is not a JWT, so its expiry cannot be checked locally (the server decides)`,
+        message: `the stored access token of ${id} cannot be read as a JWT with an expiry${reason === undefined ? "" : ` (${reason})`}, ` +
+          "so its expiry cannot be checked locally (the server decides)",
         fix: loginFix(id)
       }]
     case "logged-in":
@@ -264,7 +271,7 @@ export const diagnose = (f: DoctorFacts): Array<ProblemJson> => {
   }
   for (const p of f.profiles) {
     const profile = f.configProfiles.find((c) => c.olaresId === p.olaresId)
-    out.push(...tokenProblems(p, profile), ...authProblem(p, profile))
+    out.push(...tokenProblems(p, profile, f.tokenReasons?.[p.olaresId]), ...authProblem(p, profile))
   }
   for (const l of f.locks) {
     if (!l.stale) continue
@@ -355,6 +362,19 @@ const inspectLocks = (dir: string) =>
     })
   })
 
+// "No credential is sent": not even one an old config kept inside its override URL.
+const withoutUserinfo = (url: string): string => {
+  try {
+    const u = new URL(url)
+    if (u.username === "" && u.password === "") return url
+    u.username = ""
+    u.password = ""
+    return u.toString().replace(/\/+$/, "")
+  } catch {
+    return url
+  }
+}
+
 /** Probes every profile's auth base with a plain HEAD (no credentials), concurrently. */
 const probeAll = (profiles: ReadonlyArray<Profile>) =>
   Effect.gen(function*() {
@@ -362,7 +382,7 @@ const probeAll = (profiles: ReadonlyArray<Profile>) =>
     return yield* Effect.forEach(
       profiles,
       (p) =>
-        reach.probe(`${authUrl(OlaresId.make(canonicalOlaresId(p.olaresId)), p)}/`, {
+        reach.probe(`${withoutUserinfo(authUrl(OlaresId.make(canonicalOlaresId(p.olaresId)), p))}/`, {
           insecureSkipVerify: p.insecureSkipVerify === true,
           timeout: `${PROBE_TIMEOUT_SECONDS} seconds`
         }),
@@ -378,7 +398,8 @@ const withReachability = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   )
 
 const authCheck = (p: Profile): AuthCheckJson => ({
-  url: authUrl(OlaresId.make(canonicalOlaresId(p.olaresId)), p),
+  // an old config may hold credentials in its override (https://user:pass@host): shown as https://***@host
+  url: cap(stripControls(redactUrl(authUrl(OlaresId.make(canonicalOlaresId(p.olaresId)), p))), 512, "…"),
   source: p.authUrlOverride !== undefined && p.authUrlOverride !== "" ? "override" : "derived",
   insecureSkipVerify: p.insecureSkipVerify === true,
   checked: false,
@@ -416,6 +437,12 @@ export const runDoctor = (opts: { readonly offline: boolean }) =>
     const lookups = yield* readLookups(cfg)
     const rows = rowsOf(cfg, lookups, yield* Clock.currentTimeMillis)
     const hasRefresh = lookups.map((l) => (l._tag === "Found" ? l.token.refreshToken !== undefined : null))
+    const tokenReasons: Record<string, string> = {}
+    lookups.forEach((l, i) => {
+      if (l._tag !== "Found") return
+      const e = decodeExpiry(Redacted.value(l.token.accessToken))
+      if (e._tag === "Unparseable") tokenReasons[rows[i]!.olaresId] = e.reason
+    })
     // Inspected after every read: the repo and the token store tighten too-open modes themselves
     // (with a warning), and the report should show the state they left.
     const pathChecks: DoctorJson["paths"] = {
@@ -446,9 +473,16 @@ export const runDoctor = (opts: { readonly offline: boolean }) =>
       locks,
       configError: Either.isLeft(loaded) ? { message: loaded.left.message, hint: loaded.left.recovery } : undefined,
       configProfiles: cfg.profiles,
-      userHome: safeHomedir()
+      userHome: safeHomedir(),
+      tokenReasons
     }
-    const problems = diagnose(facts)
+    // Problem texts quote config values (names, overrides): one last pass for whatever a hand edit left in them.
+    const problems = diagnose(facts).map((p): ProblemJson => ({
+      ...p,
+      subject: cap(stripControls(p.subject), 512, "…"),
+      message: cap(stripControls(p.message), 2048, "…"),
+      fix: cap(stripControls(p.fix), 2048, "…")
+    }))
     const doc: DoctorJson = {
       healthy: problems.every((p) => p.severity !== "error"),
       cliVersion: VERSION,

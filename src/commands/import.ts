@@ -6,7 +6,8 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { EmptySecret, TokenInvalidated, UsageError } from "../errors.js"
+import { isHeaderSafe } from "../domain/Scrub.js"
+import { EmptySecret, InputTooLong, TokenInvalidated, UnsendableToken, UsageError } from "../errors.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
 import { complete, type CredentialFlags, prepare } from "./credentials.js"
@@ -22,13 +23,20 @@ const refreshTokenStdin = Options.boolean("refresh-token-stdin").pipe(
   Options.withDescription("read the refresh token from the first line of stdin")
 )
 
+/** The longest refresh token accepted from any source (the stdin line has the same bound). */
+const MAX_TOKEN_CHARS = 64 * 1024
+
 /** The token from the flag, `--refresh-token-stdin`, or `OLARES_REFRESH_TOKEN`, in that order. */
 const readRefreshToken = (flag: Option.Option<string>, fromStdin: boolean) =>
   Effect.gen(function*() {
     let token: Redacted.Redacted<string> | undefined
+    let source = "--refresh-token"
     if (Option.isSome(flag)) token = Redacted.make(flag.value.trim())
-    else if (fromStdin) token = Redacted.make(Redacted.value(yield* Effect.flatMap(Prompt, (p) => p.stdinLine)).trim())
-    else {
+    else if (fromStdin) {
+      source = "stdin"
+      token = Redacted.make(Redacted.value(yield* Effect.flatMap(Prompt, (p) => p.stdinLine)).trim())
+    } else {
+      source = "$OLARES_REFRESH_TOKEN"
       const env = yield* Config.option(Config.redacted("OLARES_REFRESH_TOKEN")).pipe(
         Effect.orElseSucceed(() => Option.none<Redacted.Redacted<string>>())
       )
@@ -42,7 +50,12 @@ const readRefreshToken = (flag: Option.Option<string>, fromStdin: boolean) =>
         })
       )
     }
-    if (Redacted.value(token) === "") return yield* Effect.fail(new EmptySecret({ what: "refresh token" }))
+    const value = Redacted.value(token)
+    if (value === "") return yield* Effect.fail(new EmptySecret({ what: "refresh token" }))
+    if (value.length > MAX_TOKEN_CHARS) return yield* new InputTooLong({ what: `refresh token from ${source}`, limitBytes: MAX_TOKEN_CHARS })
+    // No server issues a token with controls, spaces or non-ASCII: it is a copy-paste accident (quotes,
+    // a line break, a BOM) that would be spent on the server and then be unusable in a header.
+    if (!isHeaderSafe(value)) return yield* new UnsendableToken({ what: "refresh token", source })
     return token
   })
 

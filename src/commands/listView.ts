@@ -3,6 +3,7 @@
  * the start-up quick path (src/quick.ts), so both print byte-identical output.
  */
 import { activeProfile, type ConfigData, displayName, sourceOf } from "../domain/ConfigData.js"
+import { showName, showVersion } from "../domain/Scrub.js"
 import type { TokenStatus } from "../domain/TokenStatus.js"
 import { paintStatus } from "./style.js"
 import { renderTable } from "./table.js"
@@ -20,18 +21,22 @@ export interface ProfileRow {
   readonly appName?: string
 }
 
-/** The rows, in config order, for statuses already computed (one per profile, same order). */
+/**
+ * The rows, in config order, for statuses already computed (one per profile, same order). Names,
+ * ids and versions come from config.json, which an old CLI or a hand edit may have filled with
+ * escape sequences or 100 kB: they are sanitised and capped here, for the table and JSON alike.
+ */
 export const profileRows = (cfg: ConfigData, statuses: ReadonlyArray<TokenStatus>): Array<ProfileRow> => {
   const current = activeProfile(cfg)?.olaresId
   const anyManaged = cfg.profiles.some((p) => p.managed === true)
   return cfg.profiles.map((p, i): ProfileRow => ({
     current: p.olaresId === current,
-    name: displayName(p),
-    olaresId: p.olaresId,
+    name: showName(displayName(p)),
+    olaresId: showName(p.olaresId),
     status: statuses[i] ?? "unknown",
-    version: p.backendVersion !== undefined && p.backendVersion !== "" ? p.backendVersion : null,
-    ...(anyManaged ? { source: sourceOf(p) } : {}),
-    ...(p.managed === true && typeof p.appName === "string" && p.appName !== "" ? { appName: p.appName } : {})
+    version: p.backendVersion !== undefined && p.backendVersion !== "" ? showVersion(p.backendVersion) : null,
+    ...(anyManaged ? { source: showName(sourceOf(p)) } : {}),
+    ...(p.managed === true && typeof p.appName === "string" && p.appName !== "" ? { appName: showName(p.appName) } : {})
   }))
 }
 
@@ -53,3 +58,7 @@ export const renderList = (rows: ReadonlyArray<ProfileRow>, output: "table" | "j
     (row, col, cell) => (row > 0 && col === 3 ? paintStatus(rows[row - 1]!.status, cell) : cell)
   )
 }
+
+/** What `profile use` prints (the quick path and the Effect program alike), with the names sanitised. */
+export const switchedLine = (name: string, olaresId: string): string =>
+  `switched to profile ${showName(name)} (${showName(olaresId)})`

@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { OlaresId } from "../domain/OlaresId.js"
-import { EmptySecret, type NotATerminal, type StorageError } from "../errors.js"
+import { EmptySecret, type InputTooLong, type NotATerminal, type StorageError } from "../errors.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
 import { complete, type CredentialFlags, prepare } from "./credentials.js"
@@ -27,7 +27,7 @@ const nonEmpty = (what: "password" | "TOTP code") => (s: Redacted.Redacted<strin
 /** Password from `--password-stdin` or the TTY (echo off); never from argv. */
 const readPassword = (id: OlaresId, fromStdin: boolean) =>
   Effect.flatMap(Prompt, (prompt) => {
-    const source: Effect.Effect<Redacted.Redacted<string>, NotATerminal | StorageError> = fromStdin
+    const source: Effect.Effect<Redacted.Redacted<string>, NotATerminal | StorageError | InputTooLong> = fromStdin
       ? prompt.stdinLine
       : prompt.secret(`password for ${id}: `, {
         message: "stdin is not a terminal; pass --password-stdin and pipe the password instead",

@@ -8,7 +8,9 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { displayName, findProfile, type Profile, removeProfile } from "../domain/Config.js"
 import { refreshLockPath } from "../domain/OlaresId.js"
-import { ManagedProfileRefused, NotATerminal, ProfileNotFound } from "../errors.js"
+import { ambiguousKey } from "../domain/Aliases.js"
+import { showName } from "../domain/Scrub.js"
+import { AmbiguousProfile, ManagedProfileRefused, NotATerminal, ProfileNotFound } from "../errors.js"
 import { AppPaths } from "../services/AppPaths.js"
 import { FileLock } from "../services/FileLock.js"
 import { KeyStore } from "../services/KeyStore.js"
@@ -29,7 +31,11 @@ export const remove = Command.make("remove", { key, yes, ...versionOptions, noIn
     const prompt = yield* Prompt
     const locks = yield* FileLock
     const paths = yield* AppPaths
-    const found = findProfile(yield* repo.load, key)
+    const loaded = yield* repo.load
+    // a key that is one profile's alias and another's olaresId (an old config) must never remove the wrong one
+    const ambiguous = ambiguousKey(loaded.profiles, key)
+    if (ambiguous !== undefined) return yield* Effect.fail(new AmbiguousProfile({ key, ...ambiguous }))
+    const found = findProfile(loaded, key)
     if (Option.isNone(found)) return yield* Effect.fail(new ProfileNotFound({ key }))
     // The platform's mount is the grant: nothing local to delete, and the next start would re-create it.
     const refuseManaged = (p: Profile) =>
@@ -75,9 +81,9 @@ export const remove = Command.make("remove", { key, yes, ...versionOptions, noIn
     if (Either.isLeft(cleared)) {
       yield* Console.log(`warning: failed to clear stored token for ${removed.olaresId}: ${cleared.left.message}`)
     }
-    yield* Console.log(`removed profile ${displayName(removed)} (${removed.olaresId})`)
+    yield* Console.log(`removed profile ${showName(displayName(removed))} (${showName(removed.olaresId)})`)
     if (config.currentProfile !== undefined) {
-      yield* Console.log(`current profile is now: ${config.currentProfile}`)
+      yield* Console.log(`current profile is now: ${showName(config.currentProfile)}`)
     } else if (config.profiles.length === 0) {
       yield* Console.log("no profiles remain.")
       if (purged !== undefined && Either.isRight(purged)) {

@@ -4,6 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { displayName, setCurrent } from "../domain/Config.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
+import { switchedLine } from "./listView.js"
 
 /** Switches the current profile under the config lock and prints the confirmation. */
 export const switchProfile = (key: string) =>
@@ -15,5 +16,5 @@ export const switchProfile = (key: string) =>
         onRight: ({ config, profile }) => Effect.succeed([profile, config] as const)
       })
     )
-    yield* Console.log(`switched to profile ${displayName(profile)} (${profile.olaresId})`)
+    yield* Console.log(switchedLine(displayName(profile), profile.olaresId))
   })

@@ -8,7 +8,8 @@ import { displayName, findByOlaresId, modifyProfile } from "../domain/Config.js"
 import { localPart } from "../domain/OlaresId.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
-import { fetchOsVersion, fetchUserInfo, roleLabel } from "../olaresInfo.js"
+import { showName, showVersion } from "../domain/Scrub.js"
+import { fetchOsVersion, fetchUserInfo, roleForDisplay, roleLabel } from "../olaresInfo.js"
 import { renderJson, WhoamiJson } from "../schemas.js"
 import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
 import { noInput, nowMs, output, versionOptions, withNetwork } from "./shared.js"
@@ -66,15 +67,18 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
     const role = profile.ownerRole
     const changed = source === "server" && previousRole !== undefined && previousRole !== "" && role !== previousRole
     const refreshedAt = profile.whoamiRefreshedAt
+    // Everything below may come from an old or hand-edited config.json: shown sanitised and capped.
+    const profileName = showName(displayName(profile))
+    const shownVersion = profile.backendVersion !== undefined && profile.backendVersion !== "" ? showVersion(profile.backendVersion) : undefined
     const doc: WhoamiJson = {
       olaresId: id,
-      profile: displayName(profile),
+      profile: profileName,
       ...(serverName !== undefined && serverName !== "" ? { name: serverName } : {}),
-      ...(role !== undefined && role !== "" ? { role, roleLabel: roleLabel(role) } : {}),
+      ...(role !== undefined && role !== "" ? { role: roleForDisplay(role), roleLabel: roleLabel(role) } : {}),
       source,
       ...(refreshedAt !== undefined ? { refreshedAt, refreshedAgoSecs: Math.max(0, nowSec - refreshedAt) } : {}),
-      ...(changed ? { previousRole, changed: true } : {}),
-      ...(profile.backendVersion !== undefined && profile.backendVersion !== "" ? { backendVersion: profile.backendVersion } : {})
+      ...(changed && previousRole !== undefined ? { previousRole: roleForDisplay(previousRole), changed: true } : {}),
+      ...(shownVersion !== undefined ? { backendVersion: shownVersion } : {})
     }
     if (opts.output === "json") return yield* Console.log(yield* renderJson(WhoamiJson, doc))
     const who = serverName !== undefined && serverName !== "" && serverName !== localPart(id) ? `${id} (name: ${serverName})` : id
@@ -89,7 +93,7 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
         : `from cache, refreshed ${ago(Math.max(0, nowSec - refreshedAt))}`
     )
     if (changed) yield* Console.log(`role changed: ${roleLabel(previousRole)} -> ${roleLabel(role)}`)
-    yield* Console.log(`profile: ${displayName(profile)}   version: ${profile.backendVersion ?? "-"}`)
+    yield* Console.log(`profile: ${profileName}   version: ${shownVersion ?? "-"}`)
   })
 
 /** The command. */

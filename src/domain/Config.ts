@@ -6,6 +6,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { NoPreviousProfile, ProfileNotFound } from "../errors.js"
+import { parseJsonBounded } from "./JsonSchema.js"
 import { activeProfile, displayName, lookupProfile, switchCurrent, withPointers } from "./ConfigData.js"
 
 /** Keys written by the Go CLI that we do not model are kept as they are. */
@@ -47,9 +48,9 @@ export type Config = typeof Config.Type
 /** The empty config. */
 export const emptyConfig: Config = { profiles: [] }
 
-const decodeConfigEither = Schema.decodeUnknownEither(Schema.parseJson(Config))
+const decodeConfigEither = Schema.decodeUnknownEither(parseJsonBounded(Config))
 
-/** Parses file text; empty text is the empty config. Errors carry the schema's explanation. */
+/** Parses file text (bounded JSON); empty text is the empty config. Errors carry the schema's explanation. */
 export const parseConfig = (text: string): Either.Either<Config, string> =>
   text.trim() === "" ? Either.right(emptyConfig) : Either.mapLeft(decodeConfigEither(text), (e) => e.message)
 

@@ -6,6 +6,8 @@
  * what `Config` decodes, to the same value (a property test checks both directions).
  */
 
+import { parseJson } from "./Json.js"
+
 /** How a profile field is typed in `Config.Profile`. */
 export type FieldKind = "string" | "boolean" | "int"
 
@@ -66,12 +68,9 @@ const optionalString = (o: Record<string, unknown>, field: string) =>
  */
 export const decodeConfigStrict = (text: string): ConfigData | undefined => {
   if (text.trim() === "") return { profiles: [] }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return undefined
-  }
+  const parsed = parseJson(text)
+  if (!parsed.ok) return undefined
+  const json = parsed.value
   if (!isObject(json) || !optionalString(json, "currentProfile") || !optionalString(json, "previousProfile")) {
     return undefined
   }

@@ -20,11 +20,28 @@ export const decodeExpiry = (token: string): JwtExpiry => {
   } catch (e) {
     return { _tag: "Unparseable", reason: `decode payload: ${e instanceof Error ? e.message : String(e)}` }
   }
-  const exp = payload.exp
+  return expiryOfClaim(payload.exp)
+}
+
+/** The last second a JavaScript date can hold (+275760-09-13): a later `exp` cannot be compared or shown. */
+export const MAX_EXP_SECONDS = 8_640_000_000_000
+
+/**
+ * The `exp` claim (seconds) as an expiry, each edge named for what it is: missing/0 is "no exp"
+ * (the reference's rule); a negative one is simply in the past (expired, as Go reads it); a
+ * non-number, a fraction (Go's int64 decoding refuses it too) and a value beyond the representable
+ * dates are unparseable with that reason, never "not an integer" for a negative nor Infinity/NaN.
+ */
+export const expiryOfClaim = (exp: unknown): JwtExpiry => {
   if (exp === undefined || exp === null || exp === 0) return { _tag: "NoExp" }
-  if (typeof exp !== "number" || !Number.isInteger(exp) || exp < 0) {
-    return { _tag: "Unparseable", reason: "exp claim is not an integer" }
+  if (typeof exp !== "number") {
+    const kind = Array.isArray(exp) ? "an array" : typeof exp === "object" ? "an object" : `a ${typeof exp}`
+    return { _tag: "Unparseable", reason: `exp claim is not a number (it is ${kind})` }
   }
+  if (!Number.isFinite(exp) || Math.abs(exp) > MAX_EXP_SECONDS) {
+    return { _tag: "Unparseable", reason: `exp claim ${exp} is out of range (beyond the year 275760)` }
+  }
+  if (!Number.isInteger(exp)) return { _tag: "Unparseable", reason: `exp claim ${exp} is not a whole number of seconds` }
   return { _tag: "Exp", expMs: exp * 1000 }
 }
 

@@ -3,6 +3,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { parseJsonBounded } from "./JsonSchema.js"
 import { recordStatus, type TokenStatus } from "./TokenStatus.js"
 
 /**
@@ -22,9 +23,9 @@ export const StoredToken = Schema.Struct({
 /** The record, secrets wrapped in `Redacted` in memory. */
 export type StoredToken = typeof StoredToken.Type
 
-const decodeJson = Schema.decodeUnknownEither(Schema.parseJson(StoredToken))
+const decodeJson = Schema.decodeUnknownEither(parseJsonBounded(StoredToken))
 
-/** Parses a record blob; a record without `olaresId` gets the requested one, as the reference does. */
+/** Parses a record blob (bounded JSON); a record without `olaresId` gets the requested one, as the reference does. */
 export const parseStoredToken = (text: string, account: string) =>
   Either.map(decodeJson(text), (t): StoredToken => t.olaresId === "" ? { ...t, olaresId: account } : t)
 

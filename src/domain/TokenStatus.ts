@@ -3,6 +3,7 @@
  * Effect imports) shared by StoredToken.ts and the start-up quick path (src/quick.ts).
  * `decodeRecordStrict` only ever accepts a subset of what `StoredToken` decodes (property-tested).
  */
+import { parseJson } from "./Json.js"
 import { decodeExpiry } from "./Jwt.js"
 
 /** The STATUS column of `profile list`, computed locally with no network. */
@@ -56,12 +57,9 @@ const RECORD_FIELDS = {
  * plainly valid (then the caller defers to `StoredToken.parseStoredToken`).
  */
 export const decodeRecordStrict = (text: string): RecordData | undefined => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return undefined
-  }
+  const parsed = parseJson(text)
+  if (!parsed.ok) return undefined
+  const json = parsed.value
   if (typeof json !== "object" || json === null || Array.isArray(json) || Object.hasOwn(json, "__proto__")) {
     return undefined
   }
