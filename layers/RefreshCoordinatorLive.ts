@@ -1,7 +1,9 @@
 /**
  * The single-flight refresher: an in-process Semaphore(1) per olaresId, then the cross-process file
- * lock, re-reading the stored record after each, and only then one `/api/refresh` (spec section 7,
- * reference notes 6.5).
+ * locks (the config home's, which the Go CLI takes too, then the data dir's), re-reading the stored
+ * record after each, and only then one `/api/refresh` (spec section 7, reference notes 6.5). A
+ * rejected refresh token only invalidates the record when it is still the stored one: a token that
+ * someone else rotated meanwhile (a process of any tool, locked or not) means "use theirs".
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -9,12 +11,12 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as SynchronizedRef from "effect/SynchronizedRef"
-import { refreshLockPath } from "../src/domain/OlaresId.js"
+import { refreshLockPath, refreshLockPaths } from "../src/domain/OlaresId.js"
 import type { StoredToken } from "../src/domain/StoredToken.js"
-import { isInvalidated } from "../src/domain/StoredToken.js"
+import { isInvalidated, stillHolds } from "../src/domain/StoredToken.js"
 import { NotLoggedIn, TokenInvalidated } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
-import { FileLock } from "../src/services/FileLock.js"
+import { FileLock, lockAll } from "../src/services/FileLock.js"
 import { KeyStore } from "../src/services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../src/services/OlaresAuthApi.js"
 import { OlaresAuthApi } from "../src/services/OlaresAuthApi.js"
@@ -40,8 +42,11 @@ export const decide = (stored: Option.Option<StoredToken>, stale: string): Refre
   return "refresh"
 }
 
-/** `<locksDir>/<sanitized id>.refresh.lock`, the reference's lock file name. */
-export { refreshLockPath }
+/** `<locksDir>/<sanitized id>.refresh.lock`, the reference's lock file name; and both refresh locks in order. */
+export { refreshLockPath, refreshLockPaths }
+
+/** How many times one refresh follows a grant rotated by someone else before giving up. */
+const MAX_EXCHANGES = 3
 
 /** Builds the coordinator from its dependencies (yielded once, so `refresh` has `R = never`). */
 export const make = Effect.gen(function*() {
@@ -78,11 +83,12 @@ export const make = Effect.gen(function*() {
     }
   }
 
-  const markDead = (id: string) =>
+  /** Stamps the record dead, but only if `rejected` is still its refresh token (the store re-checks). */
+  const markDead = (id: string, rejected: Redacted.Redacted<string>) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       // Best effort, as the reference: the typed error is what the caller needs either way.
-      yield* store.markInvalidated(id, now).pipe(
+      yield* store.markInvalidated(id, now, rejected).pipe(
         Effect.catchAll((e) =>
           Effect.logWarning(
             `failed to persist invalidated marker for ${id}: ${e.message} (refresh attempt will repeat next run)`
@@ -92,45 +98,62 @@ export const make = Effect.gen(function*() {
       return yield* Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: now }))
     })
 
-  /** Runs under the file lock. */
+  /** One `/api/refresh` with the record's grant: the new access token, or `None` when the server rejected it. */
+  const exchangeOnce = (target: AuthTarget, record: StoredToken, refreshToken: Redacted.Redacted<string>) => {
+    const id = target.olaresId
+    const storedAccess = Redacted.value(record.accessToken) === ""
+      ? Option.none<Redacted.Redacted<string>>()
+      : Option.some(record.accessToken)
+    const persist = (grant: TokenGrant) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const rotated = Option.filter(grant.refreshToken, (t) => Redacted.value(t) !== "")
+        const sessionId = Option.getOrElse(Option.filter(grant.sessionId, (s) => s !== ""), () => record.sessionId)
+        const next: StoredToken = {
+          olaresId: id,
+          accessToken: grant.accessToken,
+          refreshToken: Option.getOrElse(rotated, () => refreshToken),
+          ...(sessionId === undefined || sessionId === "" ? {} : { sessionId }),
+          grantedAt: now
+        }
+        yield* store.set(next)
+        return Option.some(grant.accessToken)
+      })
+    // Once the server has rotated the grant, losing the answer would strand the user: only the
+    // exchange itself may be interrupted, never the write that follows it.
+    return Effect.uninterruptibleMask((restore) =>
+      restore(api.refresh(target, refreshToken, storedAccess, REFRESH_HTTP_TIMEOUT)).pipe(
+        Effect.flatMap(persist),
+        Effect.catchTag("RefreshRejected", () => Effect.succeed(Option.none<Redacted.Redacted<string>>()))
+      )
+    )
+  }
+
+  /** Runs under the file locks. */
   const exchange = (target: AuthTarget, stale: string) =>
     Effect.gen(function*() {
       const id = target.olaresId
-      // Check #2: another process may have finished while we waited for the file lock.
-      const stored = yield* store.get(id)
-      const settled = yield* settle(id, stored, stale)
-      if (Option.isSome(settled)) return settled.value
-      const record = Option.getOrThrow(stored)
-      const refreshToken = record.refreshToken
-      if (refreshToken === undefined || Redacted.value(refreshToken) === "") {
-        return yield* Effect.fail(new NotLoggedIn({ olaresId: id }))
+      // Check #2: another process may have finished while we waited for the file locks.
+      let stored = yield* store.get(id)
+      for (let attempt = 1;; attempt++) {
+        const settled = yield* settle(id, stored, stale)
+        if (Option.isSome(settled)) return settled.value
+        const record = Option.getOrThrow(stored)
+        const refreshToken = record.refreshToken
+        if (refreshToken === undefined || Redacted.value(refreshToken) === "") {
+          return yield* Effect.fail(new NotLoggedIn({ olaresId: id }))
+        }
+        const fresh = yield* exchangeOnce(target, record, refreshToken)
+        if (Option.isSome(fresh)) return fresh.value
+        // Rejected. A lost race, not a dead grant, when the record no longer holds the token we
+        // sent: a process that does not take our locks (or takes only some) rotated it meanwhile.
+        // Then settle again on what it stored: its access token, or one more exchange with its grant.
+        stored = yield* store.get(id)
+        if (Option.isNone(stored)) return yield* Effect.fail(new NotLoggedIn({ olaresId: id }))
+        if (stillHolds(stored.value, refreshToken) || attempt >= MAX_EXCHANGES) {
+          return yield* markDead(id, refreshToken)
+        }
       }
-      const storedAccess = Redacted.value(record.accessToken) === ""
-        ? Option.none<Redacted.Redacted<string>>()
-        : Option.some(record.accessToken)
-      const persist = (grant: TokenGrant) =>
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          const rotated = Option.filter(grant.refreshToken, (t) => Redacted.value(t) !== "")
-          const sessionId = Option.getOrElse(Option.filter(grant.sessionId, (s) => s !== ""), () => record.sessionId)
-          const next: StoredToken = {
-            olaresId: id,
-            accessToken: grant.accessToken,
-            refreshToken: Option.getOrElse(rotated, () => refreshToken),
-            ...(sessionId === undefined || sessionId === "" ? {} : { sessionId }),
-            grantedAt: now
-          }
-          yield* store.set(next)
-          return grant.accessToken
-        })
-      // Once the server has rotated the grant, losing the answer would strand the user: only the
-      // exchange itself may be interrupted, never the write that follows it.
-      return yield* Effect.uninterruptibleMask((restore) =>
-        restore(api.refresh(target, refreshToken, storedAccess, REFRESH_HTTP_TIMEOUT)).pipe(
-          Effect.catchTag("RefreshRejected", () => markDead(id)),
-          Effect.flatMap(persist)
-        )
-      )
     })
 
   const refresh = Effect.fn("RefreshCoordinator.refresh")(
@@ -145,7 +168,7 @@ export const make = Effect.gen(function*() {
           if (Option.isSome(fresh)) return fresh.value
           return yield* Effect.scoped(
             Effect.zipRight(
-              locks.lock(refreshLockPath(paths.locksDir, id), { timeout: REFRESH_LOCK_TIMEOUT }),
+              lockAll(locks, refreshLockPaths(paths, id), { timeout: REFRESH_LOCK_TIMEOUT }),
               exchange(target, stale)
             )
           )
@@ -158,6 +181,6 @@ export const make = Effect.gen(function*() {
   return RefreshCoordinator.of({ refresh })
 })
 
-/** The live coordinator: Semaphore -> file lock -> re-read -> `/api/refresh`. */
+/** The live coordinator: Semaphore -> file locks -> re-read -> `/api/refresh` -> (rejected) re-read. */
 export const RefreshCoordinatorLive: Layer.Layer<RefreshCoordinator, never, KeyStore | FileLock | OlaresAuthApi | AppPaths> =
   Layer.effect(RefreshCoordinator, make)
