@@ -9,10 +9,10 @@
 //	golock rotate <home> <datadir> <olaresId> <authURL> [--nolock] [--wait-stdin] [--hold <ms>]
 //	                                             under <home>/locks/<id>.refresh.lock (30 s, 100 ms polls):
 //	                                             print "locked" (then, with --wait-stdin, wait for a line
-//	                                             on stdin); re-read the record; if its access token is
-//	                                             still the one seen before locking, POST /api/refresh and
-//	                                             store the new grant ("refreshed"), else "stored"; keep
-//	                                             the lock <ms> more
+//	                                             on stdin); re-read the record; if its access token has
+//	                                             expired (the Go CLI's reason to refresh), POST
+//	                                             /api/refresh and store the new grant ("refreshed"),
+//	                                             else someone did already ("stored"); keep the lock <ms>
 package main
 
 import (
@@ -21,6 +21,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -111,8 +112,26 @@ func writeRecord(dataDir, id string, r record, key []byte) {
 	writeAtomic(filepath.Join(dataDir, unsafeFile.ReplaceAllString(id, "_")+".enc"), gcm.Seal(nonce, nonce, plain, nil))
 }
 
+// expired reports whether a JWT's exp claim is in the past (an unreadable token counts as expired).
+func expired(jwt string) bool {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return true
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return true
+	}
+	var claims struct {
+		Exp int64 `json:"exp"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return true
+	}
+	return claims.Exp <= time.Now().Unix()
+}
+
 func rotate(home, dataDir, id, authURL string, nolock, waitStdin bool, hold time.Duration) {
-	seen, _ := readRecord(dataDir, id)
 	if !nolock {
 		l := lockWithin(refreshLock(home, id), 30*time.Second)
 		defer l.Unlock()
@@ -123,7 +142,7 @@ func rotate(home, dataDir, id, authURL string, nolock, waitStdin bool, hold time
 		os.Stdin.Read(line)
 	}
 	r, key := readRecord(dataDir, id)
-	if r["accessToken"] != seen["accessToken"] {
+	if !expired(fmt.Sprint(r["accessToken"])) {
 		fmt.Println("stored")
 	} else {
 		body, _ := json.Marshal(map[string]string{"refreshToken": fmt.Sprint(r["refreshToken"])})
