@@ -13,6 +13,23 @@ import { dirname } from "node:path"
 /** The koffi module (loaded lazily by the callers: a command that never locks never pays for it). */
 export type Koffi = typeof import("koffi")
 
+/**
+ * koffi for a synchronous caller (the quick path): on Linux its prebuilt binary straight from the
+ * platform package koffi depends on, which skips ~5 ms of loader code at start-up (the binary
+ * exports the same API); anything else, or any surprise, loads koffi itself.
+ */
+export const requireKoffi = (req: (id: string) => unknown): Koffi => {
+  if (process.platform === "linux") {
+    try {
+      const native = req(`@koromix/koffi-linux-${process.arch}/linux_${process.arch}/koffi.node`) as Partial<Koffi>
+      if (typeof native.load === "function" && typeof native.errno === "function") return native as Koffi
+    } catch {
+      // another libc (musl), another layout: the loader knows
+    }
+  }
+  return req("koffi") as Koffi
+}
+
 /** An open lock file: try the lock (never blocks), then close it (which releases the lock). */
 export interface LockFile {
   /** One non-blocking attempt: `true` when the lock is now ours, `false` when another open file holds it. */

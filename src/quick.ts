@@ -17,7 +17,7 @@ import type { FastCommand } from "./fast.js"
 import { selectBackend } from "../layers/Backend.js"
 import { MASTER_KEY_BYTES, openBlob, recordPath } from "../layers/Blob.js"
 import { sweepTempsSync, writeFileAtomicSync } from "../layers/AtomicFile.js"
-import { type Koffi, makeFlocker } from "../layers/Flock.js"
+import { makeFlocker, requireKoffi } from "../layers/Flock.js"
 
 /** Thrown to leave the quick path; nothing has been changed when it is. */
 class Decline extends Error {}
@@ -110,7 +110,7 @@ const use = (paths: Paths, key: string, nowMs: number): string => {
   if (modeOf(paths.home) === undefined) decline()
   // Required here, not at the top: `profile list` never locks and never loads the native module.
   // A lock file that cannot be opened (a symlink, a FIFO, ...) throws: FileLockLive explains it.
-  const lock = makeFlocker(require("koffi") as Koffi).open(join(paths.locksDir, "config.lock"), true)!
+  const lock = makeFlocker(requireKoffi(require)).open(join(paths.locksDir, "config.lock"), true)!
   let switched: { readonly name: string; readonly olaresId: string }
   try {
     // Held (by us or the Go CLI): the Effect path waits for it.
