@@ -30,10 +30,16 @@ export const defaultFileLockOptions: FileLockOptions = { pollInterval: "50 milli
 
 // Loaded on first use: read-only commands never lock, so they never pay for the native module.
 let loaded: Promise<Flocker> | undefined
-const flocker = Effect.promise(() =>
+const flocker = Effect.tryPromise({
   // the namespace itself carries every function too, whatever the interop made of `default`
-  (loaded ??= import("koffi").then((m) => makeFlocker(m as Koffi)))
-)
+  try: () => (loaded ??= import("koffi").then((m) => makeFlocker(m as Koffi))),
+  catch: (e) =>
+    new StorageError({
+      path: "koffi",
+      detail: `cannot load the file-lock module (koffi): ${errText(e)}`,
+      hint: "reinstall olares-cli (npm ci): koffi ships prebuilt binaries for Linux, macOS, Windows and the BSDs"
+    })
+})
 
 /** Another holder has the lock right now; retried until the timeout. */
 class Busy extends Data.TaggedError("Busy")<{}> {}

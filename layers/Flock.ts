@@ -207,9 +207,18 @@ const windowsFlocker = (koffi: Koffi): Flocker => {
   return { open }
 }
 
-/** The lock implementation for `platform`, over a loaded koffi. */
-export const makeFlocker = (koffi: Koffi, platform: NodeJS.Platform = process.platform): Flocker =>
-  platform === "win32" ? windowsFlocker(koffi) : posixFlocker(koffi, platform)
+// One per koffi instance: koffi's named types (the Windows structs) can be declared only once.
+const made = new WeakMap<object, Flocker>()
+
+/** The lock implementation for this platform, over a loaded koffi. */
+export const makeFlocker = (koffi: Koffi): Flocker => {
+  let f = made.get(koffi)
+  if (f === undefined) {
+    f = process.platform === "win32" ? windowsFlocker(koffi) : posixFlocker(koffi, process.platform)
+    made.set(koffi, f)
+  }
+  return f
+}
 
 /**
  * Whether any process holds the lock on `path` right now (the Go CLI included): one `LOCK_NB`

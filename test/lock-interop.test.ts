@@ -6,12 +6,14 @@
  */
 import { afterAll, describe, expect, it } from "vitest"
 import * as Redacted from "effect/Redacted"
+import { spawn } from "node:child_process"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { refreshLockPaths } from "../src/domain/OlaresId.js"
-import { runCli, type TempHome } from "./support/cli.js"
+import { BIN, runCli, type TempHome } from "./support/cli.js"
 import { useE2e } from "./support/e2e.js"
 import { flockBusy, goLockBinary, runGo, spawnFlock, spawnGo } from "./support/golock.js"
+import { recordOutput } from "./support/leaks.js"
 import { removeWorkerBundle, spawnWorker, type Worker } from "./support/repo-worker.js"
 import { mustRecord, seedProfile } from "./support/seed.js"
 
@@ -76,6 +78,44 @@ describe("config.lock held by another implementation", () => {
         }
       })
     }
+  }
+})
+
+describe("waiting for a lock is interruptible", () => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    it(`profile use waiting on the Go program's config lock: ${signal} exits 130 at once, nothing written`, async () => {
+      const h = e2e.home
+      twoProfiles(h)
+      const before = readFileSync(configFile(h), "utf8")
+      const holder = spawnGo(["hold", configLock(h), "60000"])
+      try {
+        await holder.waitFor("locked")
+        const child = spawn(process.execPath, [BIN, "profile", "use", B], {
+          env: { PATH: process.env.PATH ?? "", ...h.env, OLARES_CLI_DEBUG: "1" },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        let stderr = ""
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+        const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+        // the quick path declined (held), the fast path is polling
+        for (let i = 0; !stderr.includes("served by the fast path"); i++) {
+          if (i > 1_000) throw new Error(`use never started waiting: ${stderr}`)
+          await sleep(20)
+        }
+        await sleep(300)
+        const t0 = Date.now()
+        child.kill(signal)
+        expect(await exited).toBe(130)
+        recordOutput(`olares-cli profile use (${signal})`, stderr)
+        expect(Date.now() - t0).toBeLessThan(5_000)
+        expect(readFileSync(configFile(h), "utf8")).toBe(before)
+        // and it left nothing held: the holder still owns the lock, nobody else does
+        expect((await runGo(["try", configLock(h)])).stdout).toBe("busy\n")
+      } finally {
+        holder.child.kill("SIGKILL")
+        await holder.exited
+      }
+    })
   }
 })
 
