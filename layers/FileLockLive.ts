@@ -1,7 +1,9 @@
 /**
- * Cross-process locks with `proper-lockfile` (an atomic `mkdir` of `<path>.lock`, kept fresh by an
- * mtime heartbeat so a killed holder goes stale and is taken over), plus an in-process semaphore per
- * path so fibers of one process queue instead of polling each other.
+ * Cross-process locks with the kernel's advisory lock (`flock(2)`, `LockFileEx` on Windows) on the
+ * very files the Go CLI locks (layers/Flock.ts), so both CLIs exclude each other; plus an in-process
+ * semaphore per path so fibers of one process queue instead of polling each other. Waiting is a
+ * bounded poll of `LOCK_NB` attempts: it never blocks the event loop and is interruptible at every
+ * sleep. A holder that dies loses its lock in the kernel at once: no heartbeat, no stale takeover.
  */
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -9,33 +11,35 @@ import * as Effect from "effect/Effect"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import { rmdirSync, statSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { LockTimeout, StorageError } from "../src/errors.js"
 import { FileLock } from "../src/services/FileLock.js"
-import { ensureLockFileSync } from "./LockDir.js"
+import { type Flocker, type Koffi, makeFlocker, NOT_REGULAR, probeLocked } from "./Flock.js"
 
-/** Tuning for the lock heartbeat and polling. */
+/** Tuning for the polling. */
 export interface FileLockOptions {
-  /** A lock whose heartbeat is older than this is considered abandoned and taken over (ms, >= 2000). */
-  readonly staleMs: number
-  /** How often a holder refreshes its heartbeat (ms, >= 1000, <= staleMs / 2). */
-  readonly updateMs: number
-  /** Pause between two attempts while another process holds the lock. */
+  /** Pause between two `LOCK_NB` attempts while another process holds the lock (jittered). */
   readonly pollInterval: Duration.DurationInput
 }
 
-/** Defaults: a SIGKILLed holder is taken over after about 5 s; waiters poll every ~75 ms. */
-export const defaultFileLockOptions: FileLockOptions = { staleMs: 5_000, updateMs: 1_000, pollInterval: "75 millis" }
+/** Defaults: waiters try every ~50 ms (the Go CLI polls every 100 ms). */
+export const defaultFileLockOptions: FileLockOptions = { pollInterval: "50 millis" }
 
-type ProperLockfile = typeof import("proper-lockfile")
-
-// Loaded on first use: read-only commands never lock, so they never pay for the module (and its
-// signal-exit hooks).
-let loaded: Promise<ProperLockfile> | undefined
-const properLockfile = Effect.promise(() => (loaded ??= import("proper-lockfile").then((m) => m.default ?? m)))
+// Loaded on first use: read-only commands never lock, so they never pay for the native module.
+let loaded: Promise<Flocker> | undefined
+const flocker = Effect.tryPromise({
+  // the namespace itself carries every function too, whatever the interop made of `default`
+  try: () => (loaded ??= import("koffi").then((m) => makeFlocker(m as Koffi))),
+  catch: (e) =>
+    new StorageError({
+      path: "koffi",
+      detail: `cannot load the file-lock module (koffi): ${errText(e)}`,
+      hint: "reinstall olares-cli (npm ci): koffi ships prebuilt binaries for Linux, macOS, Windows and the BSDs"
+    })
+})
 
 /** Another holder has the lock right now; retried until the timeout. */
 class Busy extends Data.TaggedError("Busy")<{}> {}
@@ -45,9 +49,26 @@ const errnoCode = (e: unknown): string | undefined =>
 
 const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
-const storageError = (path: string, what: string, e: unknown) => {
+const q = (p: string) => JSON.stringify(p)
+
+/** The typed error for a lock file we cannot open or lock, with the command that fixes it. */
+export const lockStorageError = (path: string, what: string, e: unknown): StorageError => {
   const code = errnoCode(e)
   const dir = dirname(path)
+  if (code === NOT_REGULAR || code === "EISDIR") {
+    return new StorageError({
+      path,
+      detail: `${what}: the lock file is not a regular file (a FIFO, directory or device was put in its place)`,
+      hint: `move it aside while no olares-cli is running: mv ${q(path)} ${q(`${path}.bad`)} (it is recreated)`
+    })
+  }
+  if (code === "ELOOP") {
+    return new StorageError({
+      path,
+      detail: `${what}: the lock file is a symbolic link, and lock files are never followed`,
+      hint: `remove the link (rm ${q(path)}); it is recreated as a plain file`
+    })
+  }
   const hint = code === "EACCES" || code === "EPERM" || code === "EROFS"
     ? `make ${dir} writable, or set OLARES_CLI_HOME to a writable directory`
     : code === "ENOSPC"
@@ -56,16 +77,26 @@ const storageError = (path: string, what: string, e: unknown) => {
   return new StorageError({ path, detail: `${what}: ${errText(e)}`, hint })
 }
 
-/** Creates the parent dir (0700) and an empty lock file (0600), the shape the Go CLI's flock uses. */
-const ensureLockFile = (path: string) =>
-  Effect.try({
-    try: () => ensureLockFileSync(path),
-    catch: (e) => storageError(path, "cannot create lock file", e)
-  })
+/** How old a lock directory of an older olares-cli-ts must be before it is known abandoned. */
+const LEGACY_STALE_MS = 5_000
+
+/**
+ * Removes `<path>.lock`, the lock directory older olares-cli-ts versions (proper-lockfile) made, once
+ * its heartbeat is older than their stale bound: it can only be a dead holder's. Best effort.
+ */
+export const removeLegacyLockDir = (path: string, nowMs: number): void => {
+  const legacy = `${path}.lock`
+  try {
+    const st = statSync(legacy)
+    if (st.isDirectory() && nowMs - st.mtimeMs > LEGACY_STALE_MS) rmdirSync(legacy)
+  } catch {
+    // absent (the usual case), not empty, or not ours to remove: doctor reports what is left
+  }
+}
 
 // One semaphore per lock path for the whole process, never removed (the set of paths is tiny:
-// config + one per identity). Process-wide rather than per layer because proper-lockfile keeps its
-// held locks in a process-wide map keyed by path: two holders in one process would confuse it.
+// config + one per identity). Process-wide rather than per layer: two layer instances in one process
+// would otherwise poll each other through the kernel instead of queueing.
 const local = new Map<string, Effect.Semaphore>()
 const semaphoreFor = (path: string) => {
   let sem = local.get(path)
@@ -87,46 +118,33 @@ export const makeFileLock = (options: FileLockOptions = defaultFileLockOptions) 
         return restore(sem.take(1)).pipe(Effect.zipRight(Effect.addFinalizer(() => sem.release(1))))
       })
 
-    // One uninterruptible mkdir attempt; on success its release lands in the current scope at once.
-    const attempt = (path: string, runtime: Runtime.Runtime<never>) =>
-      Effect.acquireRelease(
-        Effect.flatMap(properLockfile, (pl) =>
-          Effect.tryPromise({
-            try: () =>
-              pl.lock(path, {
-                realpath: false,
-                retries: 0,
-                stale: options.staleMs,
-                update: options.updateMs,
-                // The default throws from a timer and kills the process. Losing the lock (our
-                // heartbeat stalled past the stale bound and someone took over) cannot be undone
-                // here; the work under it is already running, so say so and carry on. The release
-                // then knows the lock is gone and leaves the new holder's lock alone.
-                onCompromised: (err) =>
-                  Runtime.runFork(runtime)(
-                    Effect.logWarning(`lock ${path} was lost while held: ${err.message}`).pipe(
-                      Effect.annotateLogs({ lock: path })
-                    )
-                  )
-              }),
-            catch: (e) => (errnoCode(e) === "ELOCKED" ? new Busy() : storageError(path, "cannot lock", e))
-          })),
-        (release) => Effect.promise(() => release().catch(() => undefined))
-      )
+    // The descriptor is closed with the scope: that is the release (the kernel drops the lock).
+    const openFile = (path: string) =>
+      Effect.flatMap(flocker, (f) =>
+        Effect.acquireRelease(
+          Effect.try({
+            try: () => f.open(path, true)!,
+            catch: (e) => lockStorageError(path, "cannot open lock file", e)
+          }),
+          (file) => Effect.sync(() => file.close())
+        ))
 
     const lock = (path: string, opts: { readonly timeout: Duration.DurationInput }) =>
       Effect.gen(function*() {
         const abs = resolve(path)
         const timeout = Duration.decode(opts.timeout)
-        const runtime = yield* Effect.runtime<never>()
         const outer = yield* Effect.scope
         // Everything taken while waiting goes in a child scope: closed at once on failure or
         // interruption, left to the caller's scope on success.
         const inner = yield* Scope.fork(outer, ExecutionStrategy.sequential)
         const acquire = Effect.gen(function*() {
           yield* takeLocal(abs)
-          yield* ensureLockFile(abs)
-          yield* attempt(abs, runtime).pipe(
+          const file = yield* openFile(abs)
+          yield* Effect.try({
+            try: () => file.tryLock(),
+            catch: (e) => lockStorageError(abs, "cannot lock", e)
+          }).pipe(
+            Effect.filterOrFail((got) => got, () => new Busy()),
             Effect.retry({
               schedule: Schedule.spaced(options.pollInterval).pipe(Schedule.jittered),
               while: (e) => e._tag === "Busy"
@@ -134,6 +152,8 @@ export const makeFileLock = (options: FileLockOptions = defaultFileLockOptions) 
             // The schedule never ends, so Busy cannot get out: only the timeout stops the polling.
             Effect.catchTag("Busy", (e) => Effect.die(e))
           )
+          const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+          yield* Effect.sync(() => removeLegacyLockDir(abs, now))
         })
         yield* acquire.pipe(
           Scope.extend(inner),
@@ -146,14 +166,14 @@ export const makeFileLock = (options: FileLockOptions = defaultFileLockOptions) 
       }).pipe(Effect.withSpan("FileLock.lock", { attributes: { path } }))
 
     const isLocked = (path: string) =>
-      Effect.flatMap(properLockfile, (pl) =>
-        Effect.tryPromise({
-          try: () => pl.check(resolve(path), { realpath: false, stale: options.staleMs }),
-          catch: (e) => storageError(path, "cannot inspect lock", e)
+      Effect.flatMap(flocker, (f) =>
+        Effect.try({
+          try: () => probeLocked(f, resolve(path)),
+          catch: (e) => lockStorageError(path, "cannot inspect lock", e)
         }))
 
     return FileLock.of({ lock, isLocked })
   })
 
-/** proper-lockfile locks: `<path>.lock` dirs, ~5 s stale takeover, interruptible polling. */
+/** Kernel locks on the Go CLI's lock files, interruptible bounded polling. */
 export const FileLockLive: Layer.Layer<FileLock> = Layer.effect(FileLock, makeFileLock())

@@ -12,8 +12,9 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import type * as Redacted from "effect/Redacted"
 import { parseJson } from "../src/domain/Json.js"
-import { parseStoredToken, serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
+import { parseStoredToken, serializeStoredToken, stillHolds, type StoredToken } from "../src/domain/StoredToken.js"
 import { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
@@ -348,6 +349,12 @@ export const schemaProblem = (e: ParseResult.ParseError): string => {
     : `has missing or mistyped fields: ${Array.from(new Set(fields)).join(", ")}`
 }
 
+/** A token record, or one being written, in the store's directory. */
+const isRecordName = (name: string): boolean => name.endsWith(".enc") || /\.enc\.[^.]+\.tmp$/.test(name)
+
+/** `master.key` (Linux), `master.key.file` (the macOS fallback) and their half-written temp files. */
+const isKeyFileName = (name: string): boolean => /^master\.key(\.file)?(\.[^.]+\.tmp)?$/.test(name)
+
 /** Builds the encrypted-file store over any master-key source. */
 export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape => {
   const { dir, masterKey } = options
@@ -426,22 +433,33 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
     return write(fresh)
   }
 
-  const markInvalidated = Effect.fn("KeyStoreFile.markInvalidated")(function*(account: string, atMs: number) {
-    const current = yield* get(account)
-    if (Option.isNone(current)) return
-    yield* write({ ...current.value, invalidatedAt: atMs })
-  })
+  const markInvalidated = Effect.fn("KeyStoreFile.markInvalidated")(
+    function*(account: string, atMs: number, rejected?: Redacted.Redacted<string>) {
+      const current = yield* get(account)
+      if (Option.isNone(current) || !stillHolds(current.value, rejected)) return
+      yield* write({ ...current.value, invalidatedAt: atMs })
+    }
+  )
 
   const remove = Effect.fn("KeyStoreFile.remove")(function*(account: string) {
     const path = recordPath(dir, account)
     yield* io(() => Fs.rm(path, { force: true })).pipe(Effect.mapError((e) => writeFailure(path, dir, e)))
   })
 
+  // Records of other config homes sharing this data dir stay, and so does the key they need. A
+  // record being written (`<name>.enc.<uuid>.tmp`) counts as one. The directory itself stays too:
+  // its `locks/` may be held by another process right now.
   const purge = Effect.gen(function*() {
-    const keyGone = yield* Effect.either(masterKey.purge)
-    yield* io(() => Fs.rm(dir, { recursive: true, force: true })).pipe(
-      Effect.mapError((e) => writeFailure(dir, NodePath.dirname(dir), e))
+    const names = yield* io(() => Fs.readdir(dir)).pipe(
+      Effect.catchIf((e) => e.code === "ENOENT", () => Effect.succeed<Array<string>>([])),
+      Effect.mapError((e) => readFailure(dir, e))
     )
+    if (names.some(isRecordName)) return
+    const keyGone = yield* Effect.either(masterKey.purge)
+    for (const name of names.filter(isKeyFileName)) {
+      const path = NodePath.join(dir, name)
+      yield* io(() => Fs.rm(path, { force: true })).pipe(Effect.mapError((e) => writeFailure(path, dir, e)))
+    }
     if (Either.isLeft(keyGone)) return yield* Effect.fail(keyGone.left)
   }).pipe(Effect.withSpan("KeyStoreFile.purge"))
 

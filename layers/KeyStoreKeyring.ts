@@ -11,8 +11,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import { parseJson } from "../src/domain/Json.js"
-import { parseStoredToken, serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
+import { parseStoredToken, serializeStoredToken, stillHolds, type StoredToken } from "../src/domain/StoredToken.js"
 import { KeychainError, StorageError } from "../src/errors.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
 import {
@@ -279,11 +280,13 @@ export const makeKeyringKeyStore = (options: KeyringKeyStoreOptions): KeyStoreSh
     yield* onItem("Set", token.olaresId, (e, s) => e.setPassword(value, s))
   })
 
-  const markInvalidated = Effect.fn("KeyStoreKeyring.markInvalidated")(function*(account: string, atMs: number) {
-    const current = yield* get(account)
-    if (Option.isNone(current)) return
-    yield* write({ ...current.value, invalidatedAt: atMs })
-  })
+  const markInvalidated = Effect.fn("KeyStoreKeyring.markInvalidated")(
+    function*(account: string, atMs: number, rejected?: Redacted.Redacted<string>) {
+      const current = yield* get(account)
+      if (Option.isNone(current) || !stillHolds(current.value, rejected)) return
+      yield* write({ ...current.value, invalidatedAt: atMs })
+    }
+  )
 
   const remove = (account: string): Effect.Effect<void, KeyStoreError> =>
     onItem("Remove", account, (e, s) => e.deleteCredential(s)).pipe(
@@ -291,12 +294,9 @@ export const makeKeyringKeyStore = (options: KeyringKeyStoreOptions): KeyStoreSh
       Effect.withSpan("KeyStoreKeyring.remove")
     )
 
-  const purge: Effect.Effect<void, KeyStoreError> = Effect.gen(function*() {
-    const accounts = yield* call(options.keyring, "Purge", "*", timeout, (kr, s) => kr.accounts(SERVICE, s))
-    for (const account of accounts) {
-      yield* onItem("Purge", account, (e, s) => e.deleteCredential(s))
-    }
-  }).pipe(Effect.withSpan("KeyStoreKeyring.purge"))
+  // The items share nothing (no master key), and every item left may be another config home's
+  // record: `remove` deletes this home's one by one, so there is nothing more to delete here.
+  const purge: Effect.Effect<void, KeyStoreError> = Effect.void
 
   return KeyStore.of({
     backend: Effect.succeed("keychain"),

@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import type { StoredToken } from "../src/domain/StoredToken.js"
+import { stillHolds, type StoredToken } from "../src/domain/StoredToken.js"
 import { KeyStore } from "../src/services/KeyStore.js"
 
 /** Builds a memory store, optionally pre-filled. */
@@ -19,10 +19,10 @@ export const makeMemory = (initial: Iterable<StoredToken> = []) =>
         const { invalidatedAt: _, ...rest } = t
         return Ref.update(ref, (m) => new Map(m).set(t.olaresId, rest))
       },
-      markInvalidated: (id, atMs) =>
+      markInvalidated: (id, atMs, rejected) =>
         Ref.update(ref, (m) => {
           const t = m.get(id)
-          return t === undefined ? m : new Map(m).set(id, { ...t, invalidatedAt: atMs })
+          return t === undefined || !stillHolds(t, rejected) ? m : new Map(m).set(id, { ...t, invalidatedAt: atMs })
         }),
       remove: (id) =>
         Ref.update(ref, (m) => {

@@ -1,7 +1,9 @@
 /**
  * The single-flight refresher: an in-process Semaphore(1) per olaresId, then the cross-process file
- * lock, re-reading the stored record after each, and only then one `/api/refresh` (spec section 7,
- * reference notes 6.5).
+ * locks (the config home's, which the Go CLI takes too, then the data dir's), re-reading the stored
+ * record after each, and only then one `/api/refresh` (spec section 7, reference notes 6.5). A
+ * rejected refresh token only invalidates the record when it is still the stored one: a token that
+ * someone else rotated meanwhile (a process of any tool, locked or not) means "use theirs".
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -9,13 +11,13 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as SynchronizedRef from "effect/SynchronizedRef"
-import { refreshLockPath } from "../src/domain/OlaresId.js"
+import { refreshLockPath, refreshLockPaths } from "../src/domain/OlaresId.js"
 import type { StoredToken } from "../src/domain/StoredToken.js"
-import { isInvalidated } from "../src/domain/StoredToken.js"
+import { isInvalidated, stillHolds } from "../src/domain/StoredToken.js"
 import { ManagedNotSecondFactor, NotLoggedIn, TokenInvalidated } from "../src/errors.js"
 import { managedRecord } from "../src/domain/ManagedCredential.js"
 import { AppPaths } from "../src/services/AppPaths.js"
-import { FileLock } from "../src/services/FileLock.js"
+import { FileLock, lockAll } from "../src/services/FileLock.js"
 import { KeyStore } from "../src/services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../src/services/OlaresAuthApi.js"
 import { accountOf, OlaresAuthApi } from "../src/services/OlaresAuthApi.js"
@@ -45,8 +47,11 @@ export const decide = (stored: Option.Option<StoredToken>, stale: string, manage
   return "refresh"
 }
 
-/** `<locksDir>/<sanitized id>.refresh.lock`, the reference's lock file name. */
-export { refreshLockPath }
+/** `<locksDir>/<sanitized id>.refresh.lock`, the reference's lock file name; and both refresh locks in order. */
+export { refreshLockPath, refreshLockPaths }
+
+/** How many times one refresh follows a grant rotated by someone else before giving up. */
+const MAX_EXCHANGES = 3
 
 /** Builds the coordinator from its dependencies (yielded once, so `refresh` has `R = never`). */
 export const make = Effect.gen(function*() {
@@ -84,13 +89,17 @@ export const make = Effect.gen(function*() {
     }
   }
 
-  const markDead = (id: string, managedApp?: string) =>
+  /**
+   * Stamps the record dead, but only if `rejected` is still its refresh token (the store re-checks;
+   * `undefined` stamps unconditionally: a platform-issued record holds no refresh token to compare).
+   */
+  const markDead = (id: string, rejected: Redacted.Redacted<string> | undefined, managedApp?: string) =>
     Effect.gen(function*() {
       // 0 reads as "not invalidated" in the record format: a clock at the epoch (a TestClock) must
       // still leave a mark that sticks.
       const now = Math.max(1, yield* Clock.currentTimeMillis)
       // Best effort, as the reference: the typed error is what the caller needs either way.
-      yield* store.markInvalidated(id, now).pipe(
+      yield* store.markInvalidated(id, now, rejected).pipe(
         Effect.catchAll((e) =>
           Effect.logWarning(
             `failed to persist invalidated marker for ${id}: ${e.message} (refresh attempt will repeat next run)`
@@ -100,53 +109,73 @@ export const make = Effect.gen(function*() {
       return yield* Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: now, managedApp }))
     })
 
-  /** Runs under the file lock. */
+  /** One `/api/refresh` with a grant: the new access token, or `None` when the server rejected it. */
+  const exchangeOnce = (target: AuthTarget, record: StoredToken | undefined, refreshToken: Redacted.Redacted<string>) => {
+    const id = accountOf(target)
+    const managed = target.managed
+    const storedAccess = record === undefined || Redacted.value(record.accessToken) === ""
+      ? Option.none<Redacted.Redacted<string>>()
+      : Option.some(record.accessToken)
+    const persist = (grant: TokenGrant) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        if (managed !== undefined) {
+          // fa2 means no second factor was seen: a token that would 401 on every host; store nothing.
+          if (grant.fa2 === true) return yield* Effect.fail(new ManagedNotSecondFactor({ olaresId: id }))
+          yield* store.set(managedRecord(id, grant, now))
+          return Option.some(grant.accessToken)
+        }
+        const rotated = Option.filter(grant.refreshToken, (t) => Redacted.value(t) !== "")
+        const sessionId = Option.getOrElse(Option.filter(grant.sessionId, (s) => s !== ""), () => record?.sessionId)
+        const next: StoredToken = {
+          olaresId: id,
+          accessToken: grant.accessToken,
+          refreshToken: Option.getOrElse(rotated, () => refreshToken),
+          ...(sessionId === undefined || sessionId === "" ? {} : { sessionId }),
+          grantedAt: now
+        }
+        yield* store.set(next)
+        return Option.some(grant.accessToken)
+      })
+    // Once the server has rotated the grant, losing the answer would strand the user: only the
+    // exchange itself may be interrupted, never the write that follows it.
+    return Effect.uninterruptibleMask((restore) =>
+      restore(api.refresh(target, refreshToken, storedAccess, REFRESH_HTTP_TIMEOUT)).pipe(
+        Effect.flatMap(persist),
+        Effect.catchTag("RefreshRejected", () => Effect.succeed(Option.none<Redacted.Redacted<string>>()))
+      )
+    )
+  }
+
+  /** Runs under the file locks. */
   const exchange = (target: AuthTarget, stale: string) =>
     Effect.gen(function*() {
       const id = accountOf(target)
       const managed = target.managed
-      // Check #2: another process may have finished while we waited for the file lock.
-      const stored = yield* store.get(id)
-      const settled = yield* settle(id, stored, stale, managed !== undefined)
-      if (Option.isSome(settled)) return settled.value
-      const record = Option.getOrUndefined(stored)
-      // A platform-issued grant is refreshed from the mount only (its records never hold one).
-      const refreshToken = managed !== undefined ? Option.getOrUndefined(managed.refreshToken) : record?.refreshToken
-      if (refreshToken === undefined || Redacted.value(refreshToken) === "") {
-        return yield* Effect.fail(new NotLoggedIn({ olaresId: id, managedApp: managed?.appName }))
+      // Check #2: another process may have finished while we waited for the file locks.
+      let stored = yield* store.get(id)
+      for (let attempt = 1;; attempt++) {
+        const settled = yield* settle(id, stored, stale, managed !== undefined)
+        if (Option.isSome(settled)) return settled.value
+        const record = Option.getOrUndefined(stored)
+        // A platform-issued grant is refreshed from the mount only (its records never hold one).
+        const refreshToken = managed !== undefined ? Option.getOrUndefined(managed.refreshToken) : record?.refreshToken
+        if (refreshToken === undefined || Redacted.value(refreshToken) === "") {
+          return yield* Effect.fail(new NotLoggedIn({ olaresId: id, managedApp: managed?.appName }))
+        }
+        const fresh = yield* exchangeOnce(target, record, refreshToken)
+        if (Option.isSome(fresh)) return fresh.value
+        // The mount is the only copy of a platform-issued grant: nobody can have rotated it here.
+        if (managed !== undefined) return yield* markDead(id, undefined, managed.appName)
+        // Rejected. A lost race, not a dead grant, when the record no longer holds the token we
+        // sent: a process that does not take our locks (or takes only some) rotated it meanwhile.
+        // Then settle again on what it stored: its access token, or one more exchange with its grant.
+        stored = yield* store.get(id)
+        if (Option.isNone(stored)) return yield* Effect.fail(new NotLoggedIn({ olaresId: id }))
+        if (stillHolds(stored.value, refreshToken) || attempt >= MAX_EXCHANGES) {
+          return yield* markDead(id, refreshToken)
+        }
       }
-      const storedAccess = record === undefined || Redacted.value(record.accessToken) === ""
-        ? Option.none<Redacted.Redacted<string>>()
-        : Option.some(record.accessToken)
-      const persist = (grant: TokenGrant) =>
-        Effect.gen(function*() {
-          if (managed !== undefined) {
-            // fa2 means no second factor was seen: a token that would 401 on every host; store nothing.
-            if (grant.fa2 === true) return yield* Effect.fail(new ManagedNotSecondFactor({ olaresId: id }))
-            yield* store.set(managedRecord(id, grant, yield* Clock.currentTimeMillis))
-            return grant.accessToken
-          }
-          const now = yield* Clock.currentTimeMillis
-          const rotated = Option.filter(grant.refreshToken, (t) => Redacted.value(t) !== "")
-          const sessionId = Option.getOrElse(Option.filter(grant.sessionId, (s) => s !== ""), () => record?.sessionId)
-          const next: StoredToken = {
-            olaresId: id,
-            accessToken: grant.accessToken,
-            refreshToken: Option.getOrElse(rotated, () => refreshToken),
-            ...(sessionId === undefined || sessionId === "" ? {} : { sessionId }),
-            grantedAt: now
-          }
-          yield* store.set(next)
-          return grant.accessToken
-        })
-      // Once the server has rotated the grant, losing the answer would strand the user: only the
-      // exchange itself may be interrupted, never the write that follows it.
-      return yield* Effect.uninterruptibleMask((restore) =>
-        restore(api.refresh(target, refreshToken, storedAccess, REFRESH_HTTP_TIMEOUT)).pipe(
-          Effect.catchTag("RefreshRejected", () => markDead(id, managed?.appName)),
-          Effect.flatMap(persist)
-        )
-      )
     })
 
   const refresh = Effect.fn("RefreshCoordinator.refresh")(
@@ -161,7 +190,7 @@ export const make = Effect.gen(function*() {
           if (Option.isSome(fresh)) return fresh.value
           return yield* Effect.scoped(
             Effect.zipRight(
-              locks.lock(refreshLockPath(paths.locksDir, id), { timeout: REFRESH_LOCK_TIMEOUT }),
+              lockAll(locks, refreshLockPaths(paths, id), { timeout: REFRESH_LOCK_TIMEOUT }),
               exchange(target, stale)
             )
           )
@@ -174,6 +203,6 @@ export const make = Effect.gen(function*() {
   return RefreshCoordinator.of({ refresh })
 })
 
-/** The live coordinator: Semaphore -> file lock -> re-read -> `/api/refresh`. */
+/** The live coordinator: Semaphore -> file locks -> re-read -> `/api/refresh` -> (rejected) re-read. */
 export const RefreshCoordinatorLive: Layer.Layer<RefreshCoordinator, never, KeyStore | FileLock | OlaresAuthApi | AppPaths> =
   Layer.effect(RefreshCoordinator, make)

@@ -1,6 +1,8 @@
 // Builds dist/ with esbuild, from `npm ci` (via `prepare`) so a clean clone gets a runnable CLI:
 // - dist/bin.cjs: the entry (CommonJS starts faster) with the quick path bundled in; it must load no
-//   framework, so the build fails if effect, @effect/* or proper-lockfile end up in it;
+//   framework, so the build fails if effect or @effect/* end up in it;
+// - native modules (koffi, the FFI behind the kernel file locks; @napi-rs/keyring) stay external in
+//   every bundle: required at run time from node_modules, where their prebuilt binaries are;
 // - dist/cli.js + dist/chunks/: the full CLI as code-split ESM (network code loads only when used);
 // - dist/fast.cjs + dist/fast.cache: the Effect fast path for `profile list` / `profile use`,
 //   one script loaded through vm.Script with a V8 code cache made here, on the installing Node;
@@ -17,7 +19,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 const banner = {
-  // proper-lockfile and friends are CommonJS and call require() for node builtins.
+  // Bundled CommonJS dependencies call require() for node builtins.
   js: "import { createRequire as __olaresCreateRequire } from \"node:module\";const require = __olaresCreateRequire(import.meta.url);"
 }
 
@@ -31,8 +33,11 @@ const bundled = { outdir: OUT, bundle: true, platform: "node", target: "node20",
 /** A single CommonJS script (`.cjs`, whatever the package's module type). */
 const script = { ...bundled, format: "cjs", outExtension: { ".js": ".cjs" } }
 
-const entry = await esbuild.build({ ...script, entryPoints: { bin: "src/bin.ts" }, metafile: true })
-const heavy = Object.keys(entry.metafile.inputs).filter((f) => /node_modules\/(effect|@effect|proper-lockfile)\//.test(f))
+/** Native modules: loaded from node_modules at run time, never bundled. */
+const NATIVE = ["@napi-rs/keyring", "koffi"]
+
+const entry = await esbuild.build({ ...script, entryPoints: { bin: "src/bin.ts" }, metafile: true, external: NATIVE })
+const heavy = Object.keys(entry.metafile.inputs).filter((f) => /node_modules\/(effect|@effect)\//.test(f))
 if (heavy.length > 0) throw new Error(`dist/bin.cjs must stay framework-free, but bundles:\n  ${heavy.join("\n  ")}`)
 
 await esbuild.build({
@@ -41,7 +46,7 @@ await esbuild.build({
   splitting: true,
   format: "esm",
   chunkNames: "chunks/[name]-[hash]",
-  external: ["@napi-rs/keyring"],
+  external: NATIVE,
   banner
 })
 
@@ -50,7 +55,7 @@ await esbuild.build({
   entryPoints: { fast: "src/fast.ts" },
   // vm.Script cannot serve import() without a flag: lower it to the require() bin.ts passes in.
   supported: { "dynamic-import": false },
-  external: ["@napi-rs/keyring"]
+  external: NATIVE
 })
 
 /** The library entries: unminified, every package external (peers, jose, native modules). */

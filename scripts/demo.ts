@@ -85,7 +85,7 @@ const main = async () => {
     await step("invalidated profiles fail fast with the recovery command, no network", ["profile", "whoami"])
     await step("errors are machine-readable too", ["profile", "whoami", "-o", "json"])
     await step("remove is the logout", ["profile", "remove", "alice@olares.com", "--yes"])
-    await step("removing the last profile wipes the token store", ["profile", "remove", "work", "--yes"])
+    await step("removing the last profile also deletes the master key (no record remains)", ["profile", "remove", "work", "--yes"])
     await step("nothing left", ["profile", "list"])
   } finally {
     await server.close()

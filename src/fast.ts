@@ -4,6 +4,8 @@
  * bin.ts routes here only for exact argv shapes; everything else goes through src/Cli.ts.
  */
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import { makeLocalLive } from "../layers/Main.js"
 import { printList } from "./commands/listProgram.js"
 import { switchProfile } from "./commands/useProgram.js"
@@ -14,11 +16,11 @@ export type FastCommand =
   | { readonly _tag: "list"; readonly output: "table" | "json" }
   | { readonly _tag: "use"; readonly key: string }
 
-/** Runs a fast-path command and resolves to its exit code. */
+/** Runs a fast-path command and resolves to its exit code (130 when a signal interrupted it). */
 export const runFast = (cmd: FastCommand): Promise<number> => {
   const json = cmd._tag === "list" && cmd.output === "json"
   const program = cmd._tag === "list" ? printList(cmd.output) : switchProfile(cmd.key)
-  return Effect.runPromise(
+  const fiber = Effect.runFork(
     program.pipe(
       Effect.as(0),
       Effect.provide(makeLocalLive(true)),
@@ -26,4 +28,19 @@ export const runFast = (cmd: FastCommand): Promise<number> => {
       Effect.catchAllCause((cause) => reportCause(cause, json))
     )
   )
+  // `use` may be waiting for a lock another process holds: Ctrl-C / SIGTERM interrupt the program
+  // (which closes what it opened, writing nothing) and exit 130, as the full CLI does; a second
+  // signal exits at once.
+  let signals = 0
+  const onSignal = () => {
+    if (++signals > 1) process.exit(130)
+    Effect.runFork(Fiber.interrupt(fiber))
+  }
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
+  return Effect.runPromise(Fiber.await(fiber)).then((exit) => {
+    process.off("SIGINT", onSignal)
+    process.off("SIGTERM", onSignal)
+    return Exit.isSuccess(exit) ? exit.value : 130
+  })
 }

@@ -4,10 +4,10 @@ import { program } from "./Cli.js"
 
 /** Runs the CLI on `argv` (without `node` and the script) and exits with its code. */
 export const main = (argv: ReadonlyArray<string>): void => {
-  // runMain's SIGINT/SIGTERM handler unsubscribes itself when it fires; signal-exit (loaded with
-  // proper-lockfile) then finds itself the only listener and re-raises the signal, killing the process
-  // before the interruption has released its locks. Staying subscribed keeps the clean exit 130; a
-  // second signal still exits at once.
+  // runMain's SIGINT/SIGTERM handler unsubscribes itself when it fires; a second signal would then
+  // kill the process by the default action before the interruption has finished its cleanup (a
+  // half-sent request, a temp file). Staying subscribed keeps the clean exit 130; a second signal
+  // still exits at once, with 130.
   let signals = 0
   const onSignal = () => {
     if (++signals > 1) process.exit(130)

@@ -2,7 +2,7 @@
  * The start-up quick path: `profile list` and `profile use` on the Linux file store, in plain
  * synchronous Node with no framework loaded, because loading Effect alone costs more than the whole
  * start-up budget (README, "Start-up"). It runs the same plain functions as the Effect programs
- * (ConfigData, TokenStatus, Blob, listView, AtomicFile, LockDir) and serves only the plainly healthy
+ * (ConfigData, TokenStatus, Blob, listView, AtomicFile, Flock) and serves only the plainly healthy
  * case: the moment anything is off (a file mode to fix, a record that does not open, an invalid
  * config, a held lock, an unknown profile, another backend) it declines before writing anything,
  * and bin.ts runs the Effect program, which then does the fixing, waiting or explaining.
@@ -18,7 +18,7 @@ import type { FastCommand } from "./fast.js"
 import { selectBackend } from "../layers/Backend.js"
 import { MASTER_KEY_BYTES, openBlob, recordPath } from "../layers/Blob.js"
 import { sweepTempsSync, writeFileAtomicSync } from "../layers/AtomicFile.js"
-import { ensureLockFileSync, tryLockOnceSync } from "../layers/LockDir.js"
+import { makeFlocker, requireKoffi } from "../layers/Flock.js"
 
 /** Thrown to leave the quick path; nothing has been changed when it is. */
 class Decline extends Error {}
@@ -117,21 +117,16 @@ const list = (paths: Paths, output: "table" | "json", nowMs: number): string => 
   return renderList(profileRows(cfg, readStatuses(paths, cfg, nowMs)), output)
 }
 
-/** `profile use`: switches under the config lock; what to print. */
+/** `profile use`: switches under the config lock (the kernel's, as FileLockLive and the Go CLI); what to print. */
 const use = (paths: Paths, key: string, nowMs: number): string => {
   if (modeOf(paths.home) === undefined) decline()
-  const lockFile = join(paths.locksDir, "config.lock")
-  ensureLockFileSync(lockFile)
-  // Everything under the lock is synchronous and takes a few ms: a Ctrl-C or SIGTERM in that window
-  // must not kill the process between the write and the release (the lock would block others for
-  // 5 s), so it is ignored there and the command completes.
-  const ignore = () => {}
-  process.on("SIGINT", ignore)
-  process.on("SIGTERM", ignore)
-  let switched: { readonly name: string; readonly olaresId: string } | undefined
-  const release = tryLockOnceSync(lockFile)
+  // Required here, not at the top: `profile list` never locks and never loads the native module.
+  // A lock file that cannot be opened (a symlink, a FIFO, ...) throws: FileLockLive explains it.
+  const lock = makeFlocker(requireKoffi(require)).open(join(paths.locksDir, "config.lock"), true)!
+  let switched: { readonly name: string; readonly olaresId: string }
   try {
-    if (release === undefined) decline()
+    // Held (by us or the Go CLI): the Effect path waits for it.
+    if (!lock.tryLock()) decline()
     const cfg = readConfig(paths)
     const r = switchCurrent(cfg, key)
     if (r._tag !== "Switched") decline()
@@ -140,13 +135,8 @@ const use = (paths: Paths, key: string, nowMs: number): string => {
     if (text !== serializeConfig(cfg)) writeFileAtomicSync(paths.configFile, text)
     switched = { name: displayName(r.profile), olaresId: r.profile.olaresId }
   } finally {
-    try {
-      release?.()
-    } catch {
-      // the lock directory is gone already, or goes stale in 5 s
-    }
-    process.off("SIGINT", ignore)
-    process.off("SIGTERM", ignore)
+    // Closing the descriptor releases the lock; a signal that kills us meanwhile releases it too.
+    lock.close()
   }
   sweepTempsSync(paths.home, nowMs)
   return switchedLine(switched.name, switched.olaresId)

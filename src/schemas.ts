@@ -122,12 +122,12 @@ export const LockCheckJson = Schema.Struct({
   /** e.g. `config.lock`, `alice@olares.com.refresh.lock`. */
   name: Schema.String,
   path: Schema.String,
-  /** A live process holds it (its `<path>.lock` heartbeat is fresh). */
+  /** Some process holds it right now (a `LOCK_NB` probe of the kernel lock: the Go CLI's holds count too). */
   held: Schema.Boolean,
-  /** `<path>.lock` exists but no live process refreshes it: left by a process that died. */
+  /** A `<path>.lock` directory, left by an older olares-cli-ts that locked that way, is still there. */
   stale: Schema.Boolean
 })
-/** One lock file under `<home>/locks`. */
+/** One lock file under `<home>/locks` or `<data dir>/locks`. */
 export type LockCheckJson = typeof LockCheckJson.Type
 
 /** Something `profile doctor` found wrong, with the command that fixes it. */

@@ -11,6 +11,7 @@ import * as Either from "effect/Either"
 import * as fc from "effect/FastCheck"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { parseConfig, Profile, serializeConfig as serializeSchemaConfig } from "../src/domain/Config.js"
 import { decodeConfigStrict, PROFILE_FIELDS, serializeConfig } from "../src/domain/ConfigData.js"
@@ -182,7 +183,7 @@ describe("TokenStatus.decodeRecordStrict", () => {
 })
 
 describe("the entry bundle", () => {
-  it("dist/bin.cjs's module graph holds no effect, @effect/* or proper-lockfile module", async () => {
+  it("dist/bin.cjs's module graph holds no effect or @effect/* module, and koffi (native) stays a run-time require", async () => {
     const result = await esbuild.build({
       entryPoints: [resolve(ROOT, "src/bin.ts")],
       bundle: true,
@@ -190,10 +191,13 @@ describe("the entry bundle", () => {
       format: "cjs",
       platform: "node",
       metafile: true,
+      external: ["@napi-rs/keyring", "koffi"],
       logLevel: "silent"
     })
     const inputs = Object.keys(result.metafile.inputs)
     expect(inputs.some((f) => f.endsWith("src/quick.ts"))).toBe(true)
-    expect(inputs.filter((f) => /node_modules\/(effect|@effect|proper-lockfile)\//.test(f))).toEqual([])
+    expect(inputs.filter((f) => /node_modules\/(effect|@effect|koffi|@koromix)\//.test(f))).toEqual([])
+    // the quick path's lock loads it lazily, from node_modules
+    expect(readFileSync(resolve(ROOT, "dist/bin.cjs"), "utf8")).toContain("(\"koffi\")")
   })
 })

@@ -14,7 +14,7 @@ import { makeLinuxFileKeyStore } from "../layers/KeyStoreFile.js"
 import { diagnose, type DoctorFacts, shellQuote } from "../src/commands/doctor.js"
 import { DoctorJson, ErrorEnvelopeJson, type PathCheckJson } from "../src/schemas.js"
 import { makeTempHome, runCli, type TempHome } from "./support/cli.js"
-import { spawnWorker } from "./support/repo-worker.js"
+import { spawnGo } from "./support/golock.js"
 import {
   ALICE,
   closedPort,
@@ -159,15 +159,15 @@ describe("profile doctor", () => {
     const port = await closedPort()
     editConfig((c) => c.profiles.push({ olaresId: "carol@olares.com", authUrlOverride: `http://127.0.0.1:${port}` }))
     chmodSync(locksDir(), 0o755)
-    // a lock left by a killed process: the `.lock` directory with an old heartbeat
+    // a lock directory an older olares-cli-ts (proper-lockfile) left behind
     const staleLock = join(locksDir(), "erin@olares.com.refresh.lock")
     writeFileSync(staleLock, "")
     mkdirSync(`${staleLock}.lock`)
     const old = new Date(Date.now() - 60_000)
     utimesSync(`${staleLock}.lock`, old, old)
-    // a lock a live process holds right now
+    // a lock another implementation holds right now: the Go lock program (gofrs/flock)
     const heldLock = join(locksDir(), "bob@olares.com.refresh.lock")
-    const holder = spawnWorker(["hold", heldLock])
+    const holder = spawnGo(["hold", heldLock, "60000"])
     try {
       await holder.waitFor("locked")
       const r = await cli(["profile", "doctor", "-o", "json"])
@@ -189,7 +189,7 @@ describe("profile doctor", () => {
       expect(unreachable.fix).toBe(`curl -sS -o /dev/null -w '%{http_code}\\n' --max-time 10 http://127.0.0.1:${port}/`)
       expect(doc.profiles.find((p) => p.olaresId === "carol@olares.com")!.auth).toMatchObject({ reachable: false, errorKind: "refused" })
       expect(problem("lock_stale", staleLock)).toMatchObject({ severity: "warning", fix: `rm -rf ${staleLock}.lock` })
-      expect(problem("lock_stale", staleLock).message).toContain("left by an olares-cli process that died")
+      expect(problem("lock_stale", staleLock).message).toContain("left by an older olares-cli-ts")
       expect(doc.locks).toContainEqual({ name: "bob@olares.com.refresh.lock", path: heldLock, held: true, stale: false })
       expect(doc.locks).toContainEqual({ name: "erin@olares.com.refresh.lock", path: staleLock, held: false, stale: true })
       expect(doc.problems.filter((p) => p.subject === heldLock)).toEqual([]) // a held lock is not a problem
@@ -200,7 +200,7 @@ describe("profile doctor", () => {
       expect(text.stdout).toContain(`✗ ${locksDir()}: locks directory ${locksDir()} is mode 0755`)
       expect(text.stdout).toContain(`      fix: chmod 700 ${locksDir()}`)
       expect(text.stdout).toContain(`! ${staleLock}: `)
-      expect(text.stdout).toMatch(/bob@olares\.com\.refresh\.lock +held by a running olares-cli \(leave it alone\)/)
+      expect(text.stdout).toMatch(/bob@olares\.com\.refresh\.lock +held by a running process \(this CLI or the Go olares-cli\): leave it alone/)
       expect(text.stdout).toContain("5 problems, 1 warning")
       expect(text.stderr).toContain("Error: profile doctor found 5 problems and 1 warning")
 

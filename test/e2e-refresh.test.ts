@@ -7,12 +7,13 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { spawn } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import { refreshLockPath } from "../layers/RefreshCoordinatorLive.js"
 import { BIN, makeTempHome, runCli, type TempHome } from "./support/cli.js"
+import { flockBusy } from "./support/golock.js"
 import { recordOutput } from "./support/leaks.js"
 import { holds, mustRecord, readConfig, readRecord, recordBytes, seedProfile } from "./support/seed.js"
 import { closedPort, type OlaresTestServer, startServer } from "./support/server.js"
@@ -73,8 +74,8 @@ const waitFor = async (what: string, cond: () => boolean, timeoutMs = 15_000) =>
   }
 }
 
-/** The directory proper-lockfile creates while the refresh lock is held. */
-const refreshLockDir = (home: TempHome) => `${refreshLockPath(join(home.home, "locks"), ID)}.lock`
+/** Whether some process holds the (config home's) refresh lock now, asked through flock(1). */
+const refreshLockHeld = (home: TempHome) => flockBusy(refreshLockPath(join(home.home, "locks"), ID))
 
 const configBytes = (home: TempHome) => readFileSync(join(home.home, "config.json"))
 
@@ -119,7 +120,7 @@ describe("refresh storm", () => {
     expect(server.isRefreshTokenLive(rt)).toBe(true)
     expect(server.isRefreshTokenLive(grant.refreshToken)).toBe(false)
 
-    expect(existsSync(refreshLockDir(home))).toBe(false)
+    expect(refreshLockHeld(home)).toBe(false)
     expect(await statusOf(home)).toBe("logged-in")
   })
 })
@@ -139,14 +140,14 @@ const killDuringRefresh = async (home: TempHome) => {
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("close", (_code, signal) => resolve(signal)))
   await waitFor("the refresh request", () => server.hits("/api/refresh") === 1)
-  expect(existsSync(refreshLockDir(home))).toBe(true)
+  expect(refreshLockHeld(home)).toBe(true)
   child.kill("SIGKILL")
   const signal = await exited
   recordOutput("olares-cli api /api/echo/x (SIGKILLed)", stdout)
   recordOutput("olares-cli api /api/echo/x (SIGKILLed)", stderr)
   expect(signal).toBe("SIGKILL")
-  // the lock directory is left behind by the dead holder: the next process must take it over
-  expect(existsSync(refreshLockDir(home))).toBe(true)
+  // the kernel dropped the dead holder's lock with its process: free at once
+  expect(refreshLockHeld(home)).toBe(false)
 }
 
 describe("SIGKILL while holding the refresh lock", () => {
@@ -154,7 +155,7 @@ describe("SIGKILL while holding the refresh lock", () => {
   // the refresh token the stored record holds. With rotation on, the honest outcome for the next
   // process is "grant dead" (second test). To check the takeover itself succeeds end to end, the
   // first test turns rotation off, so the stored refresh token stays live.
-  it("the stale lock is taken over within the bound and the next call succeeds (rotation off)", async () => {
+  it("the dead holder's lock is free at once and the next call succeeds (rotation off)", async () => {
     server.setRotateRefreshTokens(false)
     const { home, grant } = await staleHome()
     await killDuringRefresh(home)
@@ -176,11 +177,11 @@ describe("SIGKILL while holding the refresh lock", () => {
     expect(holds(rec.accessToken, grant.accessToken)).toBe(false)
     expect(holds(rec.refreshToken, grant.refreshToken)).toBe(true)
     expect(server.isRefreshTokenLive(grant.refreshToken)).toBe(true)
-    expect(existsSync(refreshLockDir(home))).toBe(false)
+    expect(refreshLockHeld(home)).toBe(false)
     expect(await statusOf(home)).toBe("logged-in")
   })
 
-  it("with rotation on, the takeover finds the grant rotated away: invalidated, no deadlock, nothing corrupt", async () => {
+  it("with rotation on, the next call finds the grant rotated away: invalidated, no deadlock, nothing corrupt", async () => {
     const { home, grant } = await staleHome()
     await killDuringRefresh(home)
     // the dead process's exchange completes server-side and rotates the grant it used
@@ -196,7 +197,7 @@ describe("SIGKILL while holding the refresh lock", () => {
     expect(rec.invalidatedAt ?? 0).toBeGreaterThan(0)
     expect(holds(rec.refreshToken, grant.refreshToken)).toBe(true)
     expect((await readConfig(home)).profiles.length).toBe(1)
-    expect(existsSync(refreshLockDir(home))).toBe(false)
+    expect(refreshLockHeld(home)).toBe(false)
   })
 })
 
@@ -470,6 +471,6 @@ describe("remove during a refresh", () => {
     const r = await inFlight
     expect(r.code).toBe(0)
     expect(Option.isNone(await readRecord(home, ID))).toBe(true)
-    expect(existsSync(refreshLockDir(home))).toBe(false)
+    expect(refreshLockHeld(home)).toBe(false)
   })
 })

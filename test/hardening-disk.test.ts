@@ -15,6 +15,7 @@ import { describe, expect, it } from "vitest"
 import { corruptKeyFile, makeLinuxFileKeyStore, writeFailure } from "../layers/KeyStoreFile.js"
 import { ioError } from "../layers/ProfileRepoFile.js"
 import { BIN } from "./support/cli.js"
+import { flockBusy } from "./support/golock.js"
 import { recordOutput } from "./support/leaks.js"
 import { useE2e } from "./support/e2e.js"
 import { expectNoStack, snapshot as snapshotOf } from "./support/hardening-util.js"
@@ -427,11 +428,11 @@ describe("Ctrl-C", () => {
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.on("close", (code, signal) => resolve({ code, signal }))
     )
-    const lockDir = join(e2e.home.home, "locks", `${ALICE_ID}.refresh.lock.lock`)
+    const lockFile = join(e2e.home.home, "locks", `${ALICE_ID}.refresh.lock`)
     const deadline = Date.now() + 15_000
     while (e2e.server.hits("/api/refresh") === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     expect(e2e.server.hits("/api/refresh")).toBe(1)
-    expect(existsSync(lockDir)).toBe(true) // it really is blocked inside the lock
+    expect(flockBusy(lockFile)).toBe(true) // it really is blocked inside the lock
     const sentAt = Date.now()
     child.kill("SIGINT")
     const { code, signal } = await exited
@@ -441,7 +442,7 @@ describe("Ctrl-C", () => {
     expect({ code, signal }).toEqual({ code: 130, signal: null })
     expect(took).toBeLessThan(2000)
     expectNoStack({ stdout, stderr })
-    expect(existsSync(lockDir)).toBe(false)
+    expect(flockBusy(lockFile)).toBe(false)
     expect(readFileSync(encPath(ALICE_ID)).equals(encBefore)).toBe(true)
     const after = Option.getOrThrow(await readRecord(ALICE_ID))
     expect(Redacted.value(after.accessToken)).toBe(stale)

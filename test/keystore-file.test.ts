@@ -355,6 +355,19 @@ describe("record semantics", () => {
       expect(Option.getOrThrow(yield* store.get(ALICE)).invalidatedAt).toBeUndefined()
     }))
 
+  it.effect("markInvalidated given the rejected refresh token stamps only a record that still holds it", () =>
+    Effect.gen(function*() {
+      const dir = freshDir()
+      const store = makeLinuxFileKeyStore(dir)
+      yield* store.set(token({ refreshToken: Redacted.make("rt-current") }))
+      // the server rejected a token someone has since rotated away: the record is alive, untouched
+      const before = readFileSync(join(dir, "alice_olares.com.enc"))
+      yield* store.markInvalidated(ALICE, 5, Redacted.make("rt-rotated-away"))
+      expect(readFileSync(join(dir, "alice_olares.com.enc")).equals(before)).toBe(true)
+      yield* store.markInvalidated(ALICE, 5, Redacted.make("rt-current"))
+      expect(Option.getOrThrow(yield* store.get(ALICE)).invalidatedAt).toBe(5)
+    }))
+
   it.effect("markInvalidated of an absent record is a no-op that creates nothing", () =>
     Effect.gen(function*() {
       const dir = freshDir()
@@ -375,17 +388,40 @@ describe("record semantics", () => {
       expect(existsSync(join(dir, "master.key"))).toBe(true)
     }))
 
-  it.effect("purge removes the whole data dir, master key included; the store works again afterwards", () =>
+  it.effect("purge keeps the master key while any record (another config home's) remains, then deletes only it", () =>
     Effect.gen(function*() {
       const dir = freshDir()
       const store = makeLinuxFileKeyStore(dir)
       yield* store.set(token())
+      yield* store.set(token({ olaresId: "bob@olares.com" }))
       const oldKey = readFileSync(join(dir, "master.key"))
+      // this home's last profile was alice; bob's record belongs to another home sharing the data dir
+      yield* store.remove(ALICE)
       yield* store.purge
-      expect(existsSync(dir)).toBe(false)
+      expect(readFileSync(join(dir, "master.key")).equals(oldKey)).toBe(true)
+      expect(Option.isSome(yield* store.get("bob@olares.com"))).toBe(true)
+      // a record being written counts as one too
+      yield* store.remove("bob@olares.com")
+      writeFileSync(join(dir, "carol_olares.com.enc.0f1e2d.tmp"), "x", { mode: 0o600 })
+      yield* store.purge
+      expect(existsSync(join(dir, "master.key"))).toBe(true)
+      rmSync(join(dir, "carol_olares.com.enc.0f1e2d.tmp"))
+      // no record left: the key goes; the directory (and whatever else is in it, e.g. locks/) stays
+      mkdirSync(join(dir, "locks"), { mode: 0o700 })
+      writeFileSync(join(dir, "locks", "bob@olares.com.refresh.lock"), "", { mode: 0o600 })
+      yield* store.purge
+      expect(readdirSync(dir).sort()).toEqual(["locks"])
+      expect(readdirSync(join(dir, "locks"))).toEqual(["bob@olares.com.refresh.lock"])
       yield* store.purge // idempotent
       yield* store.set(token())
       expect(readFileSync(join(dir, "master.key")).equals(oldKey)).toBe(false)
+    }))
+
+  it.effect("purge of a data dir that does not exist is fine", () =>
+    Effect.gen(function*() {
+      const dir = freshDir()
+      yield* makeLinuxFileKeyStore(dir).purge
+      expect(existsSync(dir)).toBe(false)
     }))
 
   it.effect("the KeyStoreFile layer stores in AppPaths.dataDir", () =>

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { createDecipheriv, randomBytes } from "node:crypto"
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
@@ -261,34 +261,43 @@ describe("macOS: master key in the Keychain", () => {
       expect(err.path).toBe(join(dir, "alice_olares.com.enc"))
     }))
 
-  it.effect("purge deletes the Keychain item and the directory; a failing Keychain still loses the files", () =>
+  it.effect("purge deletes the Keychain key and master.key.file only once no record remains", () =>
     Effect.gen(function*() {
       const dir = freshDir()
       const kc = fakeKeyring()
       const store = makeMacKeyStore({ dir, keyring: kc.keyring })
       yield* store.set(token())
+      // another config home's record in the same store: the key it needs stays
+      yield* store.set(token({ olaresId: "bob@olares.com" }))
+      yield* store.remove(ALICE)
+      yield* store.purge
+      expect(kc.items.has(KC)).toBe(true)
+      expect(Option.isSome(yield* store.get("bob@olares.com"))).toBe(true)
+      yield* store.remove("bob@olares.com")
       yield* store.purge
       expect(kc.items.has(KC)).toBe(false)
-      expect(existsSync(dir)).toBe(false)
       yield* store.set(token())
+      yield* store.remove(ALICE)
       kc.state.mode = "fail"
       const err = yield* Effect.flip(store.purge)
       expect(tagOf(err)).toBe("KeychainError")
-      expect(existsSync(dir)).toBe(false)
     }))
 
-  it.effect("purge when the native module cannot load is a plain directory removal", () =>
+  it.effect("purge when the native module cannot load removes the fallback key file", () =>
     Effect.gen(function*() {
       const dir = freshDir()
       const kc = fakeKeyring()
       kc.state.mode = "fail"
-      yield* makeMacKeyStore({ dir, keyring: kc.keyring }).set(token())
+      const store = makeMacKeyStore({ dir, keyring: kc.keyring })
+      yield* store.set(token())
+      expect(existsSync(join(dir, "master.key.file"))).toBe(true)
+      yield* store.remove(ALICE)
       const broken = makeMacKeyStore({
         dir,
         keyring: Effect.fail(new KeychainError({ op: "Load", account: "*", detail: "cannot load @napi-rs/keyring: nope" }))
       })
       yield* broken.purge
-      expect(existsSync(dir)).toBe(false)
+      expect(readdirSync(dir)).toEqual([])
     }))
 
   it.effect("racing first writers on a dead Keychain share one master.key.file", () =>
@@ -349,7 +358,7 @@ describe("credential store records (Windows)", () => {
       expect(Option.getOrThrow(yield* store.get(ALICE)).invalidatedAt).toBeUndefined()
     }))
 
-  it.effect("an empty item is absent; remove of a missing item is fine; purge clears only our service", () =>
+  it.effect("an empty item is absent; remove of a missing item is fine; purge leaves every item (other homes' records)", () =>
     Effect.gen(function*() {
       const kc = fakeKeyring()
       const store = makeKeyringKeyStore({ keyring: kc.keyring })
@@ -362,7 +371,7 @@ describe("credential store records (Windows)", () => {
       yield* store.remove(ALICE)
       expect(yield* store.get(ALICE)).toEqual(Option.none())
       yield* store.purge
-      expect(Array.from(kc.items.keys())).toEqual(["other-app/x"])
+      expect(Array.from(kc.items.keys()).sort()).toEqual(["olares-cli/bob@olares.com", "other-app/x"])
     }))
 
   it.effect("a corrupt item is a StorageError naming the item and the fix, never its content", () =>
@@ -390,7 +399,6 @@ describe("credential store records (Windows)", () => {
       expect(err._tag).toBe("KeychainError")
       expect(err.message).toBe(`keychain Set failed for olares-cli/${ALICE}: User interaction is not allowed.`)
       expect(tagOf(yield* Effect.flip(store.remove(ALICE)))).toBe("KeychainError")
-      expect(((yield* Effect.flip(store.purge)) as KeychainError).account).toBe("*")
     }))
 
   it.effect("a hung credential store is abandoned after 5 s", () =>

@@ -180,7 +180,11 @@ describe("RefreshCoordinatorLive", () => {
       expect(rec.sessionId).toBe("S1")
       expect(rec.grantedAt).toBe(1_700_000_000_000)
       expect(rec.invalidatedAt).toBeUndefined()
-      expect(yield* Ref.get(acquired)).toEqual([`${LOCKS}/alice@olares.com.refresh.lock`])
+      // the config home's lock (the Go CLI's), then the data dir's: always in that order
+      expect(yield* Ref.get(acquired)).toEqual([
+        `${LOCKS}/alice@olares.com.refresh.lock`,
+        "/tmp/olares-test-home/data/locks/alice@olares.com.refresh.lock"
+      ])
     }).pipe(Effect.provide(layer))
   })
 
@@ -228,7 +232,7 @@ describe("RefreshCoordinatorLive", () => {
       const token = yield* Effect.provide(refresh("AT0"), layer)
       expect(Redacted.value(token)).toBe("AT-other-process")
       expect(yield* callCount(api.calls)).toBe(0)
-      expect(yield* Ref.get(lock.acquired)).toHaveLength(1)
+      expect(yield* Ref.get(lock.acquired)).toHaveLength(2)
     }))
 
   it.live("1,000 concurrent fibers with one stale token: exactly one refresh, all get the same new token", () => {
@@ -370,6 +374,82 @@ describe("RefreshCoordinatorLive", () => {
       expect(yield* callCount(api.calls)).toBe(0)
     }).pipe(Effect.provide(layer))
   })
+
+  it.live("the lost race with locks disabled: the loser keeps the winner's grant and never stamps invalidatedAt", () =>
+    Effect.gen(function*() {
+      // Two refreshers that do not exclude each other (two processes, one of them a tool that takes
+      // none of our locks) over one store, against a server that rotates: each refresh token works
+      // once. Both read RT0 before either exchange; the first exchange wins, the second gets 401.
+      const ks = yield* makeMemory([record("AT0", "RT0")])
+      const live = new Set(["RT0"])
+      const arrived = yield* Ref.make(0)
+      const both = yield* Effect.makeLatch(false)
+      const serial = yield* Effect.makeSemaphore(1)
+      const api = fakeApi((n) =>
+        Effect.gen(function*() {
+          if ((yield* Ref.updateAndGet(arrived, (k) => k + 1)) >= 2) yield* both.open
+          yield* both.await
+          return yield* serial.withPermits(1)(Effect.gen(function*() {
+            const cs = yield* Ref.get(api.calls)
+            const rt = cs[n - 1]!.refreshToken
+            if (!live.delete(rt)) return yield* Effect.fail(new RefreshRejected({ status: 401 }))
+            live.add(`RT${n}`)
+            return grant(`AT${n}`, `RT${n}`)
+          }))
+        })
+      )
+      const noLocks = Layer.succeed(FileLock, { lock: () => Effect.void, isLocked: () => Effect.succeed(false) })
+      // one coordinator per "process": no shared semaphore either
+      const oneProcess = RefreshCoordinatorLive.pipe(
+        Layer.provide(Layer.mergeAll(Layer.succeed(KeyStore, ks), api.layer, noLocks, PathsTest))
+      )
+      const [a, b] = yield* Effect.all(
+        [Effect.provide(refresh("AT0"), oneProcess), Effect.provide(refresh("AT0"), oneProcess)],
+        { concurrency: "unbounded" }
+      )
+      expect(yield* callCount(api.calls)).toBe(2)
+      const rec = Option.getOrThrow(yield* ks.get(ID))
+      // the winner's grant is stored and both callers use it; nobody is logged out
+      expect(rec.invalidatedAt).toBeUndefined()
+      expect(live.has(Redacted.value(rec.refreshToken!))).toBe(true)
+      expect(Redacted.value(a)).toBe(Redacted.value(rec.accessToken))
+      expect(Redacted.value(b)).toBe(Redacted.value(rec.accessToken))
+    }))
+
+  it.effect("rejected after someone rotated only the refresh token: one more exchange with the stored grant", () =>
+    Effect.gen(function*() {
+      const ks = yield* makeMemory([record("AT0", "RT0")])
+      // the first exchange is overtaken: meanwhile another tool stored a new refresh token, same access token
+      const api = fakeApi((n) =>
+        n === 1
+          ? Effect.zipRight(Effect.orDie(ks.set(record("AT0", "RT-other"))), Effect.fail(new RefreshRejected({ status: 401 })))
+          : Effect.succeed(grant("AT2", "RT2"))
+      )
+      const layer = RefreshCoordinatorLive.pipe(
+        Layer.provideMerge(Layer.mergeAll(Layer.succeed(KeyStore, ks), api.layer, memoryLock().layer, PathsTest))
+      )
+      expect(Redacted.value(yield* Effect.provide(refresh("AT0"), layer))).toBe("AT2")
+      expect((yield* Ref.get(api.calls)).map((c) => c.refreshToken)).toEqual(["RT0", "RT-other"])
+      const rec = Option.getOrThrow(yield* ks.get(ID))
+      expect(rec.invalidatedAt).toBeUndefined()
+      expect(Redacted.value(rec.refreshToken!)).toBe("RT2")
+    }))
+
+  it.effect("a grant rotated away under every exchange: bounded to 3, TokenInvalidated, the record left unstamped", () =>
+    Effect.gen(function*() {
+      const ks = yield* makeMemory([record("AT0", "RT0")])
+      const api = fakeApi((n) =>
+        Effect.zipRight(Effect.orDie(ks.set(record("AT0", `RT-other-${n}`))), Effect.fail(new RefreshRejected({ status: 459 })))
+      )
+      const layer = RefreshCoordinatorLive.pipe(
+        Layer.provideMerge(Layer.mergeAll(Layer.succeed(KeyStore, ks), api.layer, memoryLock().layer, PathsTest))
+      )
+      const err = yield* Effect.flip(Effect.provide(refresh("AT0"), layer))
+      expect(err._tag).toBe("TokenInvalidated")
+      expect(yield* callCount(api.calls)).toBe(3)
+      // what the store holds was never rejected: it is not stamped
+      expect(Option.getOrThrow(yield* ks.get(ID)).invalidatedAt).toBeUndefined()
+    }))
 
   it.effect("different olaresIds do not wait on each other's semaphore", () => {
     const bob = OlaresId.make("bob@olares.com")

@@ -11,12 +11,13 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { type Config, type Profile } from "../domain/Config.js"
 import { canonicalOlaresId } from "../domain/ConfigData.js"
 import { decodeExpiry } from "../domain/Jwt.js"
-import { authUrl, OlaresId } from "../domain/OlaresId.js"
+import { authUrl, dataLocksDir, OlaresId } from "../domain/OlaresId.js"
 import { cap, redactUrl, showName, stripControls } from "../domain/Scrub.js"
 import { ProblemsFound } from "../errors.js"
 import {
@@ -49,9 +50,6 @@ const offline = Options.boolean("offline").pipe(
 /** How long one auth host may take to answer. */
 export const PROBE_TIMEOUT_SECONDS = 3
 
-/** proper-lockfile's stale bound (layers/FileLockLive.ts): a heartbeat older than this is a dead holder. */
-const LOCK_STALE_SECONDS = 5
-
 // ---------------------------------------------------------------------------------------------
 // Pure helpers
 // ---------------------------------------------------------------------------------------------
@@ -81,6 +79,8 @@ export interface DoctorFacts {
   readonly paths: DoctorJson["paths"]
   readonly profiles: ReadonlyArray<DoctorProfileJson>
   readonly locks: ReadonlyArray<LockCheckJson>
+  /** Lock files that cannot be used at all (a symlink, a FIFO, a directory), with their fix. */
+  readonly lockErrors?: ReadonlyArray<{ readonly path: string; readonly message: string; readonly fix: string }>
   /** config.json could not be read. */
   readonly configError: { readonly message: string; readonly hint: string } | undefined
   /** The profiles as stored (for fixes that must keep their alias and overrides). */
@@ -279,11 +279,14 @@ export const diagnose = (f: DoctorFacts): Array<ProblemJson> => {
       code: "lock_stale",
       severity: "warning",
       subject: l.path,
-      message: `${l.path}.lock was left by an olares-cli process that died: no live process has renewed it for over ` +
-        `${LOCK_STALE_SECONDS}s (a holder renews it every second). The next olares-cli takes it over by itself; ` +
-        "removing it is safe only while no olares-cli is running",
+      message: `${l.path}.lock is a lock directory left by an older olares-cli-ts (before it used the kernel's ` +
+        "file lock, as the Go CLI does); nothing uses it any more, and the next lock of this file removes it " +
+        "once it is older than 5 s",
       fix: `rm -rf ${shellQuote(`${l.path}.lock`)}`
     })
+  }
+  for (const e of f.lockErrors ?? []) {
+    out.push({ code: "lock_unusable", severity: "error", subject: e.path, message: e.message, fix: e.fix })
   }
   return out
 }
@@ -335,31 +338,37 @@ const inspectPath = (fs: FileSystem.FileSystem, path: string, expectedMode: numb
   )
 }
 
-/** The lock files under `dir` and whether a live process holds each (`FileLock.isLocked`). */
+/**
+ * The lock files under `dir` and whether any process holds each right now (`FileLock.isLocked`: a
+ * `LOCK_NB` probe, so the Go CLI's holds count too), plus `<file>.lock` directories older versions of
+ * this CLI left, and lock files that cannot be used at all.
+ */
 const inspectLocks = (dir: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const locks = yield* FileLock
     const names = yield* fs.readDirectory(dir).pipe(Effect.orElseSucceed((): Array<string> => []))
+    // lstat-like: a symlink named like a lock file is reported, never followed
     const types = yield* Effect.forEach(names, (name) =>
-      fs.stat(join(dir, name)).pipe(
-        Effect.map((i) => [name, i.type] as const),
-        Effect.orElseSucceed(() => [name, "Unknown"] as const)
+      Effect.tryPromise(() => Fs.lstat(join(dir, name))).pipe(
+        Effect.map((st) => [name, st.isDirectory() ? "Directory" : "Other"] as const),
+        Effect.orElseSucceed(() => [name, "Other"] as const)
       ))
-    // proper-lockfile holds a lock as a `<file>.lock` directory next to the lock file.
-    const lockDirs = new Set(types.filter(([, t]) => t === "Directory").map(([n]) => n))
+    const legacyDirs = new Set(types.filter(([n, t]) => t === "Directory" && n.endsWith(".lock.lock")).map(([n]) => n))
     const bases = new Set<string>()
-    for (const [name, type] of types) {
-      if (type === "File" && name.endsWith(".lock")) bases.add(name)
-      if (type === "Directory" && name.endsWith(".lock")) bases.add(name.slice(0, -".lock".length))
+    for (const [name] of types) {
+      if (legacyDirs.has(name)) bases.add(name.slice(0, -".lock".length))
+      else if (name.endsWith(".lock")) bases.add(name)
     }
-    return yield* Effect.forEach([...bases].sort(), (name) => {
+    const checks: Array<LockCheckJson> = []
+    const errors: Array<{ path: string; message: string; fix: string }> = []
+    for (const name of [...bases].sort()) {
       const path = join(dir, name)
-      return locks.isLocked(path).pipe(
-        Effect.orElseSucceed(() => false),
-        Effect.map((held): LockCheckJson => ({ name, path, held, stale: !held && lockDirs.has(`${name}.lock`) }))
-      )
-    })
+      const held = yield* Effect.either(locks.isLocked(path))
+      if (Either.isLeft(held)) errors.push({ path, message: held.left.message, fix: held.left.hint })
+      checks.push({ name, path, held: Either.getOrElse(held, () => false), stale: legacyDirs.has(`${name}.lock`) })
+    }
+    return { checks, errors }
   })
 
 // "No credential is sent": not even one an old config kept inside its override URL.
@@ -465,12 +474,15 @@ export const runDoctor = (opts: { readonly offline: boolean }) =>
       })
     }
     const profiles = rows.map((row, i): DoctorProfileJson => ({ ...row, hasRefreshToken: hasRefresh[i] ?? null, auth: auth[i]! }))
-    const locks = yield* inspectLocks(paths.locksDir)
+    // The config home's locks (the Go CLI's), then those beside the records (shared by every home).
+    const inspected = [yield* inspectLocks(paths.locksDir), yield* inspectLocks(dataLocksDir(paths.dataDir))]
+    const locks = inspected.flatMap((i) => i.checks)
     const facts: DoctorFacts = {
       store,
       paths: pathChecks,
       profiles,
       locks,
+      lockErrors: inspected.flatMap((i) => i.errors),
       configError: Either.isLeft(loaded) ? { message: loaded.left.message, hint: loaded.left.recovery } : undefined,
       configProfiles: cfg.profiles,
       userHome: safeHomedir(),
@@ -562,11 +574,11 @@ export const renderDoctor = (doc: DoctorJson): string => {
   else {
     lines.push(
       ...renderTable(doc.locks.map((l) => [
-        `  ${l.name}`,
+        `  ${l.name}${dirname(l.path) === doc.paths.locksDir.path ? "" : " (beside the records)"}`,
         l.held
-          ? "held by a running olares-cli (leave it alone)"
+          ? "held by a running process (this CLI or the Go olares-cli): leave it alone"
           : l.stale
-          ? paint("33", "stale: left by a process that died")
+          ? paint("33", "free; an older olares-cli-ts left its lock directory")
           : "free"
       ])).split("\n")
     )

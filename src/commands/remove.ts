@@ -7,12 +7,12 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { displayName, findProfile, type Profile, removeProfile } from "../domain/Config.js"
-import { refreshLockPath } from "../domain/OlaresId.js"
+import { refreshLockPaths } from "../domain/OlaresId.js"
 import { ambiguousKey } from "../domain/Aliases.js"
 import { showName } from "../domain/Scrub.js"
 import { AmbiguousProfile, ManagedProfileRefused, NotATerminal, ProfileNotFound } from "../errors.js"
 import { AppPaths } from "../services/AppPaths.js"
-import { FileLock } from "../services/FileLock.js"
+import { FileLock, lockAll } from "../services/FileLock.js"
 import { KeyStore } from "../services/KeyStore.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { Prompt } from "../services/Prompt.js"
@@ -62,10 +62,12 @@ export const remove = Command.make("remove", { key, yes, ...versionOptions, noIn
     }
     // The token goes (and, after the last profile, the whole store) under the config lock, so a
     // concurrent login/import of the same or another identity cannot have its fresh token deleted.
-    // The token also goes under that identity's refresh lock: a refresh in flight finishes (and
-    // writes) first and is then deleted; a later one finds no record. Never the other way round.
+    // The token also goes under that identity's refresh locks (this home's and the data dir's, in the
+    // coordinator's order): a refresh in flight finishes (and writes) first and is then deleted; a
+    // later one finds no record. Never the other way round. After the last profile, the store keeps
+    // every other record (another config home may share the data dir) and the key they need.
     const removeToken = (id: string) =>
-      Effect.scoped(Effect.zipRight(locks.lock(refreshLockPath(paths.locksDir, id), { timeout: "30 seconds" }), ks.remove(id)))
+      Effect.scoped(Effect.zipRight(lockAll(locks, refreshLockPaths(paths, id), { timeout: "30 seconds" }), ks.remove(id)))
     const { config, removed, cleared, purged } = yield* repo.update((cfg) =>
       Either.match(removeProfile(cfg, key), {
         onLeft: (e) => Effect.fail<ProfileNotFound | ManagedProfileRefused>(e),
@@ -95,7 +97,8 @@ export const remove = Command.make("remove", { key, yes, ...versionOptions, noIn
   })).pipe(
     Command.withDescription(
       "Delete a profile and its stored token in one step (this is the logout). Asks first on a terminal; " +
-        "with --no-input it needs --yes. Removing the last profile wipes the token store.\n\n" +
+        "with --no-input it needs --yes. Removing the last profile also deletes the master key once no " +
+        "token record (of any config home sharing the data dir) remains.\n\n" +
         "Examples:\n  olares-cli profile remove alice@olares.com\n  olares-cli profile remove work --yes"
     )
   )

@@ -88,3 +88,20 @@ export const safeLockName = (id: string): string => {
 /** `<locksDir>/<sanitized id>.refresh.lock`: the cross-process refresh lock of one identity. */
 export const refreshLockPath = (locksDir: string, olaresId: string): string =>
   join(locksDir, `${safeLockName(olaresId)}.refresh.lock`)
+
+/** `<dataDir>/locks`: locks beside the token records, shared by every config home using that data dir. */
+export const dataLocksDir = (dataDir: string): string => join(dataDir, "locks")
+
+/**
+ * The refresh locks of one identity, in the order they are always taken (a fixed order, so two
+ * takers cannot deadlock): the config home's (the Go CLI's lock) first, then the data dir's, which
+ * serialises config homes that share one data dir. One path when both are the same file.
+ */
+export const refreshLockPaths = (
+  paths: { readonly locksDir: string; readonly dataDir: string },
+  olaresId: string
+): ReadonlyArray<string> => {
+  const home = refreshLockPath(paths.locksDir, olaresId)
+  const data = refreshLockPath(dataLocksDir(paths.dataDir), olaresId)
+  return home === data ? [home] : [home, data]
+}

@@ -40,6 +40,11 @@ export const serializeStoredToken = (t: StoredToken): string => {
   return JSON.stringify(out)
 }
 
+/** Whether `record` still holds the refresh token `rejected` (always, when none is given). */
+export const stillHolds = (record: StoredToken, rejected: Redacted.Redacted<string> | undefined): boolean =>
+  rejected === undefined ||
+  (record.refreshToken === undefined ? "" : Redacted.value(record.refreshToken)) === Redacted.value(rejected)
+
 /** True when the record is stamped dead. */
 export const isInvalidated = (t: StoredToken): boolean => (t.invalidatedAt ?? 0) > 0
 

@@ -2,6 +2,7 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import type { StoredToken } from "../domain/StoredToken.js"
 import type { KeychainError, StorageError } from "../errors.js"
 
@@ -23,11 +24,22 @@ export interface KeyStoreShape {
   readonly checkWritable: (olaresId: string) => Effect.Effect<void, KeyStoreError>
   /** Writes atomically; always clears `invalidatedAt` (a fresh write revives the grant). */
   readonly set: (token: StoredToken) => Effect.Effect<void, KeyStoreError>
-  /** Stamps `invalidatedAt` (unix ms), keeping every other field. No-op when absent. */
-  readonly markInvalidated: (olaresId: string, atMs: number) => Effect.Effect<void, KeyStoreError>
+  /**
+   * Stamps `invalidatedAt` (unix ms), keeping every other field. No-op when absent, and, given the
+   * refresh token the server `rejected`, when the record no longer holds it (someone rotated the
+   * grant meanwhile: the record is alive).
+   */
+  readonly markInvalidated: (
+    olaresId: string,
+    atMs: number,
+    rejected?: Redacted.Redacted<string>
+  ) => Effect.Effect<void, KeyStoreError>
   /** Deletes one record; absent is fine. */
   readonly remove: (olaresId: string) => Effect.Effect<void, KeyStoreError>
-  /** Wipes the whole store, master key included (after the last profile is removed). */
+  /**
+   * After the last profile of a config home is removed: deletes what the records share (the master
+   * key) only when no record remains, because other config homes may keep theirs in the same store.
+   */
   readonly purge: Effect.Effect<void, KeyStoreError>
 }
 

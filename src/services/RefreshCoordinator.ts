@@ -18,10 +18,13 @@ export type RefreshError =
 /** The coordinator. */
 export interface RefreshCoordinatorShape {
   /**
-   * Returns an access token newer than `stale`: Semaphore(1), then the cross-process lock
-   * `<home>/locks/<id>.refresh.lock`, re-reading the stored record after each; if the store already
-   * holds a different token it is returned with no network call; otherwise one `/api/refresh`.
-   * 401/403/459 stamp `invalidatedAt` and fail `TokenInvalidated`; a stamped record fails fast.
+   * Returns an access token newer than `stale`: Semaphore(1), then the cross-process locks
+   * `<home>/locks/<id>.refresh.lock` and `<data dir>/locks/<id>.refresh.lock` (in that order),
+   * re-reading the stored record after each; if the store already holds a different token it is
+   * returned with no network call; otherwise one `/api/refresh`. A 401/403/459 re-reads the record:
+   * if its refresh token changed meanwhile (someone else won the race), that grant is used; only a
+   * refusal of the token still stored stamps `invalidatedAt` and fails `TokenInvalidated`. A
+   * stamped record fails fast.
    */
   readonly refresh: (
     target: AuthTarget,

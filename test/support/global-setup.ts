@@ -1,4 +1,4 @@
-/** Vitest global setup: a leak directory for the whole run, scanned at teardown. */
+/** Vitest global setup: a leak directory for the whole run, scanned at teardown; a directory for the Go lock program. */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -6,7 +6,11 @@ import { join } from "node:path"
 export default function setup() {
   const dir = mkdtempSync(join(tmpdir(), "olares-leaks-"))
   process.env.OLARES_LEAK_DIR = dir
+  // test/support/golock.ts builds its Go program here once per run
+  const goDir = mkdtempSync(join(tmpdir(), "olares-golock-"))
+  process.env.OLARES_GOLOCK_DIR = goDir
   return () => {
+    rmSync(goDir, { recursive: true, force: true })
     const secrets = new Set<string>()
     const outputs: Array<{ label: string; text: string }> = []
     for (const f of readdirSync(dir)) {

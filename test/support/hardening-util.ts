@@ -1,6 +1,6 @@
 /** Helpers shared by the hardening suites: byte-exact snapshots of a temp home, and "no stack trace". */
 import { createHash } from "node:crypto"
-import { lstatSync, readdirSync, readFileSync } from "node:fs"
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs"
 import { join, relative } from "node:path"
 import { expect } from "vitest"
 
@@ -15,6 +15,8 @@ export const snapshot = (root: string): Record<string, string> => {
       if (st.isDirectory()) {
         out[rel] = `dir ${(st.mode & 0o777).toString(8)}`
         walk(p)
+      } else if (st.isSymbolicLink()) {
+        out[rel] = `link ${readlinkSync(p)}`
       } else {
         out[rel] = `file ${(st.mode & 0o777).toString(8)} ${createHash("sha256").update(readFileSync(p)).digest("hex")}`
       }

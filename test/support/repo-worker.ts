@@ -13,10 +13,10 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { type ChildProcess, spawn } from "node:child_process"
-import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { chmodSync, mkdtempSync, rmSync, symlinkSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
+import { dirname, join, resolve } from "node:path"
 import { upsertProfile } from "../../src/domain/Config.js"
 import { AppPaths } from "../../src/services/AppPaths.js"
 import { FileLock } from "../../src/services/FileLock.js"
@@ -71,6 +71,8 @@ const workerBundle = (): string => {
   const dir = mkdtempSync(join(tmpdir(), "olares-worker-"))
   chmodSync(dir, 0o755) // readable by the unprivileged user some tests run it as
   const out = join(dir, "repo-worker.mjs")
+  // native modules stay external (koffi, @napi-rs/keyring): they resolve through this link
+  symlinkSync(resolve(import.meta.dirname, "../../node_modules"), join(dir, "node_modules"))
   // required here, not imported at the top, so the bundle does not swallow esbuild itself
   const esbuild = createRequire(import.meta.url)("esbuild") as typeof import("esbuild")
   esbuild.buildSync({
@@ -80,7 +82,7 @@ const workerBundle = (): string => {
     format: "esm",
     platform: "node",
     target: "node20",
-    external: ["@napi-rs/keyring"],
+    external: ["@napi-rs/keyring", "koffi"],
     banner: {
       js: "import { createRequire as __workerCreateRequire } from \"node:module\";" +
         "const require = __workerCreateRequire(import.meta.url);"
@@ -97,11 +99,21 @@ export const removeWorkerBundle = (): void => {
 }
 
 /** Starts the worker with `...args` (optionally as another user, when we are root). */
-export const spawnWorker = (args: ReadonlyArray<string>, opts: { uid?: number; gid?: number } = {}): Worker => {
-  const child = spawn(process.execPath, [workerBundle(), ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
+export const spawnWorker = (args: ReadonlyArray<string>, opts: { uid?: number; gid?: number } = {}): Worker =>
+  spawnWatched(process.execPath, [workerBundle(), ...args], opts)
+
+/** Starts any program whose stdout lines a test waits for (the worker, the Go lock program). */
+export const spawnWatched = (
+  command: string,
+  args: ReadonlyArray<string>,
+  opts: { uid?: number; gid?: number; stdin?: boolean } = {}
+): Worker => {
+  const { stdin, ...ids } = opts
+  const child = spawn(command, args, {
+    // a piped stdin lets a test say "go" to a program waiting on it
+    stdio: [stdin === true ? "pipe" : "ignore", "pipe", "pipe"],
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" },
-    ...opts
+    ...ids
   })
   let stdout = ""
   let stderr = ""
@@ -114,6 +126,7 @@ export const spawnWorker = (args: ReadonlyArray<string>, opts: { uid?: number; g
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
     (resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
   )
+  const name = [command, ...args].join(" ")
   const waitFor = (line: string, ms = 20_000) =>
     new Promise<void>((resolve, reject) => {
       const check = () => {
@@ -123,13 +136,13 @@ export const spawnWorker = (args: ReadonlyArray<string>, opts: { uid?: number; g
         }
       }
       const timer = setTimeout(
-        () => reject(new Error(`worker ${args.join(" ")}: no "${line}" in ${ms}ms; stderr: ${stderr}`)),
+        () => reject(new Error(`${name}: no "${line}" in ${ms}ms; stderr: ${stderr}`)),
         ms
       )
       waiters.push(check)
       void exited.then(() => {
         clearTimeout(timer)
-        if (!stdout.split("\n").includes(line)) reject(new Error(`worker ${args.join(" ")} exited; stderr: ${stderr}`))
+        if (!stdout.split("\n").includes(line)) reject(new Error(`${name} exited; stderr: ${stderr}`))
       })
       check()
     })
