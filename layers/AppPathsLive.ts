@@ -2,26 +2,29 @@
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { PATH_ENV_VARS, resolvePaths, safeHomedir } from "../src/domain/Paths.js"
+import { PATH_ENV_VARS, PathsProblem, resolvePaths, safeHomedir } from "../src/domain/Paths.js"
+import { UsageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 
-export { PATH_ENV_VARS, type PathEnv, resolvePaths } from "../src/domain/Paths.js"
+export { PATH_ENV_VARS, type PathEnv, PathsProblem, resolvePaths } from "../src/domain/Paths.js"
 
 /** An env var as a string, empty when unset (the reference treats empty as unset). */
 const envVar = (name: string) => Config.string(name).pipe(Config.withDefault(""))
 
-/** The live paths: env via `Config` (so tests can swap the ConfigProvider), `os.homedir()`, the real platform. */
-export const AppPathsLive: Layer.Layer<AppPaths> = Layer.effect(
+/**
+ * The live paths: env via `Config` (so tests can swap the ConfigProvider), `os.homedir()`, the real
+ * platform. A relative directory or an unresolvable home is a `UsageError` naming the variable.
+ */
+export const AppPathsLive: Layer.Layer<AppPaths, UsageError> = Layer.effect(
   AppPaths,
   Effect.gen(function*() {
-    const [home, cache, data] = yield* Effect.all(PATH_ENV_VARS.map(envVar))
-    return AppPaths.of(resolvePaths(
-      { OLARES_CLI_HOME: home, OLARES_CLI_CACHE_DIR: cache, OLARES_CLI_DATA_DIR: data },
-      safeHomedir(),
-      process.platform
-    ))
-  }).pipe(
     // A string with a default cannot fail to load; anything else is a broken ConfigProvider.
-    Effect.orDie
-  )
+    const [home, cache, data] = yield* Effect.orDie(Effect.all(PATH_ENV_VARS.map(envVar)))
+    const env = { OLARES_CLI_HOME: home, OLARES_CLI_CACHE_DIR: cache, OLARES_CLI_DATA_DIR: data }
+    return yield* Effect.try({
+      try: () => AppPaths.of(resolvePaths(env, safeHomedir(), process.platform)),
+      catch: (e) =>
+        e instanceof PathsProblem ? new UsageError({ message: e.message, hint: e.hint }) : new UsageError({ message: String(e) })
+    })
+  })
 )

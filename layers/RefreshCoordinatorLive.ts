@@ -12,7 +12,7 @@ import * as SynchronizedRef from "effect/SynchronizedRef"
 import { refreshLockPath } from "../src/domain/OlaresId.js"
 import type { StoredToken } from "../src/domain/StoredToken.js"
 import { isInvalidated } from "../src/domain/StoredToken.js"
-import { NotLoggedIn, TokenInvalidated } from "../src/errors.js"
+import { grantNotStored, NotLoggedIn, TokenInvalidated } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { FileLock } from "../src/services/FileLock.js"
 import { KeyStore } from "../src/services/KeyStore.js"
@@ -120,9 +120,14 @@ export const make = Effect.gen(function*() {
             ...(sessionId === undefined || sessionId === "" ? {} : { sessionId }),
             grantedAt: now
           }
-          yield* store.set(next)
+          yield* store.set(next).pipe(
+            Effect.mapError((e) => grantNotStored(id, e, `olares-cli profile login --olares-id ${id}`))
+          )
           return grant.accessToken
         })
+      // No exchange without a place to keep its result (issue 10): the master key and the record's
+      // room are reserved until the lock's scope closes, so the write below cannot run out of space.
+      yield* store.reserve(id)
       // Once the server has rotated the grant, losing the answer would strand the user: only the
       // exchange itself may be interrupted, never the write that follows it.
       return yield* Effect.uninterruptibleMask((restore) =>

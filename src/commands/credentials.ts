@@ -3,6 +3,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import {
   type Config,
   currentProfile,
@@ -16,7 +17,7 @@ import {
 import { decodeExpiry } from "../domain/Jwt.js"
 import { authUrl, type OlaresId } from "../domain/OlaresId.js"
 import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
-import { AlreadyAuthenticated, ExpiryUnknown } from "../errors.js"
+import { AlreadyAuthenticated, ExpiryUnknown, grantNotStored, StorageError } from "../errors.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { KeyStore } from "../services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../services/OlaresAuthApi.js"
@@ -34,12 +35,21 @@ export interface ProfileFlags {
 }
 
 /**
- * Refuses to overwrite a still-valid token (or one whose expiry cannot be known). Expired,
- * invalidated, unparseable and absent tokens may be replaced. Runs before any prompt or network.
+ * Refuses to overwrite a still-valid token (or one whose expiry cannot be known) of a *configured*
+ * profile. Expired, invalidated, unparseable and absent tokens may be replaced, and so may a stray
+ * record with no profile in config.json (left by a crash between login's two writes, or a lost
+ * config.json): refusing it would lock the user out, since `profile remove` needs a profile. Runs
+ * before any prompt or network.
  */
-export const ensureWritable = (id: OlaresId) =>
+export const ensureWritable = (id: OlaresId, cfg: Config) =>
   Effect.gen(function*() {
-    const stored = yield* KeyStore.pipe(Effect.flatMap((ks) => ks.get(id)))
+    const ks = yield* KeyStore
+    if (Option.isNone(findByOlaresId(cfg, id))) {
+      const stray = yield* ks.get(id).pipe(Effect.map(Option.isSome), Effect.orElseSucceed(() => true))
+      if (stray) yield* Effect.logWarning(`replacing the stray token record for ${id} (it has no profile in config.json)`)
+      return
+    }
+    const stored = yield* ks.get(id)
     if (Option.isNone(stored) || isInvalidated(stored.value)) return
     const exp = decodeExpiry(Redacted.value(stored.value.accessToken))
     if (exp._tag === "NoExp") return yield* Effect.fail(new ExpiryUnknown({ olaresId: id }))
@@ -93,12 +103,17 @@ export const activate = (cfg0: Config, profile: Profile, noSwitch: boolean): rea
   return [{ profile, switched: prevName !== name, previous: prevName === name ? undefined : prevName }, withPointers(next, name, previous)]
 }
 
-/** Writes the token, then upserts the profile and moves the current pointer, all under the config lock. */
+/**
+ * Writes the token (into the reservation `prepare` took), then upserts the profile and moves the
+ * current pointer, all under the config lock. A failure says what was lost and the command that
+ * recovers (`relogin`), never "retry": the exchanged credential is spent by now.
+ */
 export const persist = (
   id: OlaresId,
   grant: TokenGrant,
   flags: ProfileFlags,
-  noSwitch: boolean
+  noSwitch: boolean,
+  relogin: string = loginCommand(id)
 ) =>
   Effect.gen(function*() {
     const ks = yield* KeyStore
@@ -113,10 +128,29 @@ export const persist = (
     }
     // The token is written under the config lock too, so a concurrent `profile remove` can neither
     // delete it between the two writes nor purge the store under a profile being added.
+    const stored = yield* Ref.make(false)
     return yield* repo.update((cfg) =>
-      Effect.as(ks.set(token), activate(cfg, buildProfile(findByOlaresId(cfg, id), id, flags), noSwitch))
+      Effect.as(
+        Effect.zipRight(ks.set(token), Ref.set(stored, true)),
+        activate(cfg, buildProfile(findByOlaresId(cfg, id), id, flags), noSwitch)
+      )
+    ).pipe(
+      Effect.catchAll((e) =>
+        Effect.flatMap(Ref.get(stored), (done) =>
+          Effect.fail(
+            done
+              ? new StorageError({
+                path: repo.path,
+                detail: `the new token for ${id} is stored, but config.json could not be updated (${e.message})`,
+                hint: `fix that, then run: ${loginCommand(id)}`
+              })
+              : grantNotStored(id, { message: e.message, ...("path" in e ? { path: e.path } : {}) }, relogin)
+          ))
+      )
     )
   })
+
+const loginCommand = (id: OlaresId) => `olares-cli profile login --olares-id ${id}`
 
 /** Prints the reference's success lines. */
 export const reportSuccess = (verbLine: string, id: OlaresId, a: Activation) =>
@@ -177,17 +211,19 @@ export interface CredentialFlags extends ProfileFlags {
 
 /**
  * The shared prologue: validates `--olares-id`, refuses a still-valid token (before any prompt or
- * network), and derives the profile to upsert and where to authenticate.
+ * network), reserves the record's room for the scope of the command, and derives the profile to
+ * upsert and where to authenticate.
  */
 export const prepare = (flags: CredentialFlags) =>
   Effect.gen(function*() {
     const id = yield* requireOlaresId(flags.olaresId)
-    yield* ensureWritable(id)
     const repo = yield* ProfileRepo
     const cfg = yield* repo.load
-    // Storage that fails after the exchange would lose a grant the server has already rotated: make
-    // sure the token store and config.json (with its lock) can be written before any network.
-    yield* Effect.flatMap(KeyStore, (ks) => ks.checkWritable(id))
+    yield* ensureWritable(id, cfg)
+    // Storage that fails after the exchange would lose a grant the server has already rotated: the
+    // master key and the record's room are reserved, and config.json (with its lock) proven
+    // writable, before any network.
+    yield* Effect.flatMap(KeyStore, (ks) => ks.reserve(id))
     yield* repo.update((current) => Effect.succeed([undefined, current] as const))
     const profile = buildProfile(findByOlaresId(cfg, id), id, flags)
     const target: AuthTarget = { authUrl: authUrl(id, profile), olaresId: id, insecureSkipVerify: profile.insecureSkipVerify === true }
@@ -195,9 +231,9 @@ export const prepare = (flags: CredentialFlags) =>
   })
 
 /** The shared epilogue: store, switch, print, and fill the caches best-effort. */
-export const complete = (verbLine: string, id: OlaresId, grant: TokenGrant, flags: CredentialFlags) =>
+export const complete = (verbLine: string, id: OlaresId, grant: TokenGrant, flags: CredentialFlags, relogin?: string) =>
   Effect.gen(function*() {
-    const activation = yield* persist(id, grant, flags, flags.noSwitch)
+    const activation = yield* persist(id, grant, flags, flags.noSwitch, relogin)
     yield* reportSuccess(verbLine, id, activation)
     yield* eagerFetch(activation.profile)
   })

@@ -56,14 +56,20 @@ const run = (opts: CredentialFlags & { readonly refreshToken: Option.Option<stri
         Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: now }))))
     )
     // A reply without a refresh token means the server does not rotate: keep the one given.
-    yield* complete("imported credentials for", id, { ...grant, refreshToken: Option.orElse(grant.refreshToken, () => Option.some(rt)) }, opts)
+    yield* complete(
+      "imported credentials for",
+      id,
+      { ...grant, refreshToken: Option.orElse(grant.refreshToken, () => Option.some(rt)) },
+      opts,
+      `olares-cli profile login --olares-id ${id}  (or profile import --olares-id ${id} with a new refresh token)`
+    )
   })
 
 /** The command. */
 export const importCommand = Command.make(
   "import",
   { olaresId: olaresIdOption, ...profileOptions, refreshToken, refreshTokenStdin, noInput },
-  (opts) => withNetwork(run(opts))
+  (opts) => withNetwork(Effect.scoped(run(opts)))
 ).pipe(
   Command.withDescription(
     "Create or revive a profile from an existing refresh token (one /api/refresh exchange).\n\n" +

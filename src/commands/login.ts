@@ -66,7 +66,7 @@ const run = (opts: CredentialFlags & { readonly passwordStdin: boolean; readonly
 export const login = Command.make(
   "login",
   { olaresId: olaresIdOption, ...profileOptions, passwordStdin, totp, noInput },
-  (opts) => withNetwork(run(opts))
+  (opts) => withNetwork(Effect.scoped(run(opts)))
 ).pipe(
   Command.withDescription(
     "Log in with a password (+ TOTP when 2FA is on) and store the tokens. The password comes from the " +
