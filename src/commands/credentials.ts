@@ -35,6 +35,17 @@ export interface ProfileFlags {
 }
 
 /**
+ * Whether the store holds a record for `id`, readable or not: a record whose read fails with the
+ * store's own fix "profile remove <id>" (corrupt, wrong key) counts, any other failure is raised.
+ */
+export const hasRecord = (id: string) =>
+  Effect.flatMap(KeyStore, (ks) =>
+    ks.get(id).pipe(
+      Effect.map(Option.isSome),
+      Effect.catchIf((e) => e.recovery?.startsWith(`olares-cli profile remove ${id} `) === true, () => Effect.succeed(true))
+    ))
+
+/**
  * Refuses to overwrite a still-valid token (or one whose expiry cannot be known) of a *configured*
  * profile. Expired, invalidated, unparseable and absent tokens may be replaced, and so may a stray
  * record with no profile in config.json (left by a crash between login's two writes, or a lost
@@ -45,8 +56,7 @@ export const ensureWritable = (id: OlaresId, cfg: Config) =>
   Effect.gen(function*() {
     const ks = yield* KeyStore
     if (Option.isNone(findByOlaresId(cfg, id))) {
-      const stray = yield* ks.get(id).pipe(Effect.map(Option.isSome), Effect.orElseSucceed(() => true))
-      if (stray) yield* Effect.logWarning(`replacing the stray token record for ${id} (it has no profile in config.json)`)
+      if (yield* hasRecord(id)) yield* Effect.logWarning(`replacing the stray token record for ${id} (it has no profile in config.json)`)
       return
     }
     const stored = yield* ks.get(id)

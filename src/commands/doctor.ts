@@ -11,7 +11,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Os from "node:os"
-import { join } from "node:path"
+import { basename, join } from "node:path"
+import { recordPath } from "../../layers/Blob.js"
 import { type Config, type Profile } from "../domain/Config.js"
 import { authUrl, OlaresId } from "../domain/OlaresId.js"
 import { ProblemsFound } from "../errors.js"
@@ -81,6 +82,8 @@ export interface DoctorFacts {
   readonly configProfiles: ReadonlyArray<Profile>
   /** The user's home directory (a home that *is* it must not be chmod-ed). */
   readonly userHome: string
+  /** Token records in the data dir that no profile of this config home names (`olaresId` when readable). */
+  readonly orphans?: ReadonlyArray<{ readonly path: string; readonly olaresId: string | undefined }>
 }
 
 const pathProblems = (
@@ -102,6 +105,17 @@ const pathProblems = (
     }]
   }
   const out: Array<ProblemJson> = []
+  if (check.ownedByUser === false) {
+    out.push({
+      code: "path_foreign_owner",
+      severity: "error",
+      subject: check.path,
+      message: `${what} ${check.path} is owned by another user, who could have planted or changed it: olares-cli refuses to use it`,
+      fix: envVar !== undefined
+        ? `mkdir -m 700 -p ~/.olares-cli && export ${envVar}=~/.olares-cli`
+        : `check it, then: sudo chown ${kind === "directory" ? "-R " : ""}"$(id -un)" ${p}`
+    })
+  }
   if (check.mode !== null && (parseInt(check.mode, 8) & 0o077) !== 0) {
     const shared = kind === "directory" &&
       ((parseInt(check.mode, 8) & 0o1000) !== 0 || check.ownedByUser === false || check.path === userHome)
@@ -250,6 +264,19 @@ export const diagnose = (f: DoctorFacts): Array<ProblemJson> => {
     const profile = f.configProfiles.find((c) => c.olaresId === p.olaresId)
     out.push(...tokenProblems(p, profile), ...authProblem(p, profile))
   }
+  for (const o of f.orphans ?? []) {
+    out.push({
+      code: "token_orphan",
+      severity: "warning",
+      subject: o.path,
+      message: o.olaresId === undefined
+        ? `the token record ${o.path} belongs to no profile in config.json and cannot be read`
+        : `the token record of ${o.olaresId} belongs to no profile in config.json (left by an interrupted login, ` +
+          `a lost config.json, or another config home sharing this data dir); logging in replaces it, ` +
+          `\`olares-cli profile remove ${shellQuote(o.olaresId)}\` deletes it`,
+      fix: o.olaresId === undefined ? `rm ${shellQuote(o.path)}` : loginFix(o.olaresId)
+    })
+  }
   for (const l of f.locks) {
     if (!l.stale) continue
     out.push({
@@ -339,6 +366,25 @@ const inspectLocks = (dir: string) =>
     })
   })
 
+/**
+ * `.enc` records in the data dir that no configured profile names, with the olaresId stored inside
+ * when the record opens (a record's file name is the olaresId sanitised, so the stem reads it back).
+ */
+const findOrphans = (dataDir: string, cfg: Config) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const ks = yield* KeyStore
+    const known = new Set(cfg.profiles.filter((p) => p.olaresId !== "").map((p) => recordPath(dataDir, p.olaresId)))
+    const names = yield* fs.readDirectory(dataDir).pipe(Effect.orElseSucceed((): Array<string> => []))
+    const strays = names.filter((n) => n.endsWith(".enc") && !n.startsWith(".")).map((n) => join(dataDir, n))
+      .filter((p) => !known.has(p)).sort()
+    return yield* Effect.forEach(strays, (path) =>
+      ks.get(basename(path, ".enc")).pipe(
+        Effect.map((t) => ({ path, olaresId: Option.isSome(t) && t.value.olaresId !== "" ? t.value.olaresId : undefined })),
+        Effect.orElseSucceed(() => ({ path, olaresId: undefined }))
+      ))
+  })
+
 /** Probes every profile's auth base with a plain HEAD (no credentials), concurrently. */
 const probeAll = (profiles: ReadonlyArray<Profile>) =>
   Effect.gen(function*() {
@@ -423,6 +469,7 @@ export const runDoctor = (opts: { readonly offline: boolean }) =>
     }
     const profiles = rows.map((row, i): DoctorProfileJson => ({ ...row, hasRefreshToken: hasRefresh[i] ?? null, auth: auth[i]! }))
     const locks = yield* inspectLocks(paths.locksDir)
+    const orphans = onDisk && Either.isRight(loaded) ? yield* findOrphans(paths.dataDir, cfg) : []
     const facts: DoctorFacts = {
       store,
       paths: pathChecks,
@@ -430,7 +477,8 @@ export const runDoctor = (opts: { readonly offline: boolean }) =>
       locks,
       configError: Either.isLeft(loaded) ? { message: loaded.left.message, hint: loaded.left.recovery } : undefined,
       configProfiles: cfg.profiles,
-      userHome: safeHomedir()
+      userHome: safeHomedir(),
+      orphans
     }
     const problems = diagnose(facts)
     const doc: DoctorJson = {
