@@ -131,6 +131,18 @@ const waitFor = async (cond: () => boolean, ms = 10_000) => {
   }
 }
 
+/** Starts an import into `data` and resolves once its `/api/refresh` is held open (1.5 s) by the server. */
+const importInFlight = async (data: string) => {
+  e2e.server.setFault("/api/refresh", { delayMs: 1500 })
+  const g = await e2e.server.issueGrant("alice")
+  const run = cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url], {
+    env: { OLARES_REFRESH_TOKEN: g.refreshToken, OLARES_CLI_DATA_DIR: data },
+    timeoutMs: 20_000
+  })
+  await waitFor(() => e2e.server.hits("/api/refresh") > 0)
+  return { run } // wrapped: an async function returning the bare promise would wait for the CLI
+}
+
 const noRetry = (r: CliResult) => expect(r.stderr).not.toMatch(/retry/i)
 
 // ---------------------------------------------------------------------------------------------
@@ -166,13 +178,7 @@ describe("reserve before exchange", () => {
   it("the disk filling up *during* the exchange cannot lose the grant: the reserved room takes the record", async () => {
     const data = tmpfs(512)
     if (data === undefined) return
-    e2e.server.setFault("/api/refresh", { delayMs: 1500 })
-    const g = await e2e.server.issueGrant("alice")
-    const run = cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url], {
-      env: { OLARES_REFRESH_TOKEN: g.refreshToken, OLARES_CLI_DATA_DIR: data },
-      timeoutMs: 20_000
-    })
-    await waitFor(() => e2e.server.hits("/api/refresh") > 0)
+    const { run } = await importInFlight(data)
     fill(data) // the exchange is in flight: not one free block is left for the record or the master key
     const r = await run
     expect(r.code, r.stderr).toBe(0)
@@ -185,13 +191,7 @@ describe("reserve before exchange", () => {
   it("if the write still fails after the exchange, the message says the grant is spent and names the login, never retry", async () => {
     const data = tmpfs(512)
     if (data === undefined) return
-    e2e.server.setFault("/api/refresh", { delayMs: 1500 })
-    const g = await e2e.server.issueGrant("alice")
-    const run = cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url], {
-      env: { OLARES_REFRESH_TOKEN: g.refreshToken, OLARES_CLI_DATA_DIR: data },
-      timeoutMs: 20_000
-    })
-    await waitFor(() => e2e.server.hits("/api/refresh") > 0)
+    const { run } = await importInFlight(data)
     // Worse than a full disk: the store (reservation and master key) is deleted, then the disk filled.
     rmSync(storeDir(data), { recursive: true, force: true })
     fill(data)

@@ -220,9 +220,9 @@ export interface CredentialFlags extends ProfileFlags {
 }
 
 /**
- * The shared prologue: validates `--olares-id`, refuses a still-valid token (before any prompt or
- * network), reserves the record's room for the scope of the command, and derives the profile to
- * upsert and where to authenticate.
+ * The shared prologue: validates `--olares-id`, refuses a still-valid token and proves config.json
+ * writable (before any prompt or network), and derives the profile to upsert and where to
+ * authenticate. `reserveRecord` follows it, right before the exchange.
  */
 export const prepare = (flags: CredentialFlags) =>
   Effect.gen(function*() {
@@ -230,15 +230,18 @@ export const prepare = (flags: CredentialFlags) =>
     const repo = yield* ProfileRepo
     const cfg = yield* repo.load
     yield* ensureWritable(id, cfg)
-    // Storage that fails after the exchange would lose a grant the server has already rotated: the
-    // master key and the record's room are reserved, and config.json (with its lock) proven
-    // writable, before any network.
-    yield* Effect.flatMap(KeyStore, (ks) => ks.reserve(id))
     yield* repo.update((current) => Effect.succeed([undefined, current] as const))
     const profile = buildProfile(findByOlaresId(cfg, id), id, flags)
     const target: AuthTarget = { authUrl: authUrl(id, profile), olaresId: id, insecureSkipVerify: profile.insecureSkipVerify === true }
     return { id, target }
   })
+
+/**
+ * Storage that fails after the exchange would lose a grant the server has already rotated: the
+ * master key and the record's room are reserved for the rest of the command's scope. Taken after
+ * the password prompt (Ctrl-C there leaves nothing behind) and before any network.
+ */
+export const reserveRecord = (id: OlaresId) => Effect.flatMap(KeyStore, (ks) => ks.reserve(id))
 
 /** The shared epilogue: store, switch, print, and fill the caches best-effort. */
 export const complete = (verbLine: string, id: OlaresId, grant: TokenGrant, flags: CredentialFlags, relogin?: string) =>
