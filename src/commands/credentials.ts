@@ -220,9 +220,9 @@ export interface CredentialFlags extends ProfileFlags {
 }
 
 /**
- * The shared prologue: validates `--olares-id`, refuses a still-valid token and proves config.json
- * writable (before any prompt or network), and derives the profile to upsert and where to
- * authenticate. `reserveRecord` follows it, right before the exchange.
+ * The shared prologue: validates `--olares-id`, refuses a still-valid token (before any prompt or
+ * network), and derives the profile to upsert and where to authenticate. `reserveStorage` follows
+ * it, right before the exchange.
  */
 export const prepare = (flags: CredentialFlags) =>
   Effect.gen(function*() {
@@ -230,7 +230,6 @@ export const prepare = (flags: CredentialFlags) =>
     const repo = yield* ProfileRepo
     const cfg = yield* repo.load
     yield* ensureWritable(id, cfg)
-    yield* repo.update((current) => Effect.succeed([undefined, current] as const))
     const profile = buildProfile(findByOlaresId(cfg, id), id, flags)
     const target: AuthTarget = { authUrl: authUrl(id, profile), olaresId: id, insecureSkipVerify: profile.insecureSkipVerify === true }
     return { id, target }
@@ -238,10 +237,15 @@ export const prepare = (flags: CredentialFlags) =>
 
 /**
  * Storage that fails after the exchange would lose a grant the server has already rotated: the
- * master key and the record's room are reserved for the rest of the command's scope. Taken after
- * the password prompt (Ctrl-C there leaves nothing behind) and before any network.
+ * master key and the record's room are reserved for the rest of the command's scope, then
+ * config.json (with its lock) is proven writable. Taken after the password prompt (Ctrl-C there
+ * leaves nothing behind) and before any network; the store first, so a broken one writes nothing.
  */
-export const reserveRecord = (id: OlaresId) => Effect.flatMap(KeyStore, (ks) => ks.reserve(id))
+export const reserveStorage = (id: OlaresId) =>
+  Effect.gen(function*() {
+    yield* Effect.flatMap(KeyStore, (ks) => ks.reserve(id))
+    yield* Effect.flatMap(ProfileRepo, (repo) => repo.update((current) => Effect.succeed([undefined, current] as const)))
+  })
 
 /** The shared epilogue: store, switch, print, and fill the caches best-effort. */
 export const complete = (verbLine: string, id: OlaresId, grant: TokenGrant, flags: CredentialFlags, relogin?: string) =>

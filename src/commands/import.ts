@@ -9,7 +9,7 @@ import * as Redacted from "effect/Redacted"
 import { EmptySecret, TokenInvalidated, UsageError } from "../errors.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
-import { complete, type CredentialFlags, prepare, reserveRecord } from "./credentials.js"
+import { complete, type CredentialFlags, prepare, reserveStorage } from "./credentials.js"
 import { noInput, olaresIdOption, profileOptions, withNetwork } from "./shared.js"
 import { withSpinner } from "./spinner.js"
 
@@ -49,7 +49,7 @@ const run = (opts: CredentialFlags & { readonly refreshToken: Option.Option<stri
   Effect.gen(function*() {
     const rt = yield* readRefreshToken(opts.refreshToken, opts.refreshTokenStdin)
     const { id, target } = yield* prepare(opts)
-    yield* reserveRecord(id)
+    yield* reserveStorage(id)
     const api = yield* OlaresAuthApi
     const grant = yield* api.refresh(target, rt, Option.none(), "10 seconds").pipe(
       withSpinner(`exchanging the refresh token at ${new URL(target.authUrl).host}...`),

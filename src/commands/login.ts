@@ -8,7 +8,7 @@ import type { OlaresId } from "../domain/OlaresId.js"
 import { EmptySecret, type NotATerminal, type StorageError } from "../errors.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
-import { complete, type CredentialFlags, prepare, reserveRecord } from "./credentials.js"
+import { complete, type CredentialFlags, prepare, reserveStorage } from "./credentials.js"
 import { noInput, olaresIdOption, profileOptions, withNetwork } from "./shared.js"
 import { withSpinner } from "./spinner.js"
 
@@ -44,7 +44,7 @@ const run = (opts: CredentialFlags & { readonly passwordStdin: boolean; readonly
     })
     const { id, target } = yield* prepare(opts)
     const password = yield* readPassword(id, opts.passwordStdin)
-    yield* reserveRecord(id)
+    yield* reserveStorage(id)
     const api = yield* OlaresAuthApi
     const prompt = yield* Prompt
     // The spinner covers each network round only, never the TOTP prompt between them.
