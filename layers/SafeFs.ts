@@ -270,7 +270,26 @@ export interface ReadResult {
  * FIFO, a device or a file another user owns or can write is `Refused` without opening or blocking.
  * A too-open own file is tightened through the descriptor it was read from.
  */
-export const readPrivateSync = (path: string, what: string, ctx: TrustContext): ReadResult | undefined => {
+export const readPrivateSync = (path: string, what: string, ctx: TrustContext): ReadResult | undefined =>
+  replaced(() => readPrivateOnce(path, what, ctx))
+
+/** Thrown when the file lstat judged was replaced before it was opened (an atomic writer's rename). */
+class Replaced extends Error {}
+
+/** Runs a lstat-then-open read again when a concurrent atomic write replaced the file in between. */
+const replaced = <A>(read: () => A): A => {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return read()
+    } catch (e) {
+      if (!(e instanceof Replaced) || attempt >= 4) {
+        throw e instanceof Replaced ? new Refused(e.message, "kept changing while it was being opened", "run the command again") : e
+      }
+    }
+  }
+}
+
+const readPrivateOnce = (path: string, what: string, ctx: TrustContext): ReadResult | undefined => {
   const l = lstatOrUndefined(path)
   if (l === undefined) return undefined
   if (l.isSymbolicLink()) {
@@ -294,12 +313,18 @@ const safeReadlink = (path: string): string => {
 
 /** Opens (no follow, no block), checks it is the file lstat saw, judges it, tightens it, reads it. */
 const readOpened = (path: string, l: Stats, what: string, ctx: TrustContext, viaSymlink = false): ReadResult => {
-  const fd = openSync(path, READ_FLAGS)
+  let fd: number
+  try {
+    fd = openSync(path, READ_FLAGS)
+  } catch (e) {
+    // gone, or replaced by a link, since the lstat: look again
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === "ENOENT" || code === "ELOOP") throw new Replaced(path)
+    throw e
+  }
   try {
     const st = fstatSync(fd)
-    if (st.ino !== l.ino || st.dev !== l.dev) {
-      throw new Refused(path, `${what} changed while it was being opened`, "run the command again")
-    }
+    if (st.ino !== l.ino || st.dev !== l.dev) throw new Replaced(path)
     const verdict = judge(path, st, "file", what, ctx, viaSymlink)
     tightenFd(fd, verdict, ctx)
     return { data: readFileSync(fd), verdict }
@@ -351,10 +376,11 @@ export const configTargetSync = (path: string, ctx: TrustContext): ConfigTarget 
 }
 
 /** Reads config.json (through a trusted symlink): `undefined` when absent; FIFOs, devices and foreign files refused. */
-export const readConfigSync = (path: string, ctx: TrustContext): (ReadResult & ConfigTarget) | undefined => {
-  const t = configTargetSync(path, ctx)
-  const l = lstatOrUndefined(t.file)
-  if (l === undefined) return undefined
-  judge(t.file === path ? path : `${path} -> ${t.file}`, l, "file", "config file", ctx, t.viaSymlink)
-  return { ...t, ...readOpened(t.file, l, "config file", ctx, t.viaSymlink) }
-}
+export const readConfigSync = (path: string, ctx: TrustContext): (ReadResult & ConfigTarget) | undefined =>
+  replaced(() => {
+    const t = configTargetSync(path, ctx)
+    const l = lstatOrUndefined(t.file)
+    if (l === undefined) return undefined
+    judge(t.file === path ? path : `${path} -> ${t.file}`, l, "file", "config file", ctx, t.viaSymlink)
+    return { ...t, ...readOpened(t.file, l, "config file", ctx, t.viaSymlink) }
+  })
