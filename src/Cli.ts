@@ -88,10 +88,11 @@ const printHelp = (path: ReadonlyArray<CommandDoc>) =>
 const isHelpFlag = (a: string) => a === "--help" || a === "-h"
 
 /**
- * Our help screen instead of @effect/cli's, when the parser itself says help is wanted: `-h` /
- * `--help` on any level, or a group (`olares-cli`, `olares-cli profile`) given no command. Anything
- * else, a usage error included, is left to `Command.run`, which reports it as before. `help
- * [command...]` is ours: the words must name a command exactly.
+ * Our help screen instead of @effect/cli's: for `-h` / `--help` anywhere before `--` (@effect/cli
+ * 0.77 refuses one after a verb's flags as an unknown argument), whenever the parser itself answers
+ * with help, and for a group (`olares-cli`, `olares-cli profile`) given no command. Anything else, a
+ * usage error included, is left to `Command.run`, which reports it as before. `help [command...]`
+ * is ours: the words must name a command exactly.
  */
 const helpRequest = (argv: ReadonlyArray<string>) =>
   Effect.gen(function*() {
@@ -105,8 +106,9 @@ const helpRequest = (argv: ReadonlyArray<string>) =>
       }
       return Option.some(path)
     }
-    const tree = helpTree()
-    const path = commandPath(tree, argv)
+    const path = commandPath(helpTree(), argv)
+    const end = argv.indexOf("--")
+    if ((end < 0 ? argv : argv.slice(0, end)).some(isHelpFlag)) return Option.some(path)
     const group = path[path.length - 1]!.children.length > 0
     if (!group && !argv.some(isHelpFlag)) return Option.none()
     const directive = yield* Effect.option(Descriptor.parse(root.descriptor, ["olares-cli", ...argv], CliConfig.defaultConfig))
