@@ -310,9 +310,9 @@ const block = (text: string, width: number, indent: number): Array<string> =>
  * Two columns, gh's way: names on the left, wrapped text on the right. A name too long for the
  * column (or a screen too narrow for two) puts its text on the next line, further indented.
  */
-const twoColumns = (rows: ReadonlyArray<readonly [string, string]>, width: number): Array<string> => {
+const twoColumns = (rows: ReadonlyArray<readonly [string, string]>, width: number, alignWith: number = 0): Array<string> => {
   const indent = 2
-  const longest = Math.max(0, ...rows.map(([l]) => l.length))
+  const longest = Math.max(alignWith, ...rows.map(([l]) => l.length))
   const col = Math.min(longest, Math.max(12, Math.floor((width - indent) * 0.4))) + 3
   const textWidth = width - indent - col
   return rows.flatMap(([left, right]) => {
@@ -425,15 +425,12 @@ export const renderHelp = (
   // accepted before the verb or after it: shown once, with the group's flags, like gh's persistent flags.
   const inheritedNames = new Set(path.slice(0, -1).flatMap((p) => p.flags.map((f) => f.name)))
   const own = node.flags.filter((f) => !inheritedNames.has(f.name))
-  const inherited = path.length === 1 ? [] : path.slice(0, -1).flatMap((p) => p.flags)
-  section(
-    "FLAGS",
-    twoColumns((path.length === 1 ? [...own, ...BUILT_IN_FLAGS] : own).map((f) => [flagLabel(f), flagText(f)] as const), width)
-  )
-  if (path.length > 1) {
-    const helpFlag = BUILT_IN_FLAGS.filter((f) => f.name === "help")
-    section("INHERITED FLAGS", twoColumns([...inherited, ...helpFlag].map((f) => [flagLabel(f), flagText(f)] as const), width))
-  }
+  const flags = path.length === 1 ? [...own, ...BUILT_IN_FLAGS] : own
+  const inherited = path.length === 1 ? [] : [...path.slice(0, -1).flatMap((p) => p.flags), ...BUILT_IN_FLAGS.filter((f) => f.name === "help")]
+  // both flag tables share one column, so the screen reads as one list
+  const labelWidth = Math.max(0, ...[...flags, ...inherited].map((f) => flagLabel(f).length))
+  section("FLAGS", twoColumns(flags.map((f) => [flagLabel(f), flagText(f)] as const), width, labelWidth))
+  section("INHERITED FLAGS", twoColumns(inherited.map((f) => [flagLabel(f), flagText(f)] as const), width, labelWidth))
 
   section(
     "EXAMPLES",

@@ -12,6 +12,7 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
 import fc from "fast-check"
+import { readFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { helpData, helpTree, root } from "../src/Cli.js"
@@ -224,6 +225,11 @@ describe("help screens of the built CLI", () => {
       expect(again.code, other.join(" ")).toBe(0)
       expect(again.stdout, other.join(" ")).toBe(r.stdout)
     }
+  })
+
+  it("the README shows the first screen as it is", async () => {
+    const r = await piped(["--help"])
+    expect(readFileSync(README, "utf8")).toContain("```text\n" + r.stdout + "```\n")
   })
 
   it("--help after flags and values, and before the verb's own flags, still shows the verb", async () => {

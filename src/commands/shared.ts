@@ -87,7 +87,7 @@ export const noInput = Options.boolean("no-input").pipe(
 /** The optional `--olares-id`; required-ness is checked by the command so the error is typed. */
 export const olaresIdOption = Options.text("olares-id").pipe(
   Options.withPseudoName("id"),
-  Options.withDescription("olaresId, e.g. alice@olares.com (required; a bare `alice` means alice@olares.com)"),
+  Options.withDescription("the identity's olaresId, e.g. alice@olares.com (required; a bare `alice` means alice@olares.com)"),
   Options.optional
 )
 
