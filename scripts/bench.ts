@@ -2,7 +2,8 @@
  * `npm run bench`: what single-flight refresh and the authenticated transport cost, each measured
  * against a baseline in the same run, printed as one markdown table.
  *
- * - start-up: `profile list` / `profile use -` vs a hand-written plain Node script and `node -e 0`;
+ * - start-up: `profile list` / `profile use -` vs a hand-written plain Node script and `node -e 0`,
+ *   and `--help` (the full @effect/cli path) vs `node -e 0`;
  * - refresh storm: 32 concurrent `olares-cli api` processes on one stale profile (one refresh) vs the
  *   same 32 processes on a fresh profile (no refresh);
  * - transport: 1,000 GETs through HttpAuth (file key store, seeded profile) vs the same GETs through
@@ -312,11 +313,12 @@ const startup = async (server: Server, homes: Array<TempHome>): Promise<Readonly
     use: [bin, "profile", "use", "-"],
     listEffect: [bin, "profile", "list"],
     plain: [resolve(ROOT, "scripts/plain-list.cjs")],
-    node: ["-e", "0"]
+    node: ["-e", "0"],
+    help: [bin, "profile", "login", "--help"]
   } as const
   // listEffect: the same command with the quick path off, i.e. the Effect program it falls back to
   const envOf = (k: keyof typeof variants) => (k === "listEffect" ? { ...home.env, OLARES_CLI_QUICK: "0" } : home.env)
-  const times: Record<keyof typeof variants, Array<number>> = { list: [], use: [], listEffect: [], plain: [], node: [] }
+  const times: Record<keyof typeof variants, Array<number>> = { list: [], use: [], listEffect: [], plain: [], node: [], help: [] }
   for (let i = 0; i <= STARTUP_RUNS; i++) {
     for (const k of Object.keys(variants) as Array<keyof typeof variants>) {
       const t = await runOnce(variants[k], envOf(k))
@@ -329,7 +331,8 @@ const startup = async (server: Server, homes: Array<TempHome>): Promise<Readonly
     { section: "start-up", measured: "`profile use -`", measuredMs: times.use, baseline: "plain Node script, same table", baselineMs: times.plain, note: "writes config.json under the lock" },
     { section: "start-up", measured: "`profile list`, quick path off", measuredMs: times.listEffect, baseline: "plain Node script, same table", baselineMs: times.plain, note: "OLARES_CLI_QUICK=0: the Effect fast path" },
     { section: "start-up", measured: "`profile list`, 3 profiles", measuredMs: times.list, baseline: "`node -e 0`", baselineMs: times.node, note: "" },
-    { section: "start-up", measured: "plain Node script", measuredMs: times.plain, baseline: "`node -e 0`", baselineMs: times.node, note: "" }
+    { section: "start-up", measured: "plain Node script", measuredMs: times.plain, baseline: "`node -e 0`", baselineMs: times.node, note: "" },
+    { section: "start-up", measured: "`profile login --help`", measuredMs: times.help, baseline: "`node -e 0`", baselineMs: times.node, note: "the full CLI: @effect/cli loaded, the screen read from its tree" }
   ]
 }
 

@@ -2,13 +2,16 @@
  * Shell completion scripts (`olares-cli --completions bash|zsh|fish`) and the other built-ins that
  * need care: @effect/cli 0.77 generates the scripts, but for a program name with a `-` its bash and
  * zsh scripts name their cases and functions `olares__cli...` while matching `olares-cli...`, so
- * nothing below the first word completes (Effect-TS/effect#6114); its `--wizard` prompts even with
- * no terminal. Both are handled here before @effect/cli sees the arguments.
+ * nothing below the first word completes (Effect-TS/effect#6114). Its `--wizard` (prompts for every
+ * flag) and `--log-level` (our logger prints warnings whatever the level; OLARES_CLI_DEBUG=1 shows
+ * debug lines) have no use in an auth CLI: they are refused as unknown arguments and left out of
+ * the scripts. All of it happens here, before @effect/cli sees the arguments.
  */
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import { NotATerminal } from "./errors.js"
 
 /** A shell @effect/cli can generate completions for (`sh` means bash, as in @effect/cli). */
 export type Shell = "bash" | "zsh" | "fish"
@@ -24,13 +27,32 @@ export const completionsShell = (argv: ReadonlyArray<string>): Shell | undefined
   return undefined
 }
 
+/** @effect/cli's built-in flags that olares-cli disables (and so never offers). */
+export const DISABLED_BUILT_INS = ["wizard", "log-level"] as const
+
+/** The first disabled built-in flag on the command line (before `--`), as typed. */
+export const disabledBuiltIn = (argv: ReadonlyArray<string>): string | undefined => {
+  const end = argv.indexOf("--")
+  return (end < 0 ? argv : argv.slice(0, end)).find((a) =>
+    DISABLED_BUILT_INS.some((name) => a === `--${name}` || a.startsWith(`--${name}=`))
+  )
+}
+
 /**
- * Repairs a generated script: one spelling of the program name everywhere, and one-paragraph
- * descriptions (a multi-line description, with its examples, breaks zsh and fish menus).
+ * Repairs a generated script: one spelling of the program name everywhere, one-paragraph
+ * descriptions (a multi-line description, with its examples, breaks zsh and fish menus), and no
+ * disabled built-in flag.
  */
 export const fixCompletionScript = (script: string, programName: string, shell: Shell): string => {
   const sanitized = programName.replace(/-/g, "__")
   let out = sanitized === programName ? script : script.split(sanitized).join(programName)
+  for (const name of DISABLED_BUILT_INS) {
+    out = shell === "bash"
+      ? out.replace(new RegExp(` --${name}(?=[ "])`, "g"), "")
+      : shell === "zsh"
+      ? out.replace(new RegExp(`^[ \\t]*'--${name}\\[.*\\n`, "gm"), "")
+      : out.replace(new RegExp(`^complete .* -l ${name} .*\\n`, "gm"), "")
+  }
   // Descriptions are single-quoted with `'\''` for quotes: drop everything from the blank line before
   // "Examples:" up to the closing quote.
   out = out.replace(/\n\nExamples:\n(?:[^']|'\\'')*'/g, "'")
@@ -61,32 +83,24 @@ export const completionScript = <Name extends string, R, E, A>(
   return Effect.map(generate, (lines) => fixCompletionScript(lines.join("\n"), programName, shell))
 }
 
-const truthy = (v: string | undefined) => v !== undefined && v !== "" && v !== "0" && v !== "false"
-
 /**
  * Runs `run` unless the arguments ask for a built-in handled here: `--completions <shell>` prints the
- * repaired script; `--wizard` without a terminal (or with `--no-input` / OLARES_CLI_NO_INPUT) fails
- * `NotATerminal` instead of waiting for answers that cannot come.
+ * repaired script; a disabled built-in (`--wizard`, `--log-level`) is refused with the parser's own
+ * words for an unknown flag (printed the same way, exit 2).
  */
 export const withBuiltins = <Name extends string, R, E, A, E2, R2>(
   command: Command.Command<Name, R, E, A>,
   programName: string,
   argv: ReadonlyArray<string>,
   run: Effect.Effect<void, E2, R2>
-): Effect.Effect<void, E2 | NotATerminal, R2> =>
-  Effect.suspend((): Effect.Effect<void, E2 | NotATerminal, R2> => {
+): Effect.Effect<void, E2 | ValidationError.ValidationError, R2> =>
+  Effect.suspend((): Effect.Effect<void, E2 | ValidationError.ValidationError, R2> => {
     const shell = completionsShell(argv)
     if (shell !== undefined) return Effect.flatMap(completionScript(command, shell, programName), Console.log)
-    const wizard = argv.includes("--wizard")
-    const interactive = !argv.includes("--no-input") && !truthy(process.env.OLARES_CLI_NO_INPUT) &&
-      process.stdin.isTTY === true && process.stdout.isTTY === true
-    if (wizard && !interactive) {
-      return Effect.fail(
-        new NotATerminal({
-          message: "--wizard asks questions and needs a terminal (and no --no-input / OLARES_CLI_NO_INPUT)",
-          hint: "pass the flags directly; see `olares-cli <command> --help`"
-        })
-      )
+    const disabled = disabledBuiltIn(argv)
+    if (disabled !== undefined) {
+      const error = HelpDoc.p(`Received unknown argument: '${disabled}'`)
+      return Effect.zipRight(Console.error(HelpDoc.toAnsiText(error)), Effect.fail(ValidationError.invalidArgument(error)))
     }
     return run
   })

@@ -55,6 +55,9 @@ describe("completion scripts", () => {
     for (const word of ["olares-cli", "profile", "login", "list", "whoami", "doctor", "olares-id"]) expect(s).toContain(word)
     expect(s).not.toContain("olares__cli")
     expect(s).not.toContain("Examples:") // descriptions are one paragraph
+    // the framework's --wizard and --log-level are disabled, so never offered; --help and --version are
+    expect(s).not.toMatch(/wizard|log-level/)
+    for (const word of ["help", "version", "completions"]) expect(s).toContain(word)
   })
 
   it("--completions=<shell> and `sh` (bash) work too", async () => {
@@ -74,6 +77,10 @@ describe("completion scripts", () => {
     expect(bashComplete("olares-cli", "profile", "doctor", "--of")).toEqual(["--offline"])
     expect(bashComplete("olares-cli", "profile", "list", "-o", "").sort()).toEqual(["json", "table"])
     expect(bashComplete("olares-cli", "profile", "remove", "--y")).toEqual(["--yes"])
+    expect(bashComplete("olares-cli", "profile", "list", "--").sort()).toEqual(
+      ["--completions", "--help", "--no-input", "--olares-version", "--output", "--refresh-version", "--version"]
+    )
+    expect(bashComplete("olares-cli", "--w")).toEqual([])
   })
 
   it.skipIf(!has("bash"))("bash: the script is valid bash", () => {

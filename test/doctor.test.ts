@@ -320,7 +320,7 @@ describe("profile doctor", () => {
   it("--help has examples", async () => {
     const r = await cli(["profile", "doctor", "--help"])
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain("Examples:")
+    expect(r.stdout).toContain("EXAMPLES")
     expect(r.stdout).toContain("olares-cli profile doctor -o json")
   })
 })

@@ -429,7 +429,7 @@ describe("help and usage", () => {
     for (const cmd of ["login", "import", "list", "use", "remove", "whoami"]) {
       const r = await cli(["profile", cmd, "--help"])
       expect(r.code, cmd).toBe(0)
-      expect(r.stdout, cmd).toContain("Examples:")
+      expect(r.stdout, cmd).toContain("EXAMPLES")
     }
     const unknown = await cli(["profile", "list", "--bogus"])
     expect(unknown.code).toBe(2)

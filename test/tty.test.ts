@@ -116,7 +116,7 @@ describe.skipIf(!hasScript())("on a terminal", () => {
   it("help is bold on a terminal, plain with NO_COLOR=1 or TERM=dumb", async () => {
     const bold = await pty(["profile", "--help"]).exited
     expect(bold.code).toBe(0)
-    expect(bold.screen).toContain(`${ESC}0;1mUSAGE`)
+    expect(bold.screen).toContain(`${ESC}1mUSAGE${ESC}0m`)
     for (const env of [{ NO_COLOR: "1" }, { TERM: "dumb" }]) {
       const plain = await pty(["profile", "--help"], { env }).exited
       expect(plain.screen).toContain("USAGE")
@@ -210,12 +210,13 @@ describe.skipIf(!hasScript())("non-interactive guarantee", () => {
     expect(yes.code).toBe(0)
   })
 
-  it("--wizard never waits for answers without a terminal or with --no-input (exit 2)", async () => {
+  it("--wizard is refused, piped and on a terminal, and never waits for answers (exit 2)", async () => {
     const piped = await runCli(["profile", "list", "--wizard"], { env: e2e.home.env, timeoutMs: 10_000 })
     expect(piped.code).toBe(2)
-    expect(piped.stderr).toContain("--wizard asks questions and needs a terminal")
-    const onTty = await pty(["profile", "list", "--wizard", "--no-input"], { timeoutMs: 10_000 }).exited
+    expect(piped.stderr).toContain("Received unknown argument: '--wizard'")
+    const onTty = await pty(["profile", "list", "--wizard"], { timeoutMs: 10_000 }).exited
     expect(onTty.code).toBe(2)
+    expect(onTty.screen).toContain("Received unknown argument: '--wizard'")
   })
 
   it("every profile command accepts --no-input", async () => {

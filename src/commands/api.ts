@@ -13,21 +13,25 @@ import { Readable } from "node:stream"
 import { scopeUrl } from "../domain/TokenScope.js"
 import { makeStreamMasker, secretsOfHeaders, stripControls, summariseBody } from "../domain/Scrub.js"
 import { HttpStatusError, StorageError, TransportError, UsageError } from "../errors.js"
+import type { CommandHelp } from "../help.js"
 import { readCapped } from "../olaresInfo.js"
 import { HttpAuth, type AuthedClient } from "../services/HttpAuth.js"
 import { noInput, withNetwork } from "./shared.js"
 
 const method = Options.text("method").pipe(
+  Options.withPseudoName("method"),
   Options.withAlias("X"),
   Options.withDefault("GET"),
   Options.withDescription("HTTP method")
 )
 const header = Options.text("header").pipe(
+  Options.withPseudoName("header"),
   Options.withAlias("H"),
   Options.repeated,
-  Options.withDescription("extra request header 'Key: Value' (repeatable)")
+  Options.withDescription("extra request header 'Key: Value'")
 )
 const input = Options.text("input").pipe(
+  Options.withPseudoName("file"),
   Options.withDescription("request body from FILE (streamed; refreshed first if the token expires within 60 s) or - for stdin"),
   Options.optional
 )
@@ -147,8 +151,17 @@ const run = (opts: {
 export const api = Command.make("api", { method, header, input, target, noInput }, (opts) => withNetwork(run(opts))).pipe(
   Command.withDescription(
     "Make an authenticated request as the current profile and print the response body (like `gh api`). " +
-      "401/403/459 refresh the token once and retry once.\n\n" +
-      "Examples:\n  olares-cli api /api/olares-info\n  olares-cli api -X POST /api/echo -H 'Content-Type: application/json' --input body.json\n" +
-      "  olares-cli api https://files.alice.olares.com/api/resources/"
+      "401/403/459 refresh the token once and retry once. A path resolves against the profile's desktop " +
+      "host; an absolute URL must be on the profile's own hosts."
   )
 )
+
+/** Help beyond the parser's: summary and examples. */
+export const apiHelp: CommandHelp = {
+  summary: "Make an authenticated request as the current profile (like gh api)",
+  examples: [
+    { command: "olares-cli api /api/olares-info" },
+    { comment: "a JSON body from a file", command: "olares-cli api -X POST /api/echo -H 'Content-Type: application/json' --input body.json" },
+    { comment: "another of the profile's hosts", command: "olares-cli api https://files.alice.olares.com/api/resources/" }
+  ]
+}

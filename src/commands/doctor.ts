@@ -21,6 +21,7 @@ import { decodeExpiry } from "../domain/Jwt.js"
 import { authUrl, dataLocksDir, OlaresId } from "../domain/OlaresId.js"
 import { cap, redactUrl, showName, stripControls } from "../domain/Scrub.js"
 import { ProblemsFound } from "../errors.js"
+import type { CommandHelp } from "../help.js"
 import {
   type AuthCheckJson,
   type DoctorJson,
@@ -661,8 +662,16 @@ export const doctor = Command.make("doctor", { output, offline, ...versionOption
       "Check this machine's set-up: the token store in use and why, the config and data directories " +
         "(permissions, writability), each profile's token state, lock files, and whether each auth host " +
         "answers (a plain HEAD, no credentials, 3 s timeout). Prints the exact command that fixes each " +
-        "problem. Exit 0 when healthy (warnings allowed), 1 when a problem was found.\n\n" +
-        "Examples:\n  olares-cli profile doctor\n  olares-cli profile doctor -o json | jq '.problems[].fix'\n" +
-        "  olares-cli profile doctor --offline"
+        "problem. Exit 0 when healthy (warnings allowed), 1 when a problem was found."
     )
   )
+
+/** Help beyond the parser's: summary and examples. */
+export const doctorHelp: CommandHelp = {
+  summary: "Check this machine's set-up and print the fix for each problem",
+  examples: [
+    { command: "olares-cli profile doctor" },
+    { comment: "only the fixes, for a script", command: "olares-cli profile doctor -o json | jq '.problems[].fix'" },
+    { comment: "no network at all", command: "olares-cli profile doctor --offline" }
+  ]
+}

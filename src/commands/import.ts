@@ -8,6 +8,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { isHeaderSafe } from "../domain/Scrub.js"
 import { EmptySecret, InputTooLong, TokenInvalidated, UnsendableToken, UsageError } from "../errors.js"
+import type { CommandHelp } from "../help.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
 import { complete, type CredentialFlags, prepare, reserveStorage } from "./credentials.js"
@@ -16,6 +17,7 @@ import { noInput, olaresIdOption, profileOptions, versionOptions, withNetwork } 
 import { withSpinner } from "./spinner.js"
 
 const refreshToken = Options.text("refresh-token").pipe(
+  Options.withPseudoName("token"),
   Options.withDescription("refresh token to bootstrap from (prefer OLARES_REFRESH_TOKEN or --refresh-token-stdin: argv is visible in ps)"),
   Options.optional
 )
@@ -92,8 +94,18 @@ export const importCommand = Command.make(
   (opts) => Effect.flatMap(resolveVersionFlags(opts), (version) => withNetwork(Effect.scoped(run(opts, version))))
 ).pipe(
   Command.withDescription(
-    "Create or revive a profile from an existing refresh token (one /api/refresh exchange).\n\n" +
-      "Examples:\n  OLARES_REFRESH_TOKEN=... olares-cli profile import --olares-id alice@olares.com\n" +
-      "  secret-tool lookup olares rt | olares-cli profile import --olares-id alice@olares.com --refresh-token-stdin"
+    "Create or revive a profile from an existing refresh token (one /api/refresh exchange). The token " +
+      "comes from --refresh-token, else --refresh-token-stdin, else $OLARES_REFRESH_TOKEN (prefer the " +
+      "last two: arguments show in ps)."
   )
 )
+
+/** Help beyond the parser's: summary and examples. */
+export const importHelp: CommandHelp = {
+  summary: "Create or revive a profile from an existing refresh token",
+  required: ["olares-id"],
+  examples: [
+    { comment: "the token from the environment", command: "OLARES_REFRESH_TOKEN=... olares-cli profile import --olares-id alice@olares.com" },
+    { comment: "the token from a secret store, on stdin", command: "secret-tool lookup olares rt | olares-cli profile import --olares-id alice --refresh-token-stdin" }
+  ]
+}

@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { currentProfile } from "../domain/Config.js"
 import { NoProfile } from "../errors.js"
+import type { CommandHelp } from "../help.js"
 import { fetchOsVersion } from "../olaresInfo.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
@@ -48,7 +49,17 @@ export const list = Command.make("list", { output, ...versionOptions, noInput },
     yield* printList(opts.output)
   })).pipe(
     Command.withDescription(
-      "List every profile: * marks the current one; STATUS is computed locally from the stored token (no network).\n\n" +
-        "Examples:\n  olares-cli profile list\n  olares-cli profile list -o json\n  olares-cli profile list --refresh-version"
+      "List every profile: * marks the current one; STATUS is computed locally from the stored token " +
+        "(no network): logged-in, expired, invalidated, never, pending, unknown."
     )
   )
+
+/** Help beyond the parser's: summary and examples. */
+export const listHelp: CommandHelp = {
+  summary: "List profiles with their token status (no network)",
+  examples: [
+    { command: "olares-cli profile list" },
+    { comment: "for scripts: a stable JSON schema", command: "olares-cli profile list -o json" },
+    { comment: "re-read the current profile's Olares version first", command: "olares-cli profile list --refresh-version" }
+  ]
+}

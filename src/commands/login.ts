@@ -6,6 +6,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { OlaresId } from "../domain/OlaresId.js"
 import { EmptySecret, type InputTooLong, type NotATerminal, type StorageError } from "../errors.js"
+import type { CommandHelp } from "../help.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
 import { complete, type CredentialFlags, prepare, reserveStorage } from "./credentials.js"
@@ -17,6 +18,7 @@ const passwordStdin = Options.boolean("password-stdin").pipe(
   Options.withDescription("read the password from the first line of stdin instead of prompting")
 )
 const totp = Options.text("totp").pipe(
+  Options.withPseudoName("code"),
   Options.withDescription("TOTP code for accounts with two-factor authentication (single-use; never stored)"),
   Options.optional
 )
@@ -75,8 +77,21 @@ export const login = Command.make(
 ).pipe(
   Command.withDescription(
     "Log in with a password (+ TOTP when 2FA is on) and store the tokens. The password comes from the " +
-      "terminal (echo off) or --password-stdin, never from arguments.\n\n" +
-      "Examples:\n  olares-cli profile login --olares-id alice@olares.com\n" +
-      "  printf '%s\\n' \"$PW\" | olares-cli profile login --olares-id alice@olares.com --password-stdin --totp 123456"
+      "terminal (echo off) or --password-stdin, never from arguments. Refused while a valid token " +
+      "exists for that olaresId (remove the profile first to log in again)."
   )
 )
+
+/** Help beyond the parser's: summary and examples. */
+export const loginHelp: CommandHelp = {
+  summary: "Log in with a password (and a TOTP code) and store the tokens",
+  required: ["olares-id"],
+  examples: [
+    { comment: "asks for the password on the terminal (echo off)", command: "olares-cli profile login --olares-id alice@olares.com" },
+    {
+      comment: "a script: the password on stdin, the two-factor code as a flag",
+      command: "printf '%s\\n' \"$PW\" | olares-cli profile login --olares-id alice --password-stdin --totp 123456"
+    },
+    { comment: "a second identity under an alias, keeping the current profile", command: "olares-cli profile login --olares-id bob@olares.com --name work --no-switch" }
+  ]
+}

@@ -1,5 +1,6 @@
 /** The `profile` command group. */
 import * as Command from "@effect/cli/Command"
+import type { CommandHelp } from "../help.js"
 import { doctor } from "./doctor.js"
 import { importCommand } from "./import.js"
 import { list } from "./list.js"
@@ -18,3 +19,14 @@ export const profile = profileRoot.pipe(
   ),
   Command.withSubcommands([login, importCommand, list, use, remove, whoami, doctor])
 )
+
+/** Help beyond the parser's: summary and examples. */
+export const profileHelp: CommandHelp = {
+  summary: "Manage profiles: log in, switch, list, remove, check the set-up",
+  examples: [
+    { command: "olares-cli profile login --olares-id alice@olares.com" },
+    { command: "olares-cli profile list" },
+    { command: "olares-cli profile use work" },
+    { comment: "the version flags go before the verb or after it", command: "olares-cli profile --olares-version 1.12.6 whoami" }
+  ]
+}

@@ -11,6 +11,7 @@ import { parseOlaresId, refreshLockPaths } from "../domain/OlaresId.js"
 import { ambiguousKey } from "../domain/Aliases.js"
 import { showName } from "../domain/Scrub.js"
 import { AmbiguousProfile, ManagedProfileRefused, NotATerminal, ProfileNotFound } from "../errors.js"
+import type { CommandHelp } from "../help.js"
 import { AppPaths } from "../services/AppPaths.js"
 import { FileLock, lockAll } from "../services/FileLock.js"
 import { KeyStore } from "../services/KeyStore.js"
@@ -127,7 +128,15 @@ export const remove = Command.make("remove", { key, yes, ...versionOptions, noIn
     Command.withDescription(
       "Delete a profile and its stored token in one step (this is the logout). Asks first on a terminal; " +
         "with --no-input it needs --yes. Removing the last profile also deletes the master key once no " +
-        "token record (of any config home sharing the data dir) remains.\n\n" +
-        "Examples:\n  olares-cli profile remove alice@olares.com\n  olares-cli profile remove work --yes"
+        "token record (of any config home sharing the data dir) remains."
     )
   )
+
+/** Help beyond the parser's: summary and examples. */
+export const removeHelp: CommandHelp = {
+  summary: "Delete a profile and its stored token (this is the logout)",
+  examples: [
+    { command: "olares-cli profile remove alice@olares.com" },
+    { comment: "without the question (needed with --no-input)", command: "olares-cli profile remove work --yes" }
+  ]
+}

@@ -64,6 +64,7 @@ export const normalizeOutputArgv = (
 
 /** `--olares-version <v>`: the reference's persistent override of the detected Olares version. */
 export const olaresVersionOption = Options.text("olares-version").pipe(
+  Options.withPseudoName("version"),
   Options.withDescription(
     "override the detected Olares backend version (e.g. 1.12.6, 1.12.6-20260603); skips /api/olares-info detection"
   ),
@@ -85,7 +86,8 @@ export const noInput = Options.boolean("no-input").pipe(
 
 /** The optional `--olares-id`; required-ness is checked by the command so the error is typed. */
 export const olaresIdOption = Options.text("olares-id").pipe(
-  Options.withDescription("olaresId, e.g. alice@olares.com (required; a bare `alice` means alice@olares.com)"),
+  Options.withPseudoName("id"),
+  Options.withDescription("the identity's olaresId, e.g. alice@olares.com (required; a bare `alice` means alice@olares.com)"),
   Options.optional
 )
 
@@ -101,14 +103,17 @@ export { nowMs } from "./clock.js"
 /** Options that shape a profile's URLs and TLS (login / import). */
 export const profileOptions = {
   name: Options.text("name").pipe(
+    Options.withPseudoName("alias"),
     Options.withDescription("optional alias for the profile (defaults to the olaresId)"),
     Options.optional
   ),
   authUrlOverride: Options.text("auth-url-override").pipe(
+    Options.withPseudoName("url"),
     Options.withDescription("override the derived auth URL, e.g. http://127.0.0.1:8787 (dev/internal use)"),
     Options.optional
   ),
   localUrlPrefix: Options.text("local-url-prefix").pipe(
+    Options.withPseudoName("prefix"),
     Options.withDescription("label inserted between the service subdomain and the terminus name, e.g. dev. (dev/internal use)"),
     Options.optional
   ),

@@ -2,6 +2,7 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Effect from "effect/Effect"
+import type { CommandHelp } from "../help.js"
 import { resolveVersionFlags } from "./profileRoot.js"
 import { noInput, versionOptions } from "./shared.js"
 import { switchProfile } from "./useProgram.js"
@@ -14,7 +15,16 @@ const key = Args.text({ name: "name|olaresId|-" }).pipe(
 export const use = Command.make("use", { key, ...versionOptions, noInput }, ({ key, ...opts }) =>
   Effect.zipRight(resolveVersionFlags(opts), switchProfile(key))).pipe(
   Command.withDescription(
-    "Switch the current profile. Every business verb uses the current profile.\n\n" +
-      "Examples:\n  olares-cli profile use alice@olares.com\n  olares-cli profile use work\n  olares-cli profile use -"
+    "Switch the current profile. Every business verb uses the current profile."
   )
 )
+
+/** Help beyond the parser's: summary and examples. */
+export const useHelp: CommandHelp = {
+  summary: "Switch the current profile (- switches back)",
+  examples: [
+    { command: "olares-cli profile use alice@olares.com" },
+    { comment: "by alias", command: "olares-cli profile use work" },
+    { comment: "back to the previous profile, like cd -", command: "olares-cli profile use -" }
+  ]
+}

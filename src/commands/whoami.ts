@@ -7,6 +7,7 @@ import * as Option from "effect/Option"
 import { displayName, findByOlaresId, modifyProfile } from "../domain/Config.js"
 import { localPart } from "../domain/OlaresId.js"
 import { HttpAuth } from "../services/HttpAuth.js"
+import type { CommandHelp } from "../help.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { showName, showVersion } from "../domain/Scrub.js"
 import { fetchOsVersion, fetchUserInfo, roleForDisplay, roleLabel } from "../olaresInfo.js"
@@ -100,7 +101,16 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
 export const whoami = Command.make("whoami", { refresh, output, ...versionOptions, noInput }, (opts) =>
   Effect.flatMap(resolveVersionFlags(opts), (version) => withNetwork(run(opts, version)))).pipe(
   Command.withDescription(
-    "Show the active identity: olaresId, role (Owner/Admin/User) and Olares version, from the cache; --refresh re-reads them.\n\n" +
-      "Examples:\n  olares-cli profile whoami\n  olares-cli profile whoami --refresh -o json\n  olares-cli profile whoami --refresh-version"
+    "Show the active identity: olaresId, role (Owner/Admin/User) and Olares version, from the cache; --refresh re-reads them."
   )
 )
+
+/** Help beyond the parser's: summary and examples. */
+export const whoamiHelp: CommandHelp = {
+  summary: "Show the active identity, its role and Olares version",
+  examples: [
+    { command: "olares-cli profile whoami" },
+    { comment: "ask the server again, for a script", command: "olares-cli profile whoami --refresh -o json" },
+    { comment: "re-read only the Olares version", command: "olares-cli profile whoami --refresh-version" }
+  ]
+}
