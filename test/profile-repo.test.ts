@@ -25,6 +25,7 @@ import { type Config, emptyConfig, parseConfig, serializeConfig, upsertProfile }
 import { StorageError } from "../src/errors.js"
 import { ProfileRepo } from "../src/services/ProfileRepo.js"
 import { generation, removeWorkerBundle, repoLayer, spawnWorker } from "./support/repo-worker.js"
+import { letOthersReach, REPO_PARTS } from "./support/tmp.js"
 
 afterAll(removeWorkerBundle)
 
@@ -335,8 +336,9 @@ describe("ProfileRepoFile.update", () => {
         chownSync(home, 65534, 65534)
         chownSync(join(home, "config.json"), 65534, 65534)
         // root writes anywhere: run the real thing as an unprivileged user instead
+        const undo = letOthersReach(...REPO_PARTS)
         const w = spawnWorker(["update", home, "x@olares.com"], { uid: 65534, gid: 65534 })
-        const res = yield* Effect.promise(() => w.exited)
+        const res = yield* Effect.promise(() => w.exited).pipe(Effect.ensuring(Effect.sync(undo)))
         expect(res.code).toBe(1)
         const err = JSON.parse(res.stderr.trim().split("\n").at(-1)!)
         expect(err._tag).toBe("StorageError")

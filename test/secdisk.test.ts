@@ -35,6 +35,7 @@ import { useE2e } from "./support/e2e.js"
 import { expectNoStack, snapshot } from "./support/hardening-util.js"
 import { recordOutput, recordSecret } from "./support/leaks.js"
 import { ALICE } from "./support/server.js"
+import { letOthersReach, REPO_PARTS } from "./support/tmp.js"
 
 const e2e = useE2e()
 const cli = e2e.cli
@@ -380,6 +381,7 @@ describe.skipIf(!isRoot)("ownership and modes (as root, files are chowned to an 
   it.skipIf(strangerExists)("no HOME and no passwd entry: a clear error, never a shared directory under the temp dir", async () => {
     const shared = join(tmpdir(), "olares-cli")
     const existedBefore = existsSync(shared)
+    const undo = letOthersReach(...REPO_PARTS)
     const r = await new Promise<CliResult>((resolve) => {
       const child = spawn(process.execPath, [BIN, "profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url], {
         env: { PATH: process.env.PATH ?? "", OLARES_REFRESH_TOKEN: "rt-never-sent-0123" },
@@ -395,7 +397,7 @@ describe.skipIf(!isRoot)("ownership and modes (as root, files are chowned to an 
         recordOutput("no-home import", stdout + stderr)
         resolve({ code, signal, stdout, stderr })
       })
-    })
+    }).finally(undo)
     expect(r.code, r.stderr).toBe(2)
     expect(r.stderr).toContain("cannot find your home directory (HOME is unset and there is no passwd entry for this user)")
     expect(r.stderr).toContain("hint: export HOME=/path/to/your/home, or set OLARES_CLI_HOME and OLARES_CLI_DATA_DIR")
