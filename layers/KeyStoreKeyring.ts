@@ -75,7 +75,7 @@ export const loadNativeKeyring: Effect.Effect<Keyring, KeychainError> = Effect.t
 export type KeychainOp = "Get" | "Set" | "Remove" | "Purge"
 
 /** One bounded keychain call; any error or a timeout is a `KeychainError`. */
-const call = <A>(
+export const call = <A>(
   keyring: Effect.Effect<Keyring, KeychainError>,
   op: KeychainOp,
   account: string,
@@ -250,15 +250,22 @@ export interface KeyringKeyStoreOptions {
 
 const itemLabel = (account: string) => `credential store item ${SERVICE}/${account}`
 
-/** Decodes an item's value; failures name the item and the fix, never the content. */
-export const decodeKeyringRecord = (account: string, value: string): Either.Either<StoredToken, StorageError> => {
-  const fail = (detail: string) =>
-    Either.left(new StorageError({ path: itemLabel(account), detail, hint: reloginHint(account) }))
+/** Decodes a record's JSON kept at `where`; failures name the place and the fix, never the content. */
+export const decodeRecordText = (
+  where: string,
+  account: string,
+  value: string
+): Either.Either<StoredToken, StorageError> => {
+  const fail = (detail: string) => Either.left(new StorageError({ path: where, detail, hint: reloginHint(account) }))
   const json = parseJson(value)
   if (!json.ok) return fail(`stored token record is ${json.tooDeep ? json.reason : "not valid JSON"}`)
   const parsed = parseStoredToken(value, account)
   return Either.isLeft(parsed) ? fail(`stored token record ${schemaProblem(parsed.left)}`) : Either.right(parsed.right)
 }
+
+/** Decodes an item's value; failures name the item and the fix, never the content. */
+export const decodeKeyringRecord = (account: string, value: string): Either.Either<StoredToken, StorageError> =>
+  decodeRecordText(itemLabel(account), account, value)
 
 /** The direct store: item (`olares-cli`, olaresId) = compact JSON of the record; label `keychain`. */
 export const makeKeyringKeyStore = (options: KeyringKeyStoreOptions): KeyStoreShape => {

@@ -426,12 +426,12 @@ describe("KeyStoreLive backend selection", () => {
       expect(selectBackend("memory", p).reason).toBe("forced by OLARES_CLI_KEYSTORE=memory")
     }
     expect(selectBackend("", "darwin").kind).toBe("mac")
-    expect(selectBackend("", "win32").kind).toBe("keyring")
+    expect(selectBackend("", "win32").kind).toBe("registry")
     expect(selectBackend("", "linux").kind).toBe("file")
     expect(selectBackend("", "freebsd").kind).toBe("file")
     const odd = selectBackend("vault", "linux")
     expect(odd.kind).toBe("file")
-    expect(odd.ignored).toBe("OLARES_CLI_KEYSTORE=vault is not one of file, keyring, memory; ignored")
+    expect(odd.ignored).toBe("OLARES_CLI_KEYSTORE=vault is not one of file, registry, keyring, memory; ignored")
   })
 
   const pathsFor = (dir: string) =>
@@ -471,7 +471,7 @@ describe("KeyStoreLive backend selection", () => {
       const store = yield* KeyStore
       expect(yield* store.backend).toBe("file")
       expect((yield* store.describe).reason).toContain("default on linux")
-      expect(lines).toContain("WARN OLARES_CLI_KEYSTORE=vault is not one of file, keyring, memory; ignored")
+      expect(lines).toContain("WARN OLARES_CLI_KEYSTORE=vault is not one of file, registry, keyring, memory; ignored")
     }).pipe(
       Effect.provide(KeyStoreLive.pipe(Layer.provide(pathsFor(freshDir())))),
       Effect.provide(layer),
