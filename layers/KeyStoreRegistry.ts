@@ -21,12 +21,15 @@ import {
   call,
   decodeKeyringRecord,
   decodeRecordText,
+  decodeStdBase64,
   KEYCHAIN_TIMEOUT,
   type KeychainOp,
   type Keyring,
   SERVICE
 } from "./KeyStoreKeyring.js"
 import { makeWinVault, type WinVault } from "./WinVault.js"
+
+export { decodeStdBase64 } from "./KeyStoreKeyring.js"
 
 /** The backend label, as the Go CLI prints it. */
 export const REGISTRY_BACKEND = "registry+dpapi"
@@ -47,12 +50,6 @@ export const registryValueName = (account: string): string => Buffer.from(accoun
 /** What DPAPI binds a record to: the bytes of `service + "\0" + account`. */
 export const dpapiEntropy = (account: string, service: string = SERVICE): Buffer =>
   Buffer.from(`${service}\0${account}`, "utf8")
-
-/** Standard base64 that decodes and re-encodes to itself (Go's `StdEncoding` is that strict); else `None`. */
-export const decodeStdBase64 = (text: string): Option.Option<Buffer> => {
-  const bytes = Buffer.from(text, "base64")
-  return bytes.toString("base64") === text ? Option.some(bytes) : Option.none()
-}
 
 /** Seals a record as the value data: base64(CryptProtectData(json, entropy)). */
 export const sealRecord = (vault: WinVault, token: StoredToken): string =>

@@ -120,10 +120,11 @@ const KC = "olares-cli/master.key"
 // ---------------------------------------------------------------------------------------------
 
 describe("macOS: master key in the Keychain", () => {
-  it("decodeKeychainKey accepts only canonical base64 of 32 bytes", () => {
+  it("decodeKeychainKey reads as go-keyring's Get does: trimmed, then canonical base64 of 32 bytes", () => {
     const k = randomBytes(32)
     expect(Option.getOrThrow(decodeKeychainKey(k.toString("base64"))).equals(k)).toBe(true)
-    expect(decodeKeychainKey(`${k.toString("base64")}\n`)).toEqual(Option.none())
+    expect(Option.getOrThrow(decodeKeychainKey(`${k.toString("base64")}\n`)).equals(k)).toBe(true)
+    expect(decodeKeychainKey(k.toString("base64url"))).toEqual(Option.none())
     expect(decodeKeychainKey(randomBytes(31).toString("base64"))).toEqual(Option.none())
     expect(decodeKeychainKey("not base64 at all")).toEqual(Option.none())
     expect(decodeKeychainKey("")).toEqual(Option.none())
@@ -138,6 +139,7 @@ describe("macOS: master key in the Keychain", () => {
       expect(kc.state.loads).toBe(0) // nothing to read, so the keychain was never touched
       yield* store.set(token())
       const key = Option.getOrThrow(decodeKeychainKey(kc.items.get(KC)!))
+      expect(kc.items.get(KC)).toBe(`go-keyring-base64:${Buffer.from(key.toString("base64")).toString("base64")}`)
       expect(existsSync(join(dir, "master.key.file"))).toBe(false)
       expect(existsSync(join(dir, "master.key"))).toBe(false)
       const blob = readFileSync(join(dir, "alice_olares.com.enc"))
