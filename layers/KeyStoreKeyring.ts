@@ -11,9 +11,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
 import { parseJson } from "../src/domain/Json.js"
-import { parseStoredToken, serializeStoredToken, stillHolds, type StoredToken } from "../src/domain/StoredToken.js"
+import { parseStoredToken, serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
 import { KeychainError, StorageError } from "../src/errors.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
 import {
@@ -27,7 +26,8 @@ import {
   readKeyFile,
   readPrivateFile,
   reloginHint,
-  schemaProblem
+  schemaProblem,
+  stampInvalidated
 } from "./KeyStoreFile.js"
 
 /** The keychain service every item lives under. */
@@ -319,13 +319,7 @@ export const makeKeyringKeyStore = (options: KeyringKeyStoreOptions): KeyStoreSh
     yield* onItem("Set", token.olaresId, (e, s) => e.setPassword(value, s))
   })
 
-  const markInvalidated = Effect.fn("KeyStoreKeyring.markInvalidated")(
-    function*(account: string, atMs: number, rejected?: Redacted.Redacted<string>) {
-      const current = yield* get(account)
-      if (Option.isNone(current) || !stillHolds(current.value, rejected)) return
-      yield* write({ ...current.value, invalidatedAt: atMs })
-    }
-  )
+  const markInvalidated = stampInvalidated("KeyStoreKeyring.markInvalidated", get, write)
 
   const remove = (account: string): Effect.Effect<void, KeyStoreError> =>
     onItem("Remove", account, (e, s) => e.deleteCredential(s)).pipe(

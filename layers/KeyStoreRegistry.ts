@@ -11,12 +11,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
-import { serializeStoredToken, stillHolds, type StoredToken } from "../src/domain/StoredToken.js"
+import { serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
 import { KeychainError, StorageError } from "../src/errors.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
 import type { Koffi } from "./Flock.js"
-import { reloginHint } from "./KeyStoreFile.js"
+import { reloginHint, stampInvalidated } from "./KeyStoreFile.js"
 import {
   call,
   decodeKeyringRecord,
@@ -177,13 +176,7 @@ export const makeRegistryKeyStore = (options: RegistryKeyStoreOptions): KeyStore
     yield* dropLegacy(token.olaresId)
   })
 
-  const markInvalidated = Effect.fn("KeyStoreRegistry.markInvalidated")(
-    function*(account: string, atMs: number, rejected?: Redacted.Redacted<string>) {
-      const current = yield* get(account)
-      if (Option.isNone(current) || !stillHolds(current.value, rejected)) return
-      yield* write({ ...current.value, invalidatedAt: atMs })
-    }
-  )
+  const markInvalidated = stampInvalidated("KeyStoreRegistry.markInvalidated", get, write)
 
   const remove = Effect.fn("KeyStoreRegistry.remove")(function*(account: string) {
     yield* win("Remove", account, (v) => v.registry.deleteValue(keyPath, registryValueName(account)))

@@ -7,7 +7,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import {
@@ -24,6 +23,7 @@ import { AppPaths } from "../src/services/AppPaths.js"
 import { KeyStore, type KeyStoreError } from "../src/services/KeyStore.js"
 import { useTempRoots } from "./support/tmp.js"
 import { FIXED_IV, FIXED_KEY, plainDecrypt, plainEncrypt, VECTOR_BLOB_HEX, VECTOR_PLAINTEXT } from "./support/vectors.js"
+import { captureLogs } from "./support/logs.js"
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -49,17 +49,6 @@ const token = (over: Partial<StoredToken> = {}): StoredToken => ({
 })
 
 /** Captures every log line (level + text) for permission-warning assertions. */
-const captureLogs = () => {
-  const lines: Array<string> = []
-  const layer = Logger.replace(
-    Logger.defaultLogger,
-    Logger.make(({ logLevel, message }) => {
-      lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
-    })
-  )
-  return { lines, layer }
-}
-
 const mode = (p: string) => statSync(p).mode & 0o777
 
 const expectStorageError = (e: KeyStoreError): StorageError => {

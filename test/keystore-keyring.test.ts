@@ -12,14 +12,12 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { encryptBlob } from "../layers/KeyStoreFile.js"
 import {
   decodeKeychainKey,
-  type Keyring,
   keychainMasterKey,
   macBackendLabel,
   makeKeyringKeyStore,
@@ -30,7 +28,9 @@ import { serializeStoredToken, type StoredToken } from "../src/domain/StoredToke
 import { KeychainError, type StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { KeyStore, type KeyStoreError } from "../src/services/KeyStore.js"
+import { fakeKeyring } from "./support/fake-keyring.js"
 import { useTempRoots } from "./support/tmp.js"
+import { captureLogs } from "./support/logs.js"
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -53,49 +53,6 @@ const token = (over: Partial<StoredToken> = {}): StoredToken => ({
   grantedAt: 1_700_000_000_000,
   ...over
 })
-
-type Behaviour = "ok" | "fail" | "hang"
-
-/** An in-memory keyring whose every call can be made to fail or never answer. */
-const fakeKeyring = () => {
-  const items = new Map<string, string>()
-  const state = { mode: "ok" as Behaviour, calls: [] as Array<string>, loads: 0 }
-  const gate = <A>(call: string, f: () => A): Promise<A> => {
-    state.calls.push(call)
-    if (state.mode === "hang") return new Promise<A>(() => {})
-    if (state.mode === "fail") return Promise.reject(new Error("User interaction is not allowed."))
-    return Promise.resolve().then(f)
-  }
-  const keyring: Keyring = {
-    entry: (service, account) => {
-      const k = `${service}/${account}`
-      return {
-        getPassword: () => gate(`get ${k}`, () => items.get(k) ?? null),
-        setPassword: (p) => gate(`set ${k}`, () => void items.set(k, p)),
-        deleteCredential: () => gate(`delete ${k}`, () => items.delete(k))
-      }
-    },
-    accounts: (service) =>
-      gate(`list ${service}`, () =>
-        Array.from(items.keys()).filter((k) => k.startsWith(`${service}/`)).map((k) => k.slice(service.length + 1)))
-  }
-  const load = Effect.sync(() => {
-    state.loads++
-    return keyring
-  })
-  return { items, state, keyring: load }
-}
-
-const captureLogs = () => {
-  const lines: Array<string> = []
-  const layer = Logger.replace(
-    Logger.defaultLogger,
-    Logger.make(({ logLevel, message }) => {
-      lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
-    })
-  )
-  return { lines, layer }
-}
 
 const plainDecrypt = (blob: Buffer, key: Buffer): string => {
   const d = createDecipheriv("aes-256-gcm", key, blob.subarray(0, 12))

@@ -9,11 +9,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
-import type { Keyring } from "../layers/KeyStoreKeyring.js"
 import { makeKeyStore } from "../layers/KeyStoreLive.js"
 import {
   decodeStdBase64,
@@ -27,6 +25,8 @@ import {
 import { type Dpapi, type RegValue, type UserRegistry, WinError, type WinVault } from "../layers/WinVault.js"
 import { serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
 import type { KeychainError, StorageError } from "../src/errors.js"
+import { fakeKeyring } from "./support/fake-keyring.js"
+import { captureLogs } from "./support/logs.js"
 
 const ALICE = "alice@olares.com"
 const KEY = "Software\\OlaresCli\\keychain\\olares-cli"
@@ -108,34 +108,10 @@ const fakeRegistry = () => {
   return { keys, state, registry }
 }
 
-/** The Windows Credential Manager of earlier versions: items by service/account. */
-const fakeCredentialManager = () => {
-  const items = new Map<string, string>()
-  const state = { mode: "ok" as "ok" | "fail" | "hang", calls: [] as Array<string> }
-  const gate = <A>(c: string, f: () => A): Promise<A> => {
-    state.calls.push(c)
-    if (state.mode === "hang") return new Promise<A>(() => {})
-    if (state.mode === "fail") return Promise.reject(new Error("Element not found."))
-    return Promise.resolve().then(f)
-  }
-  const keyring: Keyring = {
-    entry: (service, account) => {
-      const k = `${service}/${account}`
-      return {
-        getPassword: () => gate(`get ${k}`, () => items.get(k) ?? null),
-        setPassword: (p) => gate(`set ${k}`, () => void items.set(k, p)),
-        deleteCredential: () => gate(`delete ${k}`, () => items.delete(k))
-      }
-    },
-    accounts: (service) => gate(`list ${service}`, () => Array.from(items.keys()).map((k) => k.slice(service.length + 1)))
-  }
-  return { items, state, keyring: Effect.succeed(keyring) }
-}
-
 const setup = (opts: { legacy?: boolean } = {}) => {
   const dpapi = fakeDpapi()
   const reg = fakeRegistry()
-  const cm = fakeCredentialManager()
+  const cm = fakeKeyring() // the Windows Credential Manager of earlier versions
   const vault: WinVault = { dpapi, registry: reg.registry }
   const store = makeRegistryKeyStore({
     vault: Effect.succeed(vault),
@@ -148,17 +124,6 @@ const setup = (opts: { legacy?: boolean } = {}) => {
   const open = (account: string) =>
     dpapi.unprotect(Option.getOrThrow(decodeStdBase64(raw(account)!)), dpapiEntropy(account)).toString("utf8")
   return { dpapi, reg, cm, vault, store, raw, open }
-}
-
-const captureLogs = () => {
-  const lines: Array<string> = []
-  const layer = Logger.replace(
-    Logger.defaultLogger,
-    Logger.make(({ logLevel, message }) => {
-      lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
-    })
-  )
-  return { lines, layer }
 }
 
 describe("registry+dpapi: the Go CLI's layout", () => {

@@ -3,10 +3,9 @@
  * test:windows`, and .ci/run): node.exe runs the built CLI against the loopback server, the
  * records land in Wine's registry sealed by Wine's DPAPI (checked with Wine's `reg`), and an
  * independent Go implementation of the Go CLI's store (test/support/gowinvault, cross-compiled)
- * reads what we write and writes what we read. Not covered here: the migration of Credential
- * Manager items, because @napi-rs/keyring's Windows binary does not load under Wine 8 (it imports
- * bcryptprimitives.dll!ProcessPrng, which Wine 8 lacks); test/keystore-registry.test.ts covers it
- * with fakes.
+ * reads what we write and writes what we read; a record an earlier version kept in the Windows
+ * Credential Manager (through @napi-rs/keyring's Windows binary, with a stand-in for the
+ * bcryptprimitives.dll Wine 8 lacks) is moved into the registry.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -175,5 +174,28 @@ describe("Windows under Wine: registry+dpapi", () => {
     // the last record of all is gone: so is the key, as the Go CLI's purge leaves it
     expect(await regValues()).toBeUndefined()
     ok(await w.goVault(["purge"])) // and the Go purge of a missing key is a success
+  })
+
+  it("a record an earlier version kept in the Credential Manager moves into the registry on first read", async () => {
+    // what earlier versions did by default on Windows (still there when forced)
+    const legacy = { OLARES_CLI_KEYSTORE: "keyring" }
+    const r = ok(
+      await cli(["profile", "login", "--olares-id", A, "--auth-url-override", server.url, "--password-stdin"], {
+        env: legacy,
+        input: `${ALICE.password}\n`
+      })
+    )
+    expect(r.stdout).toContain(`token stored via keychain (service "olares-cli", account "${A}").`)
+    expect(await regValues()).toBeUndefined()
+    // the default backend reads it: moved into the registry, then deleted from the Credential Manager
+    expect(await statuses()).toEqual({ [A]: "logged-in" })
+    expect(Array.from((await regValues())!.keys())).toEqual([name(A)])
+    const moved = (await goRead(A))!
+    expect(moved.olaresId).toBe(A)
+    expect(server.isRefreshTokenLive(String(moved.refreshToken))).toBe(true)
+    const old = JSON.parse(ok(await cli(["profile", "list", "-o", "json"], { env: legacy })).stdout)
+    expect(old.profiles.map((p: { status: string }) => p.status)).toEqual(["never"])
+    ok(await cli(["profile", "remove", A, "--yes"]))
+    expect(await regValues()).toBeUndefined()
   })
 })

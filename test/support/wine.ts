@@ -49,6 +49,80 @@ export interface WineEnv {
   readonly dispose: () => void
 }
 
+/**
+ * A DLL with no code, only exports forwarded to other DLLs (`[name, "dll.Function"]`): the loader
+ * resolves each import straight to its target. Built byte by byte (PE32+, one `.edata` section).
+ */
+export const forwarderDll = (dllName: string, exports: ReadonlyArray<readonly [string, string]>): Buffer => {
+  const sorted = [...exports].sort(([a], [b]) => (a < b ? -1 : 1))
+  const n = sorted.length
+  const rva = 0x1000
+  const eat = rva + 40
+  const names = eat + 4 * n
+  const ordinals = names + 4 * n
+  const strings: Array<Buffer> = []
+  let at = ordinals + 2 * n
+  const str = (text: string) => {
+    const b = Buffer.from(`${text}\0`, "latin1")
+    strings.push(b)
+    at += b.length
+    return at - b.length
+  }
+  const nameRva = str(dllName)
+  const nameRvas = sorted.map(([name]) => str(name))
+  const targetRvas = sorted.map(([, target]) => str(target))
+  const dir = Buffer.alloc(40)
+  dir.writeUInt32LE(nameRva, 12)
+  dir.writeUInt32LE(1, 16) // ordinal base
+  dir.writeUInt32LE(n, 20)
+  dir.writeUInt32LE(n, 24)
+  dir.writeUInt32LE(eat, 28)
+  dir.writeUInt32LE(names, 32)
+  dir.writeUInt32LE(ordinals, 36)
+  const u32s = (xs: ReadonlyArray<number>) => Buffer.concat(xs.map((x) => Buffer.from(Uint32Array.of(x).buffer)))
+  const u16s = (xs: ReadonlyArray<number>) => Buffer.concat(xs.map((x) => Buffer.from(Uint16Array.of(x).buffer)))
+  // an export whose address lies inside the export directory is a forwarder string
+  const edata = Buffer.concat([dir, u32s(targetRvas), u32s(nameRvas), u16s(sorted.map((_, i) => i)), ...strings])
+  const raw = Buffer.concat([edata, Buffer.alloc((0x200 - (edata.length % 0x200)) % 0x200)])
+  const h = Buffer.alloc(0x200)
+  h.write("MZ", 0, "latin1")
+  h.writeUInt32LE(0x40, 0x3c)
+  h.write("PE\0\0", 0x40, "latin1")
+  const coff = 0x44
+  h.writeUInt16LE(0x8664, coff) // x64
+  h.writeUInt16LE(1, coff + 2) // one section
+  h.writeUInt16LE(240, coff + 16) // size of the PE32+ optional header
+  h.writeUInt16LE(0x2022, coff + 18) // executable, large-address aware, DLL
+  const opt = coff + 20
+  h.writeUInt16LE(0x20b, opt) // PE32+
+  h.writeUInt32LE(raw.length, opt + 8) // initialised data
+  h.writeUInt32LE(0x1000, opt + 20) // base of code
+  h.writeBigUInt64LE(0x180000000n, opt + 24) // image base
+  h.writeUInt32LE(0x1000, opt + 32) // section alignment
+  h.writeUInt32LE(0x200, opt + 36) // file alignment
+  h.writeUInt16LE(6, opt + 40) // OS 6.0
+  h.writeUInt16LE(6, opt + 48) // subsystem 6.0
+  h.writeUInt32LE(0x1000 + Math.ceil(raw.length / 0x1000) * 0x1000, opt + 56) // size of image
+  h.writeUInt32LE(0x200, opt + 60) // size of headers
+  h.writeUInt16LE(2, opt + 68) // GUI subsystem
+  h.writeUInt16LE(0x100, opt + 70) // NX compatible
+  h.writeBigUInt64LE(0x100000n, opt + 72)
+  h.writeBigUInt64LE(0x1000n, opt + 80)
+  h.writeBigUInt64LE(0x100000n, opt + 88)
+  h.writeBigUInt64LE(0x1000n, opt + 96)
+  h.writeUInt32LE(16, opt + 108) // data directories
+  h.writeUInt32LE(rva, opt + 112) // [0] exports
+  h.writeUInt32LE(edata.length, opt + 116)
+  const sect = opt + 240
+  h.write(".edata", sect, "latin1")
+  h.writeUInt32LE(edata.length, sect + 8)
+  h.writeUInt32LE(rva, sect + 12)
+  h.writeUInt32LE(raw.length, sect + 16)
+  h.writeUInt32LE(0x200, sect + 20)
+  h.writeUInt32LE(0x40000040, sect + 36) // initialised data, readable
+  return Buffer.concat([h, raw])
+}
+
 const cacheDir = () => process.env.OLARES_WINE_CACHE ?? join(homedir(), ".cache", "olares-cli-wine")
 
 /** `npm pack`s `spec` into the cache once and unpacks it; returns the unpacked package directory. */
@@ -132,6 +206,12 @@ export const prepareWine = (): WineEnv => {
   const prefix = join(root, "prefix")
   const boot = spawnSync("wineboot", ["-i"], { env: wineEnv(prefix), encoding: "utf8", timeout: 120_000 })
   if (boot.status !== 0) throw new Error(`wineboot failed: ${boot.stderr}`)
+  // @napi-rs/keyring's Windows binary (Rust) imports ProcessPrng from bcryptprimitives.dll, which
+  // Windows 10+ has and Wine 8 lacks: a stand-in forwards it to advapi32's RtlGenRandom.
+  writeFileSync(
+    join(prefix, "drive_c", "windows", "system32", "bcryptprimitives.dll"),
+    forwarderDll("bcryptprimitives.dll", [["ProcessPrng", "advapi32.SystemFunction036"]])
+  )
 
   let n = 0
   const run = (program: string, args: ReadonlyArray<string>, env: Record<string, string>, input?: string, label?: string) =>
