@@ -16,9 +16,14 @@ const posix = process.platform !== "win32"
 
 let counter = 0
 
-/** A temp name no live process shares (pid + counter), randomised against leftovers of a dead one. */
-const tempName = () =>
-  `${TEMP_PREFIX}${process.pid.toString(16)}-${(counter++).toString(16)}-${Math.random().toString(16).slice(2, 10)}`
+/**
+ * A temp name no live process shares (pid + counter), randomised against leftovers of a dead one,
+ * padded to `length` characters: a temp as long as the name it is renamed to proves that name fits.
+ */
+export const tempName = (length = 0): string => {
+  const name = `${TEMP_PREFIX}${process.pid.toString(16)}-${(counter++).toString(16)}-${Math.random().toString(16).slice(2, 10)}`
+  return name.length >= length ? name : `${name}-${"0".repeat(length - name.length - 1)}`
+}
 
 /**
  * Writes `text` to a fresh temp file (O_EXCL, 0600) beside `file`, fsyncs it, renames it over `file`,

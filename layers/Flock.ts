@@ -7,7 +7,7 @@
  * caller's bounded, interruptible poll. The kernel drops a lock when its descriptor is closed or its
  * process dies, so there is nothing to clean up after a crash.
  */
-import { closeSync, constants, fstatSync, mkdirSync, openSync } from "node:fs"
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync } from "node:fs"
 import { dirname } from "node:path"
 
 /** The koffi module (loaded lazily by the callers: a command that never locks never pays for it). */
@@ -63,6 +63,30 @@ const LOCK_NB = 4
 // The errno of a busy `LOCK_NB` attempt (EWOULDBLOCK): 11 on Linux, 35 on the BSDs and macOS.
 const EINTR = 4
 
+/**
+ * `mkdir -p` (0700) one level at a time: Node's own recursive mkdir loops forever where mkdir answers
+ * ENOENT under an existing parent (a config home under /proc or sysfs); here that is an error.
+ */
+const mkdirs = (dir: string): void => {
+  const missing: Array<string> = []
+  for (let p = dir; ; p = dirname(p)) {
+    try {
+      lstatSync(p)
+      break
+    } catch {
+      missing.unshift(p)
+      if (dirname(p) === p) break
+    }
+  }
+  for (const m of missing) {
+    try {
+      mkdirSync(m, 0o700)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+    }
+  }
+}
+
 /** `flock(2)` through koffi, for Linux, macOS and the BSDs. */
 const posixFlocker = (koffi: Koffi, platform: NodeJS.Platform): Flocker => {
   // dlopen(NULL): the symbols Node itself links, libc's flock among them (whatever the libc is called).
@@ -71,7 +95,7 @@ const posixFlocker = (koffi: Koffi, platform: NodeJS.Platform): Flocker => {
   const flags = constants.O_RDONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK
   const open = (path: string, create: boolean): LockFile | undefined => {
     let fd: number
-    if (create) mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    if (create) mkdirs(dirname(path))
     try {
       // Read-only, as gofrs/flock opens it: flock needs no write access.
       fd = openSync(path, create ? flags : flags & ~constants.O_CREAT, 0o600)
@@ -166,7 +190,7 @@ const windowsFlocker = (koffi: Koffi): Flocker => {
   const overlapped = () => ({ Internal: 0, InternalHigh: 0, Offset: 0, OffsetHigh: 0, hEvent: null })
 
   const open = (path: string, create: boolean): LockFile | undefined => {
-    if (create) mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    if (create) mkdirs(dirname(path))
     const h = Number(CreateFileW(
       path,
       GENERIC_READ,

@@ -7,6 +7,7 @@ import * as Crypto from "node:crypto"
 import { statSync } from "node:fs"
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -15,12 +16,12 @@ import * as ParseResult from "effect/ParseResult"
 import type * as Redacted from "effect/Redacted"
 import { parseJson } from "../src/domain/Json.js"
 import { parseStoredToken, serializeStoredToken, stillHolds, type StoredToken } from "../src/domain/StoredToken.js"
+import { safeHomedir } from "../src/domain/Paths.js"
 import { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
 import {
   type DecryptFailure,
-  DIR_MODE,
   encryptBlob,
   FILE_MODE,
   IV_BYTES,
@@ -29,6 +30,9 @@ import {
   recordPath,
   TAG_BYTES
 } from "./Blob.js"
+import { sweepTempsSync, tempName } from "./AtomicFile.js"
+import { checkDirSync, ensureDirSync, judge, liveContext, lstatOrUndefined, readPrivateSync, type Verdict } from "./SafeFs.js"
+import { guarded } from "./SafeFsEffect.js"
 
 export {
   DIR_MODE,
@@ -69,7 +73,9 @@ const ERRNO_TEXT: Record<string, string> = {
   EISDIR: "is a directory",
   ENOTDIR: "a parent is not a directory",
   EDQUOT: "disk quota exceeded",
-  ENOENT: "no such file or directory"
+  ENOENT: "no such file or directory",
+  ENAMETOOLONG: "file name too long",
+  ELOOP: "a symbolic link is in the way"
 }
 
 /** `permission denied (EACCES)`, or the raw message for rarer errors. */
@@ -134,40 +140,41 @@ export const writeFailure = (path: string, dir: string, e: IoError): StorageErro
 
 const isWindows = process.platform === "win32"
 
-/**
- * Tightens the mode of an existing file or directory to `want`, logging a warning when it had to.
- * Missing paths are left alone; a chmod we may not do is reported but not fatal (we can still read).
- */
-export const fixMode = (path: string, want: number): Effect.Effect<void> =>
-  isWindows ? Effect.void : Effect.gen(function*() {
-    const st = yield* io(() => Fs.stat(path)).pipe(Effect.option)
-    if (Option.isNone(st)) return
-    const mode = st.value.mode & 0o777
-    if (mode === want) return
-    const fixed = yield* io(() => Fs.chmod(path, want)).pipe(Effect.either)
-    if (Either.isRight(fixed)) {
-      yield* Effect.logWarning(`fixed permissions of ${path} from ${octal(mode)} to ${octal(want)}`)
-    } else {
-      yield* Effect.logWarning(
-        `${path} has permissions ${octal(mode)} (want ${octal(want)}) and could not be fixed: ${errnoText(fixed.left)}`
-      )
-    }
-  })
+/** The trust context of this process (uid, home), read when used so tests can move HOME. */
+const trust = () => liveContext(safeHomedir())
 
-/** Creates `dir` (0700, parents too) or tightens an existing one. */
+/** Logs what a SafeFs check tightened (or could only warn about). */
+const reportVerdict = (path: string, v: Verdict): Effect.Effect<void> =>
+  v._tag === "tighten"
+    ? Effect.logWarning(`fixed permissions of ${path} from ${octal(v.from)} to ${octal(v.want)}`)
+    : v._tag === "warn"
+    ? Effect.logWarning(v.message)
+    : Effect.void
+
+/**
+ * Creates `dir` (0700, parents too, one level at a time) or checks an existing one: refused when
+ * another user owns or can write it (or can swap a directory above it); a too-open mode of our own
+ * real directory is tightened with a warning.
+ */
 export const ensurePrivateDir = (dir: string): Effect.Effect<void, StorageError> =>
-  io(() => Fs.mkdir(dir, { recursive: true, mode: DIR_MODE })).pipe(
-    Effect.mapError((e) => writeFailure(dir, NodePath.dirname(dir), e)),
-    Effect.zipRight(fixMode(dir, DIR_MODE))
+  guarded(() => ensureDirSync(dir, "token store directory", trust()), (e) => writeFailure(dir, NodePath.dirname(dir), e)).pipe(
+    Effect.flatMap((v) => reportVerdict(dir, v))
   )
 
-/** Reads a private file, tightening its mode first; `None` when it does not exist. */
+/** Checks the store directory if it exists (`false` when it does not). */
+const checkStoreDir = (dir: string): Effect.Effect<boolean, StorageError> =>
+  guarded(() => checkDirSync(dir, "token store directory", trust()), (e) => readFailure(dir, e)).pipe(
+    Effect.flatMap((r) => (r._tag === "missing" ? Effect.succeed(false) : Effect.as(reportVerdict(dir, r.verdict), true)))
+  )
+
+/**
+ * Reads a private file without following a symlink or blocking on a FIFO; `None` when it does not
+ * exist. Another user's file, a group/other-writable one, a link, FIFO or device is refused; a
+ * too-open mode of our own file is tightened (through the descriptor read) with a warning.
+ */
 export const readPrivateFile = (path: string): Effect.Effect<Option.Option<Buffer>, StorageError> =>
-  io(() => Fs.readFile(path)).pipe(
-    Effect.map(Option.some),
-    Effect.catchIf((e) => e.code === "ENOENT", () => Effect.succeed(Option.none<Buffer>())),
-    Effect.mapError((e) => readFailure(path, e)),
-    Effect.tap((o) => (Option.isSome(o) ? fixMode(path, FILE_MODE) : Effect.void))
+  guarded(() => readPrivateSync(path, NodePath.basename(path), trust()), (e) => readFailure(path, e)).pipe(
+    Effect.flatMap((r) => (r === undefined ? Effect.succeed(Option.none<Buffer>()) : Effect.as(reportVerdict(path, r.verdict), Option.some(r.data))))
   )
 
 const fsyncDir = (dir: string): Effect.Effect<void> =>
@@ -218,17 +225,82 @@ export const createPrivateFileExclusive = (
     Effect.mapError((e) => writeFailure(path, NodePath.dirname(path), e))
   )
 
-/** Atomic replace: `<path>.<uuid>.tmp` (0600, fsynced) renamed over `path`, then the dir fsynced. */
-export const writeFileAtomic = (path: string, data: Buffer): Effect.Effect<void, StorageError> => {
+/** The most a record may need: space for this much is reserved before a grant is exchanged. */
+export const MAX_RECORD_BYTES = 64 * 1024
+
+/** A temp file beside the record, already holding `capacity` bytes on disk, to be renamed over it. */
+interface Reservation {
+  readonly tmp: string
+  readonly handle: Fs.FileHandle
+  readonly capacity: number
+}
+
+/**
+ * Proves a record can be written at `path` before anything is spent: the name is valid here (a
+ * too-long one is ENAMETOOLONG now, not after the exchange), whatever is there is a regular file of
+ * ours, and a temp file of the same name length holding `capacity` bytes is written and synced, so
+ * the commit only overwrites blocks it already owns and renames within the directory.
+ */
+const openReservation = (path: string, capacity: number): Effect.Effect<Reservation, StorageError> =>
+  Effect.gen(function*() {
+    const dir = NodePath.dirname(path)
+    const existing = yield* guarded(() => lstatOrUndefined(path), (e) => nameFailure(path, dir, e))
+    if (existing !== undefined) yield* guarded(() => judge(path, existing, "file", "token record", trust()), (e) => readFailure(path, e))
+    const tmp = NodePath.join(dir, tempName(NodePath.basename(path).length))
+    const handle = yield* io(() => Fs.open(tmp, Fs.constants.O_WRONLY | Fs.constants.O_CREAT | Fs.constants.O_EXCL, FILE_MODE)).pipe(
+      Effect.mapError((e) => nameFailure(path, dir, e))
+    )
+    return yield* io(async () => {
+      const zeros = Buffer.alloc(Math.min(capacity, 64 * 1024))
+      for (let at = 0; at < capacity; at += zeros.length) {
+        await handle.write(zeros, 0, Math.min(zeros.length, capacity - at), at)
+      }
+      await handle.sync()
+    }).pipe(
+      Effect.as({ tmp, handle, capacity }),
+      Effect.tapError(() => abandon({ tmp, handle, capacity })),
+      Effect.mapError((e) => writeFailure(path, dir, e))
+    )
+  })
+
+/** Whether the reservation's temp is still in its directory. */
+const stillLinked = (r: Reservation): Effect.Effect<boolean> =>
+  io(() => r.handle.stat()).pipe(Effect.map((st) => st.nlink > 0), Effect.orElseSucceed(() => false))
+
+/** Drops an unused reservation (closed, removed). */
+const abandon = (r: Reservation): Effect.Effect<void> =>
+  Effect.zipRight(io(() => r.handle.close()).pipe(Effect.ignore), removeQuietly(r.tmp))
+
+/** Writes `data` into the reservation (over its own blocks), trims it, syncs it and renames it over `path`. */
+const commit = (r: Reservation, path: string, data: Buffer): Effect.Effect<void, StorageError> => {
   const dir = NodePath.dirname(path)
-  const tmp = `${path}.${Crypto.randomUUID()}.tmp`
-  return writeNewFile(tmp, data).pipe(
-    Effect.zipRight(io(() => Fs.rename(tmp, path))),
+  return io(async () => {
+    try {
+      await r.handle.write(data, 0, data.length, 0)
+      await r.handle.truncate(data.length)
+      await r.handle.sync()
+    } finally {
+      await r.handle.close()
+    }
+    await Fs.rename(r.tmp, path)
+  }).pipe(
     Effect.mapError((e) => writeFailure(path, dir, e)),
     Effect.zipRight(fsyncDir(dir)),
-    Effect.ensuring(removeQuietly(tmp))
+    Effect.ensuring(removeQuietly(r.tmp))
   )
 }
+
+/** A name the file system refuses is a problem of the olaresId, not of space or permissions. */
+const nameFailure = (path: string, dir: string, e: IoError): StorageError =>
+  e.code === "ENAMETOOLONG"
+    ? new StorageError({
+      path,
+      detail: `cannot store a token under this olaresId: its record file name is ${
+        Buffer.byteLength(NodePath.basename(path))
+      } bytes, longer than this file system allows (ENAMETOOLONG)`,
+      hint: "use a shorter olaresId, or set OLARES_CLI_DATA_DIR to a file system that allows longer file names"
+    })
+    : writeFailure(path, dir, e)
 
 // ---------------------------------------------------------------------------------------------
 // Master key sources
@@ -282,7 +354,7 @@ const createKeyFileByLink = (path: string): Effect.Effect<Buffer, StorageError> 
     const dir = NodePath.dirname(path)
     yield* ensurePrivateDir(dir)
     const key = Crypto.randomBytes(MASTER_KEY_BYTES)
-    const tmp = NodePath.join(dir, `${NodePath.basename(path)}.${Crypto.randomUUID()}.tmp`)
+    const tmp = NodePath.join(dir, tempName())
     const published = yield* writeNewFile(tmp, key).pipe(
       Effect.zipRight(io(() => Fs.link(tmp, path))),
       Effect.as(true),
@@ -408,9 +480,10 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
   const get = Effect.fn("KeyStoreFile.get")(function*(account: string) {
     if (account === "") return yield* Effect.dieMessage("KeyStore.get: olaresId is required")
     const path = recordPath(dir, account)
+    // The directory first: records in a directory someone else controls are not ours to trust.
+    if (!(yield* checkStoreDir(dir))) return Option.none<StoredToken>()
     const blob = yield* readPrivateFile(path)
     if (Option.isNone(blob)) return Option.none<StoredToken>()
-    yield* fixMode(dir, DIR_MODE)
     const key = yield* masterKey.read.pipe(Effect.mapError(withAccount(account)))
     if (Option.isNone(key)) {
       return yield* Effect.fail(corrupt(
@@ -422,25 +495,55 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
     return Option.some(yield* decode(path, account, blob.value, key.value))
   })
 
+  /** Reservations held by `reserve` scopes, per account; `write` consumes one when there is one. */
+  const held = new Map<string, Array<Reservation>>()
+  const take = (account: string) =>
+    Effect.sync(() => {
+      const r = held.get(account)?.pop()
+      if (held.get(account)?.length === 0) held.delete(account)
+      return Option.fromNullable(r)
+    })
+  const release = (account: string, r: Reservation) =>
+    Effect.suspend(() => {
+      const list = held.get(account)
+      const i = list?.indexOf(r) ?? -1
+      if (i < 0) return Effect.void // consumed by a write
+      list!.splice(i, 1)
+      if (list!.length === 0) held.delete(account)
+      return abandon(r)
+    })
+
+  /** The directory and the master key (created when missing): both must exist before a record can. */
+  const prepareWrite = (account: string) =>
+    Effect.zipRight(ensurePrivateDir(dir), masterKey.readOrCreate.pipe(Effect.mapError(withAccount(account))))
+
+  const reserve = (account: string) =>
+    Effect.gen(function*() {
+      if (account === "") return yield* Effect.dieMessage("KeyStore.reserve: olaresId is required")
+      yield* prepareWrite(account)
+      const now = yield* Clock.currentTimeMillis
+      yield* Effect.sync(() => sweepTempsSync(dir, now))
+      const path = recordPath(dir, account)
+      yield* Effect.acquireRelease(
+        Effect.tap(openReservation(path, MAX_RECORD_BYTES), (r) =>
+          Effect.sync(() => held.set(account, [...(held.get(account) ?? []), r]))),
+        (r) => release(account, r)
+      )
+    }).pipe(Effect.withSpan("KeyStoreFile.reserve"))
+
   const write = Effect.fn("KeyStoreFile.write")(function*(token: StoredToken) {
     if (token.olaresId === "") return yield* Effect.dieMessage("KeyStore.set: olaresId is required")
-    yield* ensurePrivateDir(dir)
-    const key = yield* masterKey.readOrCreate.pipe(Effect.mapError(withAccount(token.olaresId)))
+    const key = yield* prepareWrite(token.olaresId)
     const blob = encryptBlob(serializeStoredToken(token), key)
-    yield* writeFileAtomic(recordPath(dir, token.olaresId), blob)
-  })
-
-  const checkWritable = Effect.fn("KeyStoreFile.checkWritable")(function*(account: string) {
-    yield* ensurePrivateDir(dir)
-    // A key that cannot be read now cannot be read after the exchange either. A Keychain that
-    // refuses is not fatal here: the macOS source then falls back to a key file when writing.
-    yield* masterKey.read.pipe(
-      Effect.catchTag("KeychainError", () => Effect.void),
-      Effect.mapError(withAccount(account))
-    )
-    yield* io(() => Fs.access(dir, Fs.constants.W_OK)).pipe(
-      Effect.mapError((e) => writeFailure(recordPath(dir, account), dir, e))
-    )
+    const path = recordPath(dir, token.olaresId)
+    const reserved = yield* take(token.olaresId)
+    // A reservation whose temp is gone (a `profile remove` of the last profile purged the store
+    // meanwhile, which also freed its space) is replaced by a fresh temp. Bigger than reserved (no
+    // real server issues such tokens): the temp just grows, without the guarantee.
+    const live = Option.isSome(reserved) && (yield* stillLinked(reserved.value))
+    if (Option.isSome(reserved) && !live) yield* abandon(reserved.value)
+    const r = live && Option.isSome(reserved) ? reserved.value : yield* openReservation(path, blob.length)
+    yield* commit(r, path, blob)
   })
 
   const set = (token: StoredToken) => {
@@ -484,7 +587,7 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
       }
     }),
     get,
-    checkWritable,
+    reserve,
     set,
     markInvalidated,
     remove,

@@ -339,8 +339,8 @@ export const makeKeyringKeyStore = (options: KeyringKeyStoreOptions): KeyStoreSh
       reason: options.reason ?? "OS credential store"
     }),
     get,
-    // the credential store is usable once its native module loads
-    checkWritable: () => Effect.asVoid(options.keyring),
+    // Nothing to reserve in a credential store: it is usable once its native module loads.
+    reserve: () => Effect.asVoid(options.keyring),
     set: (token) => {
       const { invalidatedAt: _dropped, ...fresh } = token
       return write(fresh)

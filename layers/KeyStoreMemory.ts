@@ -14,7 +14,7 @@ export const makeMemory = (initial: Iterable<StoredToken> = []) =>
       backend: Effect.succeed("memory"),
       describe: Effect.succeed({ backend: "memory", location: "(process memory)", reason: "in-memory store" }),
       get: (id) => Ref.get(ref).pipe(Effect.map((m) => Option.fromNullable(m.get(id)))),
-      checkWritable: () => Effect.void,
+      reserve: () => Effect.void,
       set: (t) => {
         const { invalidatedAt: _, ...rest } = t
         return Ref.update(ref, (m) => new Map(m).set(t.olaresId, rest))

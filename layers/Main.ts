@@ -6,6 +6,7 @@ import type { KeyStore } from "../src/services/KeyStore.js"
 import type { ManagedMount } from "../src/services/ManagedMount.js"
 import type { ProfileRepo } from "../src/services/ProfileRepo.js"
 import type { Prompt } from "../src/services/Prompt.js"
+import type { UsageError } from "../src/errors.js"
 import { AppPathsLive } from "./AppPathsLive.js"
 import { FileLockLive } from "./FileLockLive.js"
 import { KeyStoreLive } from "./KeyStoreLive.js"
@@ -24,13 +25,16 @@ export interface LocalPorts<E = never> {
 }
 
 /** Everything offline commands need; `NetworkLive` (loaded on demand) adds the HTTP side on top. */
-export const makeLocalLive = <E = never>(noInput: boolean, ports: LocalPorts<E> = {}) =>
-  Layer.mergeAll(
+export const makeLocalLive = <E = never>(noInput: boolean, ports: LocalPorts<E> = {}) => {
+  // The live paths refuse a relative path variable (UsageError) while the layer is built.
+  const appPaths: Layer.Layer<AppPaths, E | UsageError> = ports.appPaths ?? AppPathsLive
+  return Layer.mergeAll(
     ports.profileRepo ?? ProfileRepoFile,
     ports.keyStore ?? KeyStoreLive,
     ports.prompt ?? makePromptLive(noInput),
     ports.managedMount ?? ManagedMountLive
   ).pipe(
     Layer.provideMerge(ports.fileLock ?? FileLockLive),
-    Layer.provideMerge(ports.appPaths ?? AppPathsLive)
+    Layer.provideMerge(appPaths)
   )
+}

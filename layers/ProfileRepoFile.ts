@@ -8,21 +8,22 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { chmod, mkdir, readFile, stat } from "node:fs/promises"
-import { homedir } from "node:os"
-import { basename, dirname, join, resolve } from "node:path"
+import { basename, dirname, join } from "node:path"
 import { Config, parseConfig, serializeConfig } from "../src/domain/Config.js"
 import { parseJson } from "../src/domain/Json.js"
+import { safeHomedir } from "../src/domain/Paths.js"
 import { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { FileLock } from "../src/services/FileLock.js"
 import { ProfileRepo } from "../src/services/ProfileRepo.js"
 import { sweepTempsSync, writeFileAtomicSync } from "./AtomicFile.js"
+import { checkDirSync, configTargetSync, ensureDirSync, liveContext, readConfigSync, type Verdict } from "./SafeFs.js"
+import { guarded } from "./SafeFsEffect.js"
 
 /** How long `update` waits for another writer holding `locks/config.lock`. */
 const LOCK_TIMEOUT = "10 seconds"
 
-const posix = process.platform !== "win32"
+const octal = (mode: number) => `0${(mode & 0o7777).toString(8)}`
 
 const errnoCode = (e: unknown): string | undefined =>
   typeof e === "object" && e !== null && "code" in e && typeof e.code === "string" ? e.code : undefined
@@ -91,60 +92,39 @@ export const makeProfileRepoFile = Effect.gen(function*() {
   const badFileHint = `fix or move aside ${file} (e.g. mv ${file} ${file}.bad); ` +
     "`olares-cli profile list` works again once it is valid JSON or gone"
 
-  /**
-   * Tightens a too-open mode, with a warning; failing to fix it is only a warning too. A directory
-   * that is not plainly ours (shared like /tmp, someone else's, or the user's home itself, when
-   * OLARES_CLI_HOME points there) is only warned about: chmod-ing it could break other things.
-   */
-  const fixMode = (path: string, want: number, what: string) =>
-    posix
-      ? Effect.promise(() => stat(path).catch(() => undefined)).pipe(
-        Effect.flatMap((st) => {
-          if (st === undefined || (st.mode & 0o077) === 0) return Effect.void
-          const mode = `0${(st.mode & 0o7777).toString(8)}`
-          const leaveAlone = st.isDirectory() &&
-            ((st.mode & 0o1000) !== 0 || st.uid !== process.getuid?.() || resolve(path) === resolve(homedir()))
-          if (leaveAlone) {
-            return Effect.logWarning(
-              `${what} ${path} is mode ${mode}, open to other users; leaving it as is ` +
-                "(set OLARES_CLI_HOME to a private directory)"
-            )
-          }
-          return Effect.tryPromise(() => chmod(path, want)).pipe(
-            Effect.zipRight(
-              Effect.logWarning(
-                `${what} ${path} was mode ${mode}, open to other users; changed to 0${want.toString(8)}`
-              )
-            ),
-            Effect.catchAll((e) =>
-              Effect.logWarning(
-                `${what} ${path} is mode ${mode}, open to other users, and could not be changed: ${errText(e.error)}`
-              )
-            )
-          )
-        })
-      )
+  const trust = liveContext(safeHomedir())
+
+  /** Warns about what a check tightened or left alone (layers never print; the logger does). */
+  const report = (path: string, what: string, v: Verdict) =>
+    v._tag === "tighten"
+      ? Effect.logWarning(`${what} ${path} was mode ${octal(v.from)}, open to other users; changed to ${octal(v.want)}`)
+      : v._tag === "warn"
+      ? Effect.logWarning(`${v.message} (or set OLARES_CLI_HOME to a private directory)`)
       : Effect.void
 
-  const fixModes = Effect.zipRight(fixMode(home, 0o700, "config directory"), fixMode(file, 0o600, "config file"))
+  /** The config home, if it exists: ours, not writable by others, nothing above it swappable. */
+  const checkHome = guarded(() => checkDirSync(home, "config directory", trust), (e) => ioError(home, "cannot inspect", e)).pipe(
+    Effect.flatMap((r) => (r._tag === "ok" ? report(home, "config directory", r.verdict) : Effect.void))
+  )
 
-  const readText = Effect.tryPromise({
-    try: () => readFile(file, "utf8").catch((e) => (errnoCode(e) === "ENOENT" ? "" : Promise.reject(e))),
-    catch: (e) =>
+  /** config.json's text ("" when absent) and the file that really holds it (a symlink's target). */
+  const readText = Effect.zipRight(
+    checkHome,
+    guarded(() => readConfigSync(file, trust), (e) =>
       errnoCode(e) === "EACCES" || errnoCode(e) === "EPERM"
         ? new StorageError({
           path: file,
           detail: `cannot read: ${errText(e)}`,
           hint: `make ${file} readable by you (chmod 600 ${file}), or set OLARES_CLI_HOME to another directory`
         })
-        : errnoCode(e) === "EISDIR"
-        ? new StorageError({ path: file, detail: "is a directory, not a file", hint: `move aside ${file}` })
-        : ioError(file, "cannot read", e)
-  })
+        : ioError(file, "cannot read", e))
+  ).pipe(
+    Effect.tap((r) => (r === undefined ? Effect.void : report(r.file, "config file", r.verdict))),
+    Effect.map((r) => (r === undefined ? "" : r.data.toString("utf8")))
+  )
 
   const load = Effect.gen(function*() {
     const text = yield* readText
-    yield* fixModes
     const parsed = parseConfig(text)
     if (Either.isLeft(parsed)) {
       return yield* new StorageError({ path: file, detail: explainBadConfig(text), hint: badFileHint })
@@ -152,16 +132,13 @@ export const makeProfileRepoFile = Effect.gen(function*() {
     return parsed.right
   }).pipe(Effect.withSpan("ProfileRepo.load"))
 
-  const ensureHome = Effect.tryPromise({
-    try: () => mkdir(home, { recursive: true, mode: 0o700 }),
-    catch: (e) => ioError(file, `cannot create ${home}`, e)
-  }).pipe(Effect.zipRight(fixMode(home, 0o700, "config directory")))
+  const ensureHome = guarded(() => ensureDirSync(home, "config directory", trust), (e) => ioError(file, `cannot create ${home}`, e)).pipe(
+    Effect.flatMap((v) => report(home, "config directory", v))
+  )
 
+  /** Replaces config.json atomically; through a trusted symlink, the target is replaced (the link stays). */
   const write = (text: string) =>
-    Effect.try({
-      try: () => writeFileAtomicSync(file, text),
-      catch: (e) => ioError(file, "cannot write", e)
-    })
+    guarded(() => writeFileAtomicSync(configTargetSync(file, trust).file, text), (e) => ioError(file, "cannot write", e))
 
   /** Removes `.tmp-*` files that crashed writers left behind (only old ones: a live writer may own a young one). */
   const sweepTemps = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => sweepTempsSync(home, now)))

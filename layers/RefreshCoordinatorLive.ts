@@ -14,7 +14,7 @@ import * as SynchronizedRef from "effect/SynchronizedRef"
 import { refreshLockPath, refreshLockPaths } from "../src/domain/OlaresId.js"
 import type { StoredToken } from "../src/domain/StoredToken.js"
 import { isInvalidated, stillHolds } from "../src/domain/StoredToken.js"
-import { ManagedNotSecondFactor, NotLoggedIn, TokenInvalidated } from "../src/errors.js"
+import { grantNotStored, ManagedNotSecondFactor, NotLoggedIn, TokenInvalidated } from "../src/errors.js"
 import { managedRecord } from "../src/domain/ManagedCredential.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { FileLock, lockAll } from "../src/services/FileLock.js"
@@ -134,7 +134,9 @@ export const make = Effect.gen(function*() {
           ...(sessionId === undefined || sessionId === "" ? {} : { sessionId }),
           grantedAt: now
         }
-        yield* store.set(next)
+        yield* store.set(next).pipe(
+          Effect.mapError((e) => grantNotStored(id, e, `olares-cli profile login --olares-id ${id}`))
+        )
         return Option.some(grant.accessToken)
       })
     // Once the server has rotated the grant, losing the answer would strand the user: only the
@@ -163,6 +165,9 @@ export const make = Effect.gen(function*() {
         if (refreshToken === undefined || Redacted.value(refreshToken) === "") {
           return yield* Effect.fail(new NotLoggedIn({ olaresId: id, managedApp: managed?.appName }))
         }
+        // No exchange without a place to keep its result: the master key and the record's room are
+        // reserved until the locks' scope closes, so the write after the exchange cannot run out of space.
+        if (attempt === 1) yield* store.reserve(id)
         const fresh = yield* exchangeOnce(target, record, refreshToken)
         if (Option.isSome(fresh)) return fresh.value
         // The mount is the only copy of a platform-issued grant: nobody can have rotated it here.

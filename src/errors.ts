@@ -710,3 +710,24 @@ export class AmbiguousProfile extends Schema.TaggedError<AmbiguousProfile>()("Am
     return `olares-cli profile remove ${this.byAlias} removes the profile that carries the alias; afterwards ${this.key} names ${this.byOlaresId} alone`
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Storage after a spent grant (issue 10): say the truth, never "retry"
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The server has issued new tokens (the password round or refresh token given is spent) and they
+ * could not be stored: retrying the same command cannot work, only a new login can.
+ */
+export const grantNotStored = (
+  olaresId: string,
+  cause: { readonly message: string; readonly path?: string },
+  fix: string
+): StorageError =>
+  new StorageError({
+    path: cause.path ?? "token store",
+    detail: `the server issued new tokens for ${olaresId}, but they could not be stored (${
+      cause.message
+    }); the credential that was exchanged is spent`,
+    hint: `fix the storage problem, then run: ${fix}`
+  })

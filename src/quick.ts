@@ -7,7 +7,6 @@
  * config, a held lock, an unknown profile, another backend) it declines before writing anything,
  * and bin.ts runs the Effect program, which then does the fixing, waiting or explaining.
  */
-import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { type ConfigData, decodeConfigStrict, displayName, serializeConfig, switchCurrent } from "./domain/ConfigData.js"
 import { chooseCacheDir } from "./domain/CacheDir.js"
@@ -19,6 +18,7 @@ import { selectBackend } from "../layers/Backend.js"
 import { MASTER_KEY_BYTES, openBlob, recordPath } from "../layers/Blob.js"
 import { sweepTempsSync, writeFileAtomicSync } from "../layers/AtomicFile.js"
 import { makeFlocker, requireKoffi } from "../layers/Flock.js"
+import { checkDirSync, liveContext, readConfigSync, readPrivateSync, type Verdict } from "../layers/SafeFs.js"
 
 /** Thrown to leave the quick path; nothing has been changed when it is. */
 class Decline extends Error {}
@@ -28,34 +28,21 @@ function decline(): never {
   throw new Decline()
 }
 
-/** A file's bytes and permission bits, read through one descriptor; `undefined` when it does not exist. */
-const readWithMode = (path: string): { readonly data: Buffer; readonly mode: number } | undefined => {
-  let fd: number
-  try {
-    fd = openSync(path, "r")
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "ENOENT" ? undefined : decline()
-  }
-  try {
-    const st = fstatSync(fd)
-    if (!st.isFile()) decline()
-    return { data: readFileSync(fd), mode: st.mode & 0o777 }
-  } finally {
-    closeSync(fd)
-  }
-}
+/** SafeFs's rules, looking only: anything it would refuse, tighten or warn about sends us to the Effect path. */
+const ctx = liveContext(safeHomedir(), false)
 
-/** Permission bits of an existing path; `undefined` when it does not exist. */
-const modeOf = (path: string): number | undefined => {
-  try {
-    return statSync(path).mode & 0o777
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "ENOENT" ? undefined : decline()
-  }
-}
+const clean = <T extends { readonly verdict: Verdict }>(r: T | undefined): T | undefined =>
+  r === undefined || r.verdict._tag === "ok" ? r : decline()
 
-/** ProfileRepoFile warns about (and fixes) a config home or file open to group/others: leave that to it. */
-const privateEnough = (mode: number | undefined) => mode === undefined || (mode & 0o077) === 0
+/** A private file's bytes (master key, record), when it is plainly healthy; `undefined` when absent. */
+const readPrivate = (path: string) => clean(readPrivateSync(path, "file", ctx))?.data
+
+/** Whether a directory exists, when it is plainly healthy (ours, private, nothing swappable above). */
+const dirExists = (dir: string, what: string): boolean => {
+  const r = checkDirSync(dir, what, ctx)
+  if (r._tag === "ok" && r.verdict._tag !== "ok") decline()
+  return r._tag === "ok"
+}
 
 type Paths = ReturnType<typeof resolvePaths>
 
@@ -81,12 +68,12 @@ const filePaths = (env: NodeJS.ProcessEnv): Paths => {
   return resolvePaths(dirs.env, homedir, process.platform)
 }
 
-/** config.json, decoded strictly, with the modes ProfileRepoFile would leave alone; missing = empty. */
+/** config.json, decoded strictly, when ProfileRepoFile would read it without a word; missing = empty. */
 const readConfig = (paths: Paths): ConfigData => {
-  if (!privateEnough(modeOf(paths.home))) decline()
-  const file = readWithMode(paths.configFile)
+  if (!dirExists(paths.home, "config directory")) return { profiles: [] }
+  const file = clean(readConfigSync(paths.configFile, ctx))
   if (file === undefined) return { profiles: [] }
-  if (!privateEnough(file.mode)) decline()
+  if (file.viaSymlink) decline()
   return decodeConfigStrict(file.data.toString("utf8")) ?? decline()
 }
 
@@ -95,17 +82,16 @@ const readStatuses = (paths: Paths, cfg: ConfigData, nowMs: number): Array<Token
   let key: Buffer | undefined
   const masterKey = () => {
     if (key !== undefined) return key
-    if (modeOf(paths.dataDir) !== 0o700) decline()
-    const file = readWithMode(join(paths.dataDir, "master.key"))
-    if (file === undefined || file.mode !== 0o600 || file.data.length !== MASTER_KEY_BYTES) decline()
-    return (key = file.data)
+    const file = readPrivate(join(paths.dataDir, "master.key"))
+    if (file === undefined || file.length !== MASTER_KEY_BYTES) decline()
+    return (key = file)
   }
+  const storeThere = dirExists(paths.dataDir, "token store directory")
   return cfg.profiles.map((p) => {
     const managed = p.managed === true
-    const blob = readWithMode(recordPath(paths.dataDir, p.olaresId))
+    const blob = storeThere ? readPrivate(recordPath(paths.dataDir, p.olaresId)) : undefined
     if (blob === undefined) return managed ? "pending" : "never"
-    if (blob.mode !== 0o600) decline()
-    const opened = openBlob(blob.data, masterKey())
+    const opened = openBlob(blob, masterKey())
     const record = opened.ok ? decodeRecordStrict(opened.text) : undefined
     return record === undefined ? decline() : recordStatus(record.accessToken, record.invalidatedAt, managed, nowMs)
   })
@@ -119,7 +105,7 @@ const list = (paths: Paths, output: "table" | "json", nowMs: number): string => 
 
 /** `profile use`: switches under the config lock (the kernel's, as FileLockLive and the Go CLI); what to print. */
 const use = (paths: Paths, key: string, nowMs: number): string => {
-  if (modeOf(paths.home) === undefined) decline()
+  if (!dirExists(paths.home, "config directory")) decline()
   // Required here, not at the top: `profile list` never locks and never loads the native module.
   // A lock file that cannot be opened (a symlink, a FIFO, ...) throws: FileLockLive explains it.
   const lock = makeFlocker(requireKoffi(require)).open(join(paths.locksDir, "config.lock"), true)!

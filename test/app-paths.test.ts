@@ -5,7 +5,7 @@ import * as NodePath from "node:path"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
-import { AppPathsLive, resolvePaths } from "../layers/AppPathsLive.js"
+import { AppPathsLive, PathsProblem, resolvePaths } from "../layers/AppPathsLive.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 
 const HOME = "/home/alice"
@@ -30,7 +30,6 @@ describe("resolvePaths", () => {
 
   it("OLARES_CLI_HOME is used verbatim and beats OLARES_CLI_CACHE_DIR", () => {
     expect(resolvePaths({ OLARES_CLI_HOME: "/x/cfg/", OLARES_CLI_CACHE_DIR: "/cache" }, HOME, "linux").home).toBe("/x/cfg/")
-    expect(resolvePaths({ OLARES_CLI_HOME: "relative/cfg" }, HOME, "linux").home).toBe("relative/cfg")
     expect(resolvePaths({ OLARES_CLI_HOME: "/x/cfg" }, HOME, "linux").configFile).toBe("/x/cfg/config.json")
     expect(resolvePaths({ OLARES_CLI_HOME: "/x/cfg" }, HOME, "linux").locksDir).toBe("/x/cfg/locks")
   })
@@ -49,14 +48,23 @@ describe("resolvePaths", () => {
     expect(p.home).toBe("/cache/config")
   })
 
-  it("relative data-dir values are ignored (they would float with the working directory)", () => {
-    const p = resolvePaths({ OLARES_CLI_DATA_DIR: "data", OLARES_CLI_CACHE_DIR: "./cache" }, HOME, "linux")
-    expect(p.dataDir).toBe("/home/alice/.local/share/olares-cli")
-    expect(p.dataDirSource).toBe("default")
-    // The config home has no absolute-path rule (like the reference).
-    expect(p.home).toBe("cache/config")
-    const q = resolvePaths({ OLARES_CLI_DATA_DIR: "../up", OLARES_CLI_CACHE_DIR: "/cache" }, HOME, "linux")
-    expect(q.dataDir).toBe("/cache/keychain/olares-cli")
+  it("relative values of any of the three are refused, naming the variable (never silently ignored)", () => {
+    const cases: ReadonlyArray<readonly [Record<string, string>, string]> = [
+      [{ OLARES_CLI_DATA_DIR: "data" }, "OLARES_CLI_DATA_DIR"],
+      [{ OLARES_CLI_DATA_DIR: "../up", OLARES_CLI_CACHE_DIR: "/cache" }, "OLARES_CLI_DATA_DIR"],
+      [{ OLARES_CLI_CACHE_DIR: "./cache" }, "OLARES_CLI_CACHE_DIR"],
+      [{ OLARES_CLI_HOME: "relative/cfg" }, "OLARES_CLI_HOME"],
+      [{ OLARES_CLI_HOME: "~/cfg" }, "OLARES_CLI_HOME"]
+    ]
+    for (const [env, name] of cases) {
+      expect(() => resolvePaths(env, HOME, "linux")).toThrow(PathsProblem)
+      expect(() => resolvePaths(env, HOME, "linux")).toThrow(new RegExp(`^${name}=.* is not an absolute path`))
+    }
+    try {
+      resolvePaths({ OLARES_CLI_HOME: "~/cfg" }, HOME, "linux")
+    } catch (e) {
+      expect((e as PathsProblem).hint).toBe("export OLARES_CLI_HOME=\"$HOME/cfg\" (an absolute path), or unset OLARES_CLI_HOME")
+    }
   })
 
   it("empty values count as unset", () => {
@@ -64,11 +72,13 @@ describe("resolvePaths", () => {
       .toEqual(resolvePaths({}, HOME, "linux"))
   })
 
-  it("an unresolvable home falls back to the temp dir, still absolute", () => {
-    const p = resolvePaths({}, "", "linux", "/tmp")
-    expect(p.dataDir).toBe("/tmp/olares-cli/keychain/olares-cli")
-    expect(p.dataDirSource).toMatch(/temp-dir fallback/)
-    expect(NodePath.isAbsolute(p.home)).toBe(true)
+  it("an unresolvable home is an error with a hint, never a shared fallback under the temp dir", () => {
+    expect(() => resolvePaths({}, "", "linux")).toThrow(/cannot find your home directory/)
+    expect(() => resolvePaths({ OLARES_CLI_HOME: "/h" }, "", "linux")).toThrow(/cannot find your home directory/)
+    expect(() => resolvePaths({}, "relative-home", "linux")).toThrow(/HOME="relative-home" is not an absolute path/)
+    // fully placed by the environment: no home directory needed
+    expect(resolvePaths({ OLARES_CLI_HOME: "/h", OLARES_CLI_DATA_DIR: "/d" }, "", "linux").dataDir).toBe("/d/olares-cli")
+    expect(resolvePaths({ OLARES_CLI_CACHE_DIR: "/c" }, "", "linux").home).toBe("/c/config")
   })
 
   it("Windows paths use Windows separators", () => {
@@ -85,7 +95,15 @@ describe("resolvePaths", () => {
         ...(data === null ? {} : { OLARES_CLI_DATA_DIR: data }),
         ...(cache === null ? {} : { OLARES_CLI_CACHE_DIR: cache })
       }
-      const p = resolvePaths(env, HOME, platform)
+      let p
+      try {
+        p = resolvePaths(env, HOME, platform)
+      } catch (e) {
+        // the only way out is a refusal naming a variable that really is relative
+        expect(e).toBeInstanceOf(PathsProblem)
+        expect([data, cache].some((v) => v !== null && v !== "" && !NodePath.posix.isAbsolute(NodePath.posix.normalize(v)))).toBe(true)
+        return
+      }
       expect(NodePath.posix.isAbsolute(p.dataDir)).toBe(true)
       expect(NodePath.posix.basename(p.dataDir)).toBe("olares-cli")
       expect(p.configFile).toBe(NodePath.posix.join(p.home, "config.json"))
@@ -103,6 +121,14 @@ describe("AppPathsLive", () => {
       expect(p.dataDir).toBe("/t/data/olares-cli")
       expect(p.dataDirSource).toBe("OLARES_CLI_DATA_DIR")
     }).pipe(Effect.provide(AppPathsLive), withEnv({ OLARES_CLI_HOME: "/t/home", OLARES_CLI_DATA_DIR: "/t/data" })))
+
+  it.effect("a relative OLARES_CLI_DATA_DIR is a UsageError (exit 2) naming it", () =>
+    Effect.gen(function*() {
+      const e = yield* Effect.flip(Effect.provide(AppPaths, AppPathsLive))
+      expect(e._tag).toBe("UsageError")
+      expect(e.exitCode).toBe(2)
+      expect(e.message).toMatch(/^OLARES_CLI_DATA_DIR="data" is not an absolute path/)
+    }).pipe(withEnv({ OLARES_CLI_DATA_DIR: "data" })))
 
   it.effect("with nothing set, the defaults under os.homedir()", () =>
     Effect.gen(function*() {

@@ -2,7 +2,7 @@
  * End to end: the built CLI (dist/bin.cjs) spawned against the loopback Olares server, one temp home
  * per test. Covers every profile command and every row of the error / exit-code table.
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
@@ -113,6 +113,9 @@ describe("profile login", () => {
   })
 
   it("refuses re-login over a token without exp (ExpiryUnknown, exit 5)", async () => {
+    // the guard is for configured profiles (a stray record is replaced: see secdisk.test.ts)
+    mkdirSync(e2e.home.home, { recursive: true, mode: 0o700 })
+    writeFileSync(join(e2e.home.home, "config.json"), JSON.stringify({ profiles: [{ olaresId: "alice@olares.com" }] }), { mode: 0o600 })
     await seedToken("alice@olares.com", await e2e.server.mintJwt({ noExp: true }))
     const r = await loginAlice()
     expect(r.code).toBe(5)

@@ -22,9 +22,11 @@ import {
   utimesSync,
   writeFileSync
 } from "node:fs"
+import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FileLockLive, makeFileLock } from "../layers/FileLockLive.js"
+import { makeFlocker, requireKoffi } from "../layers/Flock.js"
 import { LockTimeout, StorageError } from "../src/errors.js"
 import { FileLock } from "../src/services/FileLock.js"
 import { flockBusy, spawnGo } from "./support/golock.js"
@@ -305,4 +307,17 @@ describe("FileLockLive", () => {
       // a fresh one may still belong to a running older version: left alone (doctor reports it)
       expect(existsSync(`${fresh}.lock`)).toBe(true)
     }).pipe(Effect.provide(FileLockLive)))
+})
+
+describe("lock directories under a pseudo file system", () => {
+  it("a lock under /proc fails at once with ENOENT (Node's recursive mkdir would loop forever there)", () => {
+    const flocker = makeFlocker(requireKoffi(createRequire(import.meta.url)))
+    let code: string | undefined
+    try {
+      flocker.open("/proc/olares-cli-lock-test/locks/config.lock", true)
+    } catch (e) {
+      code = (e as NodeJS.ErrnoException).code
+    }
+    expect(code).toBe("ENOENT")
+  })
 })

@@ -298,8 +298,12 @@ describe("each port can be replaced (makeOlaresCli)", () => {
       )
       yield* Effect.gen(function*() {
         expect((yield* call).status).toBe(200)
-        // the refresh took the lock through the fake, at the path derived from the test AppPaths
-        expect(yield* Ref.get(locked)).toEqual([`${TestPaths.locksDir}/alice@olares.com.refresh.lock`])
+        // the refresh took the locks through the fake, at the paths derived from the test AppPaths
+        // (the config home's, then the data dir's)
+        expect(yield* Ref.get(locked)).toEqual([
+          `${TestPaths.locksDir}/alice@olares.com.refresh.lock`,
+          `${TestPaths.dataDir}/locks/alice@olares.com.refresh.lock`
+        ])
         // the rotated token went to the memory store and the config came from the memory repo
         const stored = Option.getOrThrow(yield* Effect.flatMap(KeyStore, (k) => k.get(ID)))
         expect(Redacted.value(stored.accessToken)).toBe(fresh)

@@ -7,6 +7,7 @@ import * as Logger from "effect/Logger"
 import * as Ref from "effect/Ref"
 import {
   chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -199,18 +200,18 @@ describe("ProfileRepoFile.load", () => {
       expect(logged[1]).toMatch(/was mode 0644.*changed to 0600/)
     }))
 
-  it.scopedLive.skipIf(process.platform === "win32")("a shared (sticky) home is warned about, not chmod-ed", () =>
+  it.scopedLive.skipIf(process.platform === "win32")("a shared (sticky, world-writable) home is refused, not chmod-ed, nothing written", () =>
     Effect.gen(function*() {
       const home = join(yield* tempRoot, "shared")
       mkdirSync(home)
       chmodSync(home, 0o1777)
-      const { layer, lines } = yield* captureLogs
-      yield* Effect.flatMap(ProfileRepo, (r) => r.update(add("a@olares.com"))).pipe(
-        Effect.provide(Layer.merge(repoLayer(home), layer))
+      const err = yield* Effect.flip(Effect.flatMap(ProfileRepo, (r) => r.update(add("a@olares.com")))).pipe(
+        Effect.provide(repoLayer(home))
       )
+      expect(err._tag).toBe("StorageError")
+      expect(err.message).toMatch(/mode 01777: other users can write it/)
       expect(statSync(home).mode & 0o7777).toBe(0o1777)
-      expect(mode(join(home, "config.json"))).toBe(0o600)
-      expect((yield* Ref.get(lines)).some((l) => /mode 01777.*leaving it as is.*OLARES_CLI_HOME/.test(l))).toBe(true)
+      expect(readdirSync(home)).toEqual([])
     }))
 })
 
@@ -330,6 +331,9 @@ describe("ProfileRepoFile.update", () => {
       chmodSync(home, 0o555)
       chmodSync(join(home, "config.json"), 0o444)
       if (isRoot) {
+        // the worker's own files (another user's would be refused before any write is tried)
+        chownSync(home, 65534, 65534)
+        chownSync(join(home, "config.json"), 65534, 65534)
         // root writes anywhere: run the real thing as an unprivileged user instead
         const w = spawnWorker(["update", home, "x@olares.com"], { uid: 65534, gid: 65534 })
         const res = yield* Effect.promise(() => w.exited)

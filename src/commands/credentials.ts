@@ -3,6 +3,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import {
   type Config,
   currentProfile,
@@ -20,7 +21,15 @@ import { loginConflict } from "../domain/Aliases.js"
 import { lookupByOlaresId } from "../domain/ConfigData.js"
 import { showName } from "../domain/Scrub.js"
 import { authUrlOverrideProblem, localUrlPrefixProblem, quoteUrlValue, unsafeProfileUrl } from "../domain/ProfileUrls.js"
-import { AliasConflict, AlreadyAuthenticated, ExpiryUnknown, InvalidUrlOption, ManagedProfileRefused } from "../errors.js"
+import {
+  AliasConflict,
+  AlreadyAuthenticated,
+  ExpiryUnknown,
+  grantNotStored,
+  InvalidUrlOption,
+  ManagedProfileRefused,
+  StorageError
+} from "../errors.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { KeyStore } from "../services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../services/OlaresAuthApi.js"
@@ -39,12 +48,31 @@ export interface ProfileFlags {
 }
 
 /**
- * Refuses to overwrite a still-valid token (or one whose expiry cannot be known). Expired,
- * invalidated, unparseable and absent tokens may be replaced. Runs before any prompt or network.
+ * Whether the store holds a record for `id`, readable or not: a record whose read fails with the
+ * store's own fix "profile remove <id>" (corrupt, wrong key) counts, any other failure is raised.
  */
-export const ensureWritable = (id: string) =>
+export const hasRecord = (id: string) =>
+  Effect.flatMap(KeyStore, (ks) =>
+    ks.get(id).pipe(
+      Effect.map(Option.isSome),
+      Effect.catchIf((e) => e.recovery?.startsWith(`olares-cli profile remove ${id} `) === true, () => Effect.succeed(true))
+    ))
+
+/**
+ * Refuses to overwrite a still-valid token (or one whose expiry cannot be known) of a *configured*
+ * profile. Expired, invalidated, unparseable and absent tokens may be replaced, and so may a stray
+ * record with no profile in config.json (left by a crash between login's two writes, or a lost
+ * config.json): refusing it would lock the user out, since `profile remove` needs a profile. Runs
+ * before any prompt or network.
+ */
+export const ensureWritable = (id: string, cfg: Config) =>
   Effect.gen(function*() {
-    const stored = yield* KeyStore.pipe(Effect.flatMap((ks) => ks.get(id)))
+    const ks = yield* KeyStore
+    if (Option.isNone(findByOlaresId(cfg, id))) {
+      if (yield* hasRecord(id)) yield* Effect.logWarning(`replacing the stray token record for ${id} (it has no profile in config.json)`)
+      return
+    }
+    const stored = yield* ks.get(id)
     if (Option.isNone(stored) || isInvalidated(stored.value)) return
     const exp = decodeExpiry(Redacted.value(stored.value.accessToken))
     if (exp._tag === "NoExp") return yield* Effect.fail(new ExpiryUnknown({ olaresId: id }))
@@ -98,12 +126,17 @@ export const activate = (cfg0: Config, profile: Profile, noSwitch: boolean): rea
   return [{ profile, switched: prevName !== name, previous: prevName === name ? undefined : prevName }, withPointers(next, name, previous)]
 }
 
-/** Writes the token, then upserts the profile and moves the current pointer, all under the config lock. */
+/**
+ * Writes the token (into the reservation `prepare` took), then upserts the profile and moves the
+ * current pointer, all under the config lock. A failure says what was lost and the command that
+ * recovers (`relogin`), never "retry": the exchanged credential is spent by now.
+ */
 export const persist = (
   id: string,
   grant: TokenGrant,
   flags: ProfileFlags,
-  noSwitch: boolean
+  noSwitch: boolean,
+  relogin: string = loginCommand(id)
 ) =>
   Effect.gen(function*() {
     const ks = yield* KeyStore
@@ -118,10 +151,29 @@ export const persist = (
     }
     // The token is written under the config lock too, so a concurrent `profile remove` can neither
     // delete it between the two writes nor purge the store under a profile being added.
+    const stored = yield* Ref.make(false)
     return yield* repo.update((cfg) =>
-      Effect.as(ks.set(token), activate(cfg, buildProfile(findByOlaresId(cfg, id), id, flags), noSwitch))
+      Effect.as(
+        Effect.zipRight(ks.set(token), Ref.set(stored, true)),
+        activate(cfg, buildProfile(findByOlaresId(cfg, id), id, flags), noSwitch)
+      )
+    ).pipe(
+      Effect.catchAll((e) =>
+        Effect.flatMap(Ref.get(stored), (done) =>
+          Effect.fail(
+            done
+              ? new StorageError({
+                path: repo.path,
+                detail: `the new token for ${id} is stored, but config.json could not be updated (${e.message})`,
+                hint: `fix that, then run: ${loginCommand(id)}`
+              })
+              : grantNotStored(id, { message: e.message, ...("path" in e ? { path: e.path } : {}) }, relogin)
+          ))
+      )
     )
   })
+
+const loginCommand = (id: string) => `olares-cli profile login --olares-id ${id}`
 
 /** Prints the reference's success lines. */
 export const reportSuccess = (verbLine: string, id: OlaresId, account: string, a: Activation) =>
@@ -215,7 +267,8 @@ export interface CredentialFlags extends ProfileFlags {
 
 /**
  * The shared prologue: validates `--olares-id`, refuses a still-valid token (before any prompt or
- * network), and derives the profile to upsert and where to authenticate.
+ * network), and derives the profile to upsert and where to authenticate. `reserveStorage` follows
+ * it, right before the exchange.
  */
 export const prepare = (flags: CredentialFlags, verb: "log in as" | "import credentials for") =>
   Effect.gen(function*() {
@@ -232,11 +285,7 @@ export const prepare = (flags: CredentialFlags, verb: "log in as" | "import cred
     }
     const profile = buildProfile(existing, id, flags)
     yield* checkProfile(cfg.profiles, profile, Option.isSome(flags.name))
-    yield* ensureWritable(account)
-    // Storage that fails after the exchange would lose a grant the server has already rotated: make
-    // sure the token store and config.json (with its lock) can be written before any network.
-    yield* Effect.flatMap(KeyStore, (ks) => ks.checkWritable(account))
-    yield* repo.update((current) => Effect.succeed([undefined, current] as const))
+    yield* ensureWritable(account, cfg)
     const target: AuthTarget = {
       authUrl: authUrl(id, profile),
       olaresId: id,
@@ -246,6 +295,18 @@ export const prepare = (flags: CredentialFlags, verb: "log in as" | "import cred
     return { id, account, target }
   })
 
+/**
+ * Storage that fails after the exchange would lose a grant the server has already rotated: the
+ * master key and the record's room are reserved for the rest of the command's scope, then
+ * config.json (with its lock) is proven writable. Taken after the password prompt (Ctrl-C there
+ * leaves nothing behind) and before any network; the store first, so a broken one writes nothing.
+ */
+export const reserveStorage = (account: string) =>
+  Effect.gen(function*() {
+    yield* Effect.flatMap(KeyStore, (ks) => ks.reserve(account))
+    yield* Effect.flatMap(ProfileRepo, (repo) => repo.update((current) => Effect.succeed([undefined, current] as const)))
+  })
+
 /** The shared epilogue: store, switch, print, and fill the caches best-effort. */
 export const complete = (
   verbLine: string,
@@ -253,10 +314,11 @@ export const complete = (
   account: string,
   grant: TokenGrant,
   flags: CredentialFlags,
-  versionOverride: Option.Option<string>
+  versionOverride: Option.Option<string>,
+  relogin?: string
 ) =>
   Effect.gen(function*() {
-    const activation = yield* persist(account, grant, flags, flags.noSwitch)
+    const activation = yield* persist(account, grant, flags, flags.noSwitch, relogin)
     yield* reportSuccess(verbLine, id, account, activation)
     yield* eagerFetch(activation.profile, versionOverride)
   })

@@ -13,7 +13,8 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
-import { dirname, join } from "node:path"
+import { basename, dirname, join } from "node:path"
+import { recordPath } from "../../layers/Blob.js"
 import { type Config, type Profile } from "../domain/Config.js"
 import { canonicalOlaresId } from "../domain/ConfigData.js"
 import { decodeExpiry } from "../domain/Jwt.js"
@@ -89,6 +90,8 @@ export interface DoctorFacts {
   readonly userHome: string
   /** Why each profile's access token is unparseable, by olaresId (named in `token_unparseable`). */
   readonly tokenReasons?: Readonly<Record<string, string>>
+  /** Token records in the data dir that no profile of this config home names (`olaresId` when readable). */
+  readonly orphans?: ReadonlyArray<{ readonly path: string; readonly olaresId: string | undefined }>
 }
 
 const pathProblems = (
@@ -110,6 +113,17 @@ const pathProblems = (
     }]
   }
   const out: Array<ProblemJson> = []
+  if (check.ownedByUser === false) {
+    out.push({
+      code: "path_foreign_owner",
+      severity: "error",
+      subject: check.path,
+      message: `${what} ${check.path} is owned by another user, who could have planted or changed it: olares-cli refuses to use it`,
+      fix: envVar !== undefined
+        ? `mkdir -m 700 -p ~/.olares-cli && export ${envVar}=~/.olares-cli`
+        : `check it, then: sudo chown ${kind === "directory" ? "-R " : ""}"$(id -un)" ${p}`
+    })
+  }
   if (check.mode !== null && (parseInt(check.mode, 8) & 0o077) !== 0) {
     const shared = kind === "directory" &&
       ((parseInt(check.mode, 8) & 0o1000) !== 0 || check.ownedByUser === false || check.path === userHome)
@@ -273,6 +287,19 @@ export const diagnose = (f: DoctorFacts): Array<ProblemJson> => {
     const profile = f.configProfiles.find((c) => c.olaresId === p.olaresId)
     out.push(...tokenProblems(p, profile, f.tokenReasons?.[p.olaresId]), ...authProblem(p, profile))
   }
+  for (const o of f.orphans ?? []) {
+    out.push({
+      code: "token_orphan",
+      severity: "warning",
+      subject: o.path,
+      message: o.olaresId === undefined
+        ? `the token record ${o.path} belongs to no profile in config.json and cannot be read`
+        : `the token record of ${o.olaresId} belongs to no profile in config.json (left by an interrupted login, ` +
+          `a lost config.json, or another config home sharing this data dir); logging in replaces it, ` +
+          `\`olares-cli profile remove ${shellQuote(o.olaresId)}\` deletes it`,
+      fix: o.olaresId === undefined ? `rm ${shellQuote(o.path)}` : loginFix(o.olaresId)
+    })
+  }
   for (const l of f.locks) {
     if (!l.stale) continue
     out.push({
@@ -383,6 +410,24 @@ const withoutUserinfo = (url: string): string => {
     return url
   }
 }
+/**
+ * `.enc` records in the data dir that no configured profile names, with the olaresId stored inside
+ * when the record opens (a record's file name is the olaresId sanitised, so the stem reads it back).
+ */
+const findOrphans = (dataDir: string, cfg: Config) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const ks = yield* KeyStore
+    const known = new Set(cfg.profiles.filter((p) => p.olaresId !== "").map((p) => recordPath(dataDir, p.olaresId)))
+    const names = yield* fs.readDirectory(dataDir).pipe(Effect.orElseSucceed((): Array<string> => []))
+    const strays = names.filter((n) => n.endsWith(".enc") && !n.startsWith(".")).map((n) => join(dataDir, n))
+      .filter((p) => !known.has(p)).sort()
+    return yield* Effect.forEach(strays, (path) =>
+      ks.get(basename(path, ".enc")).pipe(
+        Effect.map((t) => ({ path, olaresId: Option.isSome(t) && t.value.olaresId !== "" ? t.value.olaresId : undefined })),
+        Effect.orElseSucceed(() => ({ path, olaresId: undefined }))
+      ))
+  })
 
 /** Probes every profile's auth base with a plain HEAD (no credentials), concurrently. */
 const probeAll = (profiles: ReadonlyArray<Profile>) =>
@@ -477,6 +522,7 @@ export const runDoctor = (opts: { readonly offline: boolean }) =>
     // The config home's locks (the Go CLI's), then those beside the records (shared by every home).
     const inspected = [yield* inspectLocks(paths.locksDir), yield* inspectLocks(dataLocksDir(paths.dataDir))]
     const locks = inspected.flatMap((i) => i.checks)
+    const orphans = onDisk && Either.isRight(loaded) ? yield* findOrphans(paths.dataDir, cfg) : []
     const facts: DoctorFacts = {
       store,
       paths: pathChecks,
@@ -486,7 +532,8 @@ export const runDoctor = (opts: { readonly offline: boolean }) =>
       configError: Either.isLeft(loaded) ? { message: loaded.left.message, hint: loaded.left.recovery } : undefined,
       configProfiles: cfg.profiles,
       userHome: safeHomedir(),
-      tokenReasons
+      tokenReasons,
+      orphans
     }
     // Problem texts quote config values (names, overrides): one last pass for whatever a hand edit left in them.
     const problems = diagnose(facts).map((p): ProblemJson => ({

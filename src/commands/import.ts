@@ -10,7 +10,7 @@ import { isHeaderSafe } from "../domain/Scrub.js"
 import { EmptySecret, InputTooLong, TokenInvalidated, UnsendableToken, UsageError } from "../errors.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
-import { complete, type CredentialFlags, prepare } from "./credentials.js"
+import { complete, type CredentialFlags, prepare, reserveStorage } from "./credentials.js"
 import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
 import { noInput, olaresIdOption, profileOptions, versionOptions, withNetwork } from "./shared.js"
 import { withSpinner } from "./spinner.js"
@@ -66,6 +66,7 @@ const run = (
   Effect.gen(function*() {
     const rt = yield* readRefreshToken(opts.refreshToken, opts.refreshTokenStdin)
     const { account, id, target } = yield* prepare(opts, "import credentials for")
+    yield* reserveStorage(account)
     const api = yield* OlaresAuthApi
     const grant = yield* api.refresh(target, rt, Option.none(), "10 seconds").pipe(
       withSpinner(`exchanging the refresh token at ${new URL(target.authUrl).host}...`),
@@ -79,7 +80,8 @@ const run = (
       account,
       { ...grant, refreshToken: Option.orElse(grant.refreshToken, () => Option.some(rt)) },
       opts,
-      version.olaresVersion
+      version.olaresVersion,
+      `olares-cli profile login --olares-id ${id}  (or profile import --olares-id ${id} with a new refresh token)`
     )
   })
 
@@ -87,7 +89,7 @@ const run = (
 export const importCommand = Command.make(
   "import",
   { olaresId: olaresIdOption, ...profileOptions, refreshToken, refreshTokenStdin, ...versionOptions, noInput },
-  (opts) => Effect.flatMap(resolveVersionFlags(opts), (version) => withNetwork(run(opts, version)))
+  (opts) => Effect.flatMap(resolveVersionFlags(opts), (version) => withNetwork(Effect.scoped(run(opts, version))))
 ).pipe(
   Command.withDescription(
     "Create or revive a profile from an existing refresh token (one /api/refresh exchange).\n\n" +

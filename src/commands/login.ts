@@ -8,7 +8,7 @@ import type { OlaresId } from "../domain/OlaresId.js"
 import { EmptySecret, type InputTooLong, type NotATerminal, type StorageError } from "../errors.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
-import { complete, type CredentialFlags, prepare } from "./credentials.js"
+import { complete, type CredentialFlags, prepare, reserveStorage } from "./credentials.js"
 import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
 import { noInput, olaresIdOption, profileOptions, versionOptions, withNetwork } from "./shared.js"
 import { withSpinner } from "./spinner.js"
@@ -48,6 +48,7 @@ const run = (
     })
     const { account, id, target } = yield* prepare(opts, "log in as")
     const password = yield* readPassword(id, opts.passwordStdin)
+    yield* reserveStorage(account)
     const api = yield* OlaresAuthApi
     const prompt = yield* Prompt
     // The spinner covers each network round only, never the TOTP prompt between them.
@@ -70,7 +71,7 @@ const run = (
 export const login = Command.make(
   "login",
   { olaresId: olaresIdOption, ...profileOptions, passwordStdin, totp, ...versionOptions, noInput },
-  (opts) => Effect.flatMap(resolveVersionFlags(opts), (version) => withNetwork(run(opts, version)))
+  (opts) => Effect.flatMap(resolveVersionFlags(opts), (version) => withNetwork(Effect.scoped(run(opts, version))))
 ).pipe(
   Command.withDescription(
     "Log in with a password (+ TOTP when 2FA is on) and store the tokens. The password comes from the " +

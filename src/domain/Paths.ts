@@ -22,40 +22,52 @@ const pathFor = (platform: NodeJS.Platform) => (platform === "win32" ? NodePath.
 
 const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === "" ? undefined : v)
 
-/**
- * Spec section 4 as a pure function. Environment values that are relative after normalisation are
- * ignored for the token store (like Go's `filepath.Clean` + `IsAbs`), so a relative value can never
- * make the store float with the working directory. An empty `homedir` (unresolvable) falls back to
- * the temp dir, as the reference does for its keychain directory.
- */
-export const resolvePaths = (
-  env: PathEnv,
-  homedir: string,
-  platform: NodeJS.Platform,
-  tmpdir: string = Os.tmpdir()
-): AppPathsShape => {
-  const P = pathFor(platform)
-  const userHome = homedir === "" ? P.join(tmpdir, SERVICE) : homedir
-  const explicitHome = nonEmpty(env.OLARES_CLI_HOME)
-  const cacheDir = nonEmpty(env.OLARES_CLI_CACHE_DIR)
-  const home = explicitHome ?? (cacheDir !== undefined ? P.join(cacheDir, "config") : P.join(userHome, ".olares-cli"))
+/** An environment that cannot place the CLI's files safely; `resolvePaths` throws it. */
+export class PathsProblem extends Error {
+  constructor(message: string, readonly hint: string) {
+    super(message)
+  }
+}
 
-  const absolute = (v: string | undefined): string | undefined => {
+/**
+ * Spec section 4 as a pure function. Every directory must be absolute: a relative
+ * `OLARES_CLI_HOME`, `OLARES_CLI_CACHE_DIR` or `OLARES_CLI_DATA_DIR` would make the files float with
+ * the working directory (a config.json in whatever directory the command runs in would choose where
+ * tokens are sent), so it is a `PathsProblem`, not silently ignored. So is a home directory that is
+ * needed but unresolvable (no HOME, no passwd entry): there is no shared fallback under the temp dir,
+ * where another user could plant a symlink or a master key first.
+ */
+export const resolvePaths = (env: PathEnv, homedir: string, platform: NodeJS.Platform): AppPathsShape => {
+  const P = pathFor(platform)
+  const absolute = (name: string, v: string | undefined): string | undefined => {
     if (v === undefined) return undefined
     const cleaned = P.normalize(v)
-    return P.isAbsolute(cleaned) ? cleaned : undefined
+    if (P.isAbsolute(cleaned)) return cleaned
+    throw new PathsProblem(
+      `${name}=${JSON.stringify(v)} is not an absolute path (a relative one would move with the working directory)`,
+      `export ${name}=${v.startsWith("~") ? `"$HOME${v.slice(1)}"` : `"$PWD/${v}"`} (an absolute path), or unset ${name}`
+    )
   }
-  const dataEnv = absolute(nonEmpty(env.OLARES_CLI_DATA_DIR))
-  const cacheEnv = absolute(cacheDir)
+  const explicitHome = absolute("OLARES_CLI_HOME", nonEmpty(env.OLARES_CLI_HOME))
+  const cacheDir = absolute("OLARES_CLI_CACHE_DIR", nonEmpty(env.OLARES_CLI_CACHE_DIR))
+  const dataEnv = absolute("OLARES_CLI_DATA_DIR", nonEmpty(env.OLARES_CLI_DATA_DIR))
+  const userHome = () => {
+    if (homedir !== "" && P.isAbsolute(homedir)) return homedir
+    throw new PathsProblem(
+      homedir === ""
+        ? "cannot find your home directory (HOME is unset and there is no passwd entry for this user)"
+        : `HOME=${JSON.stringify(homedir)} is not an absolute path`,
+      "export HOME=/path/to/your/home, or set OLARES_CLI_HOME and OLARES_CLI_DATA_DIR to absolute private directories"
+    )
+  }
+  const home = explicitHome ?? (cacheDir !== undefined ? P.join(cacheDir, "config") : P.join(userHome(), ".olares-cli"))
   const [dataDir, dataDirSource] = dataEnv !== undefined
     ? [P.join(dataEnv, SERVICE), "OLARES_CLI_DATA_DIR"]
-    : cacheEnv !== undefined
-    ? [P.join(cacheEnv, "keychain", SERVICE), "OLARES_CLI_CACHE_DIR"]
-    : homedir === ""
-    ? [P.join(tmpdir, SERVICE, "keychain", SERVICE), "temp-dir fallback (home directory unresolvable)"]
+    : cacheDir !== undefined
+    ? [P.join(cacheDir, "keychain", SERVICE), "OLARES_CLI_CACHE_DIR"]
     : platform === "darwin"
-    ? [P.join(homedir, "Library", "Application Support", SERVICE), "default"]
-    : [P.join(homedir, ".local", "share", SERVICE), "default"]
+    ? [P.join(userHome(), "Library", "Application Support", SERVICE), "default"]
+    : [P.join(userHome(), ".local", "share", SERVICE), "default"]
 
   return {
     home,
@@ -66,7 +78,7 @@ export const resolvePaths = (
   }
 }
 
-/** `os.homedir()`, or empty when it cannot be resolved (`resolvePaths` then falls back to the temp dir). */
+/** `os.homedir()`, or empty when it cannot be resolved (`resolvePaths` then refuses to guess). */
 export const safeHomedir = (): string => {
   try {
     return Os.homedir()

@@ -3,6 +3,7 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import type { StoredToken } from "../domain/StoredToken.js"
 import type { KeychainError, StorageError } from "../errors.js"
 
@@ -18,11 +19,13 @@ export interface KeyStoreShape {
   /** `None` when no record exists; corrupt or undecryptable records fail. */
   readonly get: (olaresId: string) => Effect.Effect<Option.Option<StoredToken>, KeyStoreError>
   /**
-   * Fails when a later `set` for this account could not succeed (an unusable directory or master
-   * key), writing no record: login and import run it before they spend a password or refresh token.
+   * Proves, before a password or refresh token is exchanged, that the result can be stored: the
+   * master key exists (created if needed) and room for a record of the maximum size is reserved under
+   * the account's real record name (written and synced). Held until the scope closes; a `set` for the
+   * account inside it writes into the reservation, so it cannot fail for want of space or a name.
    */
-  readonly checkWritable: (olaresId: string) => Effect.Effect<void, KeyStoreError>
-  /** Writes atomically; always clears `invalidatedAt` (a fresh write revives the grant). */
+  readonly reserve: (olaresId: string) => Effect.Effect<void, KeyStoreError, Scope.Scope>
+  /** Writes atomically (into a held reservation when there is one); always clears `invalidatedAt` (a fresh write revives the grant). */
   readonly set: (token: StoredToken) => Effect.Effect<void, KeyStoreError>
   /**
    * Stamps `invalidatedAt` (unix ms), keeping every other field. No-op when absent, and, given the
