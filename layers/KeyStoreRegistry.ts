@@ -191,12 +191,14 @@ export const makeRegistryKeyStore = (options: RegistryKeyStoreOptions): KeyStore
     yield* win("Purge", "*", (v) => v.registry.deleteKey(keyPath))
   }).pipe(Effect.withSpan("KeyStoreRegistry.purge"))
 
-  // The key can be created and DPAPI answers: a later `set` will work.
-  const checkWritable = (account: string) =>
+  // Before an exchange: the key can be created and opened for writing, and DPAPI seals for this
+  // account. No value is written: a placeholder under the real name would replace a live record
+  // (a re-login) before the exchange succeeded, and the registry has no space to run out of.
+  const reserve = (account: string) =>
     win("Set", account, (v) => {
       v.registry.ensureKey(keyPath)
       v.dpapi.protect(Buffer.from("{}"), dpapiEntropy(account))
-    })
+    }).pipe(Effect.withSpan("KeyStoreRegistry.reserve"))
 
   return KeyStore.of({
     backend: Effect.succeed(REGISTRY_BACKEND),
@@ -206,7 +208,7 @@ export const makeRegistryKeyStore = (options: RegistryKeyStoreOptions): KeyStore
       reason: options.reason ?? "Windows registry + DPAPI"
     }),
     get,
-    checkWritable,
+    reserve,
     set,
     markInvalidated,
     remove,

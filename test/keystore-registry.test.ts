@@ -257,15 +257,19 @@ describe("registry+dpapi: the Go CLI's layout", () => {
         `keychain Set failed for olares-cli/${ALICE}: RegCreateKeyExW failed: access denied (ERROR_ACCESS_DENIED)`
       )
       expect(((yield* Effect.flip(t.store.get(ALICE))) as KeychainError).op).toBe("Get")
-      expect(((yield* Effect.flip(t.store.checkWritable(ALICE))) as KeychainError).op).toBe("Set")
+      expect(((yield* Effect.flip(Effect.scoped(t.store.reserve(ALICE)))) as KeychainError).op).toBe("Set")
       expect(((yield* Effect.flip(t.store.purge)) as KeychainError).message).toMatch(/^keychain Purge failed for olares-cli\/\*: /)
     }))
 
-  it.effect("checkWritable creates the key and writes no value", () =>
+  it.effect("reserve creates the key and writes no value (a live record is never replaced before the exchange)", () =>
     Effect.gen(function*() {
       const t = setup()
-      yield* t.store.checkWritable(ALICE)
+      yield* Effect.scoped(t.store.reserve(ALICE))
       expect(t.reg.keys.get(KEY)!.size).toBe(0)
+      yield* t.store.set(token())
+      const before = t.raw(ALICE)
+      yield* Effect.scoped(t.store.reserve(ALICE))
+      expect(t.raw(ALICE)).toBe(before)
     }))
 
   it.effect("purge deletes the key only when no value (of any config home, or of the Go CLI) remains", () =>
