@@ -259,7 +259,9 @@ describe("macOS: master key in the Keychain", () => {
       expect(readdirSync(dir)).toEqual([])
     }))
 
-  it.effect("racing first writers on a dead Keychain share one master.key.file", () =>
+  // Live clock: a loser that finds the winner's file still empty sleeps 5 ms before re-reading it,
+  // which the TestClock would never let end.
+  it.live("racing first writers on a dead Keychain share one master.key.file", () =>
     Effect.gen(function*() {
       const dir = freshDir()
       const kc = fakeKeyring()
