@@ -6,8 +6,12 @@
 /** The env var that forces a backend. */
 export const KEYSTORE_ENV = "OLARES_CLI_KEYSTORE"
 
-/** What can be chosen: `mac` = encrypted files with the master key in the Keychain. */
-export type BackendKind = "file" | "mac" | "keyring" | "memory"
+/**
+ * What can be chosen: `mac` = encrypted files with the master key in the Keychain; `registry` = the
+ * Go CLI's Windows store (DPAPI-sealed registry values); `keyring` = one OS credential-store item
+ * per record (what earlier versions used on Windows).
+ */
+export type BackendKind = "file" | "mac" | "registry" | "keyring" | "memory"
 
 /** A backend and why it was chosen (shown by `profile doctor`). */
 export interface BackendChoice {
@@ -17,9 +21,9 @@ export interface BackendChoice {
   readonly ignored?: string
 }
 
-const FORCEABLE = ["file", "keyring", "memory"] as const
+const FORCEABLE = ["file", "registry", "keyring", "memory"] as const
 
-/** Pure selection: a valid `OLARES_CLI_KEYSTORE` wins, else darwin -> mac, win32 -> keyring, else file. */
+/** Pure selection: a valid `OLARES_CLI_KEYSTORE` wins, else darwin -> mac, win32 -> registry, else file. */
 export const selectBackend = (forced: string, platform: NodeJS.Platform): BackendChoice => {
   const value = forced.trim()
   if ((FORCEABLE as ReadonlyArray<string>).includes(value)) {
@@ -28,7 +32,7 @@ export const selectBackend = (forced: string, platform: NodeJS.Platform): Backen
   const base: BackendChoice = platform === "darwin"
     ? { kind: "mac", reason: "default on macOS: encrypted files, master key in the Keychain" }
     : platform === "win32"
-    ? { kind: "keyring", reason: "default on Windows: Windows Credential Manager" }
+    ? { kind: "registry", reason: "default on Windows: DPAPI-sealed values in the user's registry, as the Go CLI" }
     : { kind: "file", reason: `default on ${platform}: AES-256-GCM files` }
   if (value === "") return base
   const ignored = `${KEYSTORE_ENV}=${value} is not one of ${FORCEABLE.join(", ")}; ignored`

@@ -427,6 +427,21 @@ const isRecordName = (name: string): boolean => name.endsWith(".enc") || /\.enc\
 /** `master.key` (Linux), `master.key.file` (the macOS fallback) and their half-written temp files. */
 const isKeyFileName = (name: string): boolean => /^master\.key(\.file)?(\.[^.]+\.tmp)?$/.test(name)
 
+/**
+ * `markInvalidated` over a store's own read and write: stamps `invalidatedAt`, keeping every other
+ * field; nothing when the record is absent or no longer holds the refresh token the server rejected.
+ */
+export const stampInvalidated = <E1, E2>(
+  name: string,
+  get: (account: string) => Effect.Effect<Option.Option<StoredToken>, E1>,
+  write: (token: StoredToken) => Effect.Effect<void, E2>
+) =>
+  Effect.fn(name)(function*(account: string, atMs: number, rejected?: Redacted.Redacted<string>) {
+    const current = yield* get(account)
+    if (Option.isNone(current) || !stillHolds(current.value, rejected)) return
+    yield* write({ ...current.value, invalidatedAt: atMs })
+  })
+
 /** Builds the encrypted-file store over any master-key source. */
 export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape => {
   const { dir, masterKey } = options
@@ -536,13 +551,7 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
     return write(fresh)
   }
 
-  const markInvalidated = Effect.fn("KeyStoreFile.markInvalidated")(
-    function*(account: string, atMs: number, rejected?: Redacted.Redacted<string>) {
-      const current = yield* get(account)
-      if (Option.isNone(current) || !stillHolds(current.value, rejected)) return
-      yield* write({ ...current.value, invalidatedAt: atMs })
-    }
-  )
+  const markInvalidated = stampInvalidated("KeyStoreFile.markInvalidated", get, write)
 
   const remove = Effect.fn("KeyStoreFile.remove")(function*(account: string) {
     const path = recordPath(dir, account)

@@ -11,9 +11,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
 import { parseJson } from "../src/domain/Json.js"
-import { parseStoredToken, serializeStoredToken, stillHolds, type StoredToken } from "../src/domain/StoredToken.js"
+import { parseStoredToken, serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
 import { KeychainError, StorageError } from "../src/errors.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
 import {
@@ -27,7 +26,8 @@ import {
   readKeyFile,
   readPrivateFile,
   reloginHint,
-  schemaProblem
+  schemaProblem,
+  stampInvalidated
 } from "./KeyStoreFile.js"
 
 /** The keychain service every item lives under. */
@@ -75,7 +75,7 @@ export const loadNativeKeyring: Effect.Effect<Keyring, KeychainError> = Effect.t
 export type KeychainOp = "Get" | "Set" | "Remove" | "Purge"
 
 /** One bounded keychain call; any error or a timeout is a `KeychainError`. */
-const call = <A>(
+export const call = <A>(
   keyring: Effect.Effect<Keyring, KeychainError>,
   op: KeychainOp,
   account: string,
@@ -102,11 +102,43 @@ const call = <A>(
 // macOS: master key in the Keychain, records in encrypted files
 // ---------------------------------------------------------------------------------------------
 
-/** The Keychain value as a key: canonical standard base64 of exactly 32 bytes, else `None`. */
-export const decodeKeychainKey = (value: string): Option.Option<Buffer> => {
-  const bytes = Buffer.from(value, "base64")
-  return bytes.length === MASTER_KEY_BYTES && bytes.toString("base64") === value ? Option.some(bytes) : Option.none()
+/** Standard base64 that decodes and re-encodes to itself (Go's `StdEncoding` is that strict); else `None`. */
+export const decodeStdBase64 = (text: string): Option.Option<Buffer> => {
+  const bytes = Buffer.from(text, "base64")
+  return bytes.toString("base64") === text ? Option.some(bytes) : Option.none()
 }
+
+/** go-keyring (the Go CLI's Keychain library) stores every value as this prefix + standard base64 of it. */
+export const GO_KEYRING_BASE64 = "go-keyring-base64:"
+/** Older go-keyring versions stored multi-line values as this prefix + hex. */
+export const GO_KEYRING_HEX = "go-keyring-encoded:"
+
+/** A Keychain item's value as go-keyring's `Get` returns it: trimmed, its envelope removed; `None` when the envelope is broken. */
+export const unwrapGoKeyring = (raw: string): Option.Option<string> => {
+  const text = raw.trim()
+  if (text.startsWith(GO_KEYRING_BASE64)) {
+    return Option.map(decodeStdBase64(text.slice(GO_KEYRING_BASE64.length)), (b) => b.toString("utf8"))
+  }
+  if (text.startsWith(GO_KEYRING_HEX)) {
+    const hex = text.slice(GO_KEYRING_HEX.length)
+    return /^(?:[0-9a-fA-F]{2})*$/.test(hex) ? Option.some(Buffer.from(hex, "hex").toString("utf8")) : Option.none()
+  }
+  return Option.some(text)
+}
+
+/** A value as go-keyring's `Set` stores it, so the Go CLI reads our item as its own. */
+export const wrapGoKeyring = (value: string): string => `${GO_KEYRING_BASE64}${Buffer.from(value, "utf8").toString("base64")}`
+
+/**
+ * The Keychain value as a key: standard base64 of exactly 32 bytes, inside go-keyring's envelope (what
+ * the Go CLI writes) or bare (what earlier versions of this CLI wrote); else `None`.
+ */
+export const decodeKeychainKey = (value: string): Option.Option<Buffer> =>
+  Option.flatMap(unwrapGoKeyring(value), (inner) =>
+    Option.filter(decodeStdBase64(inner), (bytes) => bytes.length === MASTER_KEY_BYTES))
+
+/** The Keychain value for a key: go-keyring's envelope around its standard base64. */
+export const encodeKeychainKey = (key: Buffer): string => wrapGoKeyring(key.toString("base64"))
 
 const keychainCorrupt = () =>
   new StorageError({
@@ -173,7 +205,7 @@ export const keychainMasterKey = (options: KeychainMasterKeyOptions): MasterKeyS
       }
       if (!allowCreate) return Option.none()
       const key = Crypto.randomBytes(MASTER_KEY_BYTES)
-      yield* onKey("Set", (e, s) => e.setPassword(key.toString("base64"), s))
+      yield* onKey("Set", (e, s) => e.setPassword(encodeKeychainKey(key), s))
       return Option.some(key)
     })
 
@@ -250,15 +282,22 @@ export interface KeyringKeyStoreOptions {
 
 const itemLabel = (account: string) => `credential store item ${SERVICE}/${account}`
 
-/** Decodes an item's value; failures name the item and the fix, never the content. */
-export const decodeKeyringRecord = (account: string, value: string): Either.Either<StoredToken, StorageError> => {
-  const fail = (detail: string) =>
-    Either.left(new StorageError({ path: itemLabel(account), detail, hint: reloginHint(account) }))
+/** Decodes a record's JSON kept at `where`; failures name the place and the fix, never the content. */
+export const decodeRecordText = (
+  where: string,
+  account: string,
+  value: string
+): Either.Either<StoredToken, StorageError> => {
+  const fail = (detail: string) => Either.left(new StorageError({ path: where, detail, hint: reloginHint(account) }))
   const json = parseJson(value)
   if (!json.ok) return fail(`stored token record is ${json.tooDeep ? json.reason : "not valid JSON"}`)
   const parsed = parseStoredToken(value, account)
   return Either.isLeft(parsed) ? fail(`stored token record ${schemaProblem(parsed.left)}`) : Either.right(parsed.right)
 }
+
+/** Decodes an item's value; failures name the item and the fix, never the content. */
+export const decodeKeyringRecord = (account: string, value: string): Either.Either<StoredToken, StorageError> =>
+  decodeRecordText(itemLabel(account), account, value)
 
 /** The direct store: item (`olares-cli`, olaresId) = compact JSON of the record; label `keychain`. */
 export const makeKeyringKeyStore = (options: KeyringKeyStoreOptions): KeyStoreShape => {
@@ -280,13 +319,7 @@ export const makeKeyringKeyStore = (options: KeyringKeyStoreOptions): KeyStoreSh
     yield* onItem("Set", token.olaresId, (e, s) => e.setPassword(value, s))
   })
 
-  const markInvalidated = Effect.fn("KeyStoreKeyring.markInvalidated")(
-    function*(account: string, atMs: number, rejected?: Redacted.Redacted<string>) {
-      const current = yield* get(account)
-      if (Option.isNone(current) || !stillHolds(current.value, rejected)) return
-      yield* write({ ...current.value, invalidatedAt: atMs })
-    }
-  )
+  const markInvalidated = stampInvalidated("KeyStoreKeyring.markInvalidated", get, write)
 
   const remove = (account: string): Effect.Effect<void, KeyStoreError> =>
     onItem("Remove", account, (e, s) => e.deleteCredential(s)).pipe(

@@ -8,6 +8,7 @@ import { type BackendChoice, KEYSTORE_ENV, selectBackend } from "./Backend.js"
 import { makeLinuxFileKeyStore } from "./KeyStoreFile.js"
 import { loadNativeKeyring, makeKeyringKeyStore, makeMacKeyStore } from "./KeyStoreKeyring.js"
 import { makeMemory } from "./KeyStoreMemory.js"
+import { loadWinVault, makeRegistryKeyStore } from "./KeyStoreRegistry.js"
 
 export { type BackendChoice, type BackendKind, KEYSTORE_ENV, selectBackend } from "./Backend.js"
 
@@ -25,6 +26,12 @@ export const makeKeyStore = (choice: BackendChoice, dataDir: string): Effect.Eff
       case "mac": {
         const keyring = yield* Effect.cached(loadNativeKeyring)
         return makeMacKeyStore({ dir: dataDir, keyring, reason: choice.reason })
+      }
+      case "registry": {
+        const vault = yield* Effect.cached(loadWinVault)
+        // Records of earlier versions (Credential Manager) are moved over when read; only Windows has them.
+        const legacy = process.platform === "win32" ? yield* Effect.cached(loadNativeKeyring) : undefined
+        return makeRegistryKeyStore({ vault, reason: choice.reason, ...(legacy === undefined ? {} : { legacy }) })
       }
       case "keyring": {
         const keyring = yield* Effect.cached(loadNativeKeyring)

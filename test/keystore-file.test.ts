@@ -1,13 +1,12 @@
 /** The AES-256-GCM file store: Go compatibility vectors, modes, corruption handling, semantics. */
 import { describe, expect, it } from "@effect/vitest"
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import {
@@ -23,6 +22,8 @@ import type { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { KeyStore, type KeyStoreError } from "../src/services/KeyStore.js"
 import { useTempRoots } from "./support/tmp.js"
+import { FIXED_IV, FIXED_KEY, plainDecrypt, plainEncrypt, VECTOR_BLOB_HEX, VECTOR_PLAINTEXT } from "./support/vectors.js"
+import { captureLogs } from "./support/logs.js"
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -48,43 +49,12 @@ const token = (over: Partial<StoredToken> = {}): StoredToken => ({
 })
 
 /** Captures every log line (level + text) for permission-warning assertions. */
-const captureLogs = () => {
-  const lines: Array<string> = []
-  const layer = Logger.replace(
-    Logger.defaultLogger,
-    Logger.make(({ logLevel, message }) => {
-      lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
-    })
-  )
-  return { lines, layer }
-}
-
 const mode = (p: string) => statSync(p).mode & 0o777
 
 const expectStorageError = (e: KeyStoreError): StorageError => {
   expect(e._tag).toBe("StorageError")
   return e as StorageError
 }
-
-// An independent, plain node:crypto implementation of the reference's envelope.
-const plainEncrypt = (plaintext: string, key: Buffer, iv: Buffer): Buffer => {
-  const c = createCipheriv("aes-256-gcm", key, iv)
-  const ct = Buffer.concat([c.update(Buffer.from(plaintext, "utf8")), c.final()])
-  return Buffer.concat([iv, ct, c.getAuthTag()])
-}
-const plainDecrypt = (blob: Buffer, key: Buffer): string => {
-  const d = createDecipheriv("aes-256-gcm", key, blob.subarray(0, 12))
-  d.setAuthTag(blob.subarray(blob.length - 16))
-  return Buffer.concat([d.update(blob.subarray(12, blob.length - 16)), d.final()]).toString("utf8")
-}
-
-const FIXED_KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i))
-const FIXED_IV = Buffer.from(Array.from({ length: 12 }, (_, i) => 0xa0 + i))
-const VECTOR_PLAINTEXT =
-  "{\"olaresId\":\"alice@olares.com\",\"accessToken\":\"eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE4OTM0NTYwMDB9.c2ln\",\"refreshToken\":\"rt-opaque-123\",\"sessionId\":\"sess-1\",\"grantedAt\":1700000000000}"
-/** Sealed by Python `cryptography`'s AESGCM (same construction as Go's cipher.NewGCM Seal), iv prepended. */
-const VECTOR_BLOB_HEX =
-  "a0a1a2a3a4a5a6a7a8a9aaab9d3a134124b967cc2b01a5e9251bacb713c9197ffed63009ef2045e912895923b315249adc51075234f96aea3358e6800d73240f01b955170b175e24ed41cbd9fe85ab0a49ef8885bca39657e58bf8f599469bea9198ee37aa3707b4d2a821faada809d966c8fdfeedb3523feeed830a1e7213daf35aeb5d5ebabb898567c16fe933c31aa031e97859109aa92868e2b3fbaa805a9cfcd8eb8facd381caa3755fe4222e86865a7026b23a1b125fe2869cbdae4771e6a615eee60c47c5e171849f"
 
 /** Lays out a data dir as the Go CLI would: master.key + one record. */
 const seedGoLayout = (dir: string, key: Buffer, account: string, blob: Buffer) => {

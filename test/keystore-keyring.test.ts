@@ -12,14 +12,12 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { encryptBlob } from "../layers/KeyStoreFile.js"
 import {
   decodeKeychainKey,
-  type Keyring,
   keychainMasterKey,
   macBackendLabel,
   makeKeyringKeyStore,
@@ -30,7 +28,9 @@ import { serializeStoredToken, type StoredToken } from "../src/domain/StoredToke
 import { KeychainError, type StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { KeyStore, type KeyStoreError } from "../src/services/KeyStore.js"
+import { fakeKeyring } from "./support/fake-keyring.js"
 import { useTempRoots } from "./support/tmp.js"
+import { captureLogs } from "./support/logs.js"
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -53,49 +53,6 @@ const token = (over: Partial<StoredToken> = {}): StoredToken => ({
   grantedAt: 1_700_000_000_000,
   ...over
 })
-
-type Behaviour = "ok" | "fail" | "hang"
-
-/** An in-memory keyring whose every call can be made to fail or never answer. */
-const fakeKeyring = () => {
-  const items = new Map<string, string>()
-  const state = { mode: "ok" as Behaviour, calls: [] as Array<string>, loads: 0 }
-  const gate = <A>(call: string, f: () => A): Promise<A> => {
-    state.calls.push(call)
-    if (state.mode === "hang") return new Promise<A>(() => {})
-    if (state.mode === "fail") return Promise.reject(new Error("User interaction is not allowed."))
-    return Promise.resolve().then(f)
-  }
-  const keyring: Keyring = {
-    entry: (service, account) => {
-      const k = `${service}/${account}`
-      return {
-        getPassword: () => gate(`get ${k}`, () => items.get(k) ?? null),
-        setPassword: (p) => gate(`set ${k}`, () => void items.set(k, p)),
-        deleteCredential: () => gate(`delete ${k}`, () => items.delete(k))
-      }
-    },
-    accounts: (service) =>
-      gate(`list ${service}`, () =>
-        Array.from(items.keys()).filter((k) => k.startsWith(`${service}/`)).map((k) => k.slice(service.length + 1)))
-  }
-  const load = Effect.sync(() => {
-    state.loads++
-    return keyring
-  })
-  return { items, state, keyring: load }
-}
-
-const captureLogs = () => {
-  const lines: Array<string> = []
-  const layer = Logger.replace(
-    Logger.defaultLogger,
-    Logger.make(({ logLevel, message }) => {
-      lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
-    })
-  )
-  return { lines, layer }
-}
 
 const plainDecrypt = (blob: Buffer, key: Buffer): string => {
   const d = createDecipheriv("aes-256-gcm", key, blob.subarray(0, 12))
@@ -120,10 +77,11 @@ const KC = "olares-cli/master.key"
 // ---------------------------------------------------------------------------------------------
 
 describe("macOS: master key in the Keychain", () => {
-  it("decodeKeychainKey accepts only canonical base64 of 32 bytes", () => {
+  it("decodeKeychainKey reads as go-keyring's Get does: trimmed, then canonical base64 of 32 bytes", () => {
     const k = randomBytes(32)
     expect(Option.getOrThrow(decodeKeychainKey(k.toString("base64"))).equals(k)).toBe(true)
-    expect(decodeKeychainKey(`${k.toString("base64")}\n`)).toEqual(Option.none())
+    expect(Option.getOrThrow(decodeKeychainKey(`${k.toString("base64")}\n`)).equals(k)).toBe(true)
+    expect(decodeKeychainKey(k.toString("base64url"))).toEqual(Option.none())
     expect(decodeKeychainKey(randomBytes(31).toString("base64"))).toEqual(Option.none())
     expect(decodeKeychainKey("not base64 at all")).toEqual(Option.none())
     expect(decodeKeychainKey("")).toEqual(Option.none())
@@ -138,6 +96,7 @@ describe("macOS: master key in the Keychain", () => {
       expect(kc.state.loads).toBe(0) // nothing to read, so the keychain was never touched
       yield* store.set(token())
       const key = Option.getOrThrow(decodeKeychainKey(kc.items.get(KC)!))
+      expect(kc.items.get(KC)).toBe(`go-keyring-base64:${Buffer.from(key.toString("base64")).toString("base64")}`)
       expect(existsSync(join(dir, "master.key.file"))).toBe(false)
       expect(existsSync(join(dir, "master.key"))).toBe(false)
       const blob = readFileSync(join(dir, "alice_olares.com.enc"))
@@ -300,7 +259,9 @@ describe("macOS: master key in the Keychain", () => {
       expect(readdirSync(dir)).toEqual([])
     }))
 
-  it.effect("racing first writers on a dead Keychain share one master.key.file", () =>
+  // Live clock: a loser that finds the winner's file still empty sleeps 5 ms before re-reading it,
+  // which the TestClock would never let end.
+  it.live("racing first writers on a dead Keychain share one master.key.file", () =>
     Effect.gen(function*() {
       const dir = freshDir()
       const kc = fakeKeyring()
@@ -426,12 +387,12 @@ describe("KeyStoreLive backend selection", () => {
       expect(selectBackend("memory", p).reason).toBe("forced by OLARES_CLI_KEYSTORE=memory")
     }
     expect(selectBackend("", "darwin").kind).toBe("mac")
-    expect(selectBackend("", "win32").kind).toBe("keyring")
+    expect(selectBackend("", "win32").kind).toBe("registry")
     expect(selectBackend("", "linux").kind).toBe("file")
     expect(selectBackend("", "freebsd").kind).toBe("file")
     const odd = selectBackend("vault", "linux")
     expect(odd.kind).toBe("file")
-    expect(odd.ignored).toBe("OLARES_CLI_KEYSTORE=vault is not one of file, keyring, memory; ignored")
+    expect(odd.ignored).toBe("OLARES_CLI_KEYSTORE=vault is not one of file, registry, keyring, memory; ignored")
   })
 
   const pathsFor = (dir: string) =>
@@ -471,7 +432,7 @@ describe("KeyStoreLive backend selection", () => {
       const store = yield* KeyStore
       expect(yield* store.backend).toBe("file")
       expect((yield* store.describe).reason).toContain("default on linux")
-      expect(lines).toContain("WARN OLARES_CLI_KEYSTORE=vault is not one of file, keyring, memory; ignored")
+      expect(lines).toContain("WARN OLARES_CLI_KEYSTORE=vault is not one of file, registry, keyring, memory; ignored")
     }).pipe(
       Effect.provide(KeyStoreLive.pipe(Layer.provide(pathsFor(freshDir())))),
       Effect.provide(layer),

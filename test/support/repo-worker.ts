@@ -6,6 +6,8 @@
  *   update <home> <olaresId>               upsert one profile (exit 0, prints "ok")
  *   hold <lockPath>                        take the lock, print "locked", then wait to be killed
  *   churn <home> <profiles> <padBytes>     rewrite config.json forever, generation after generation
+ *   mac-set <dir> <olaresId>               store a record with the macOS store while the Keychain is
+ *                                          locked (so the master key goes to master.key.file)
  *
  * Typed failures are printed to stderr as one JSON line `{_tag, message, recovery}`, exit code 1.
  */
@@ -21,7 +23,9 @@ import { upsertProfile } from "../../src/domain/Config.js"
 import { AppPaths } from "../../src/services/AppPaths.js"
 import { FileLock } from "../../src/services/FileLock.js"
 import { ProfileRepo } from "../../src/services/ProfileRepo.js"
+import * as Redacted from "effect/Redacted"
 import { FileLockLive } from "../../layers/FileLockLive.js"
+import { makeMacKeyStore } from "../../layers/KeyStoreKeyring.js"
 import { ProfileRepoFile } from "../../layers/ProfileRepoFile.js"
 
 /** AppPaths for a temp home, without reading the environment. */
@@ -181,6 +185,16 @@ const main = (argv: ReadonlyArray<string>) => {
           if (first) yield* say("writing")
         }
       }).pipe(Effect.provide(repoLayer(a)))
+    case "mac-set": {
+      const locked = () => Promise.reject(new Error("User interaction is not allowed."))
+      const keyring = Effect.succeed({
+        entry: () => ({ getPassword: locked, setPassword: locked, deleteCredential: locked }),
+        accounts: locked
+      })
+      return makeMacKeyStore({ dir: a, keyring }).set({ olaresId: b, accessToken: Redacted.make(`access-${b}`) }).pipe(
+        Effect.zipRight(say("ok"))
+      )
+    }
     default:
       return Effect.dieMessage(`unknown mode ${mode}`)
   }
