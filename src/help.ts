@@ -265,7 +265,7 @@ export const EXIT_CODES: Readonly<Record<keyof typeof ExitCode, string>> = {
   CredentialRejected: "credential rejected (refresh token invalidated, wrong password): log in again",
   AlreadyAuthenticated: "refused (a valid token exists, or the profile is platform-issued)",
   ProfileNotFound: "profile not found",
-  PermissionDenied: "permission denied (HTTP 403 after one refresh)",
+  PermissionDenied: "permission denied (HTTP 403 after a refresh, or to a token granted <60 s ago)",
   Interrupted: "interrupted (Ctrl-C); nothing half-written"
 }
 
