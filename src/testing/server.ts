@@ -505,6 +505,17 @@ export const startServer = async (options: ServerOptions = {}): Promise<OlaresTe
   const badRequest = (res: http.ServerResponse, why: string) =>
     send(res, 400, { status: "KO", message: `bad request: ${why}` })
 
+  /** A login body as a JSON object, or why it is not one (the 400's reason). */
+  const jsonObject = (body: string): Record<string, unknown> | string => {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(body)
+    } catch {
+      return "body is not JSON"
+    }
+    return typeof parsed === "object" && parsed !== null ? parsed as Record<string, unknown> : "body is not a JSON object"
+  }
+
   const firstFactor = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) => {
     if (url.searchParams.get("hideCookie") !== "true") return badRequest(res, "missing ?hideCookie=true")
     if (!(headerOf(req, "content-type") ?? "").startsWith("application/json")) {
@@ -513,13 +524,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<OlaresTe
     if (!(headerOf(req, "accept") ?? "").includes("application/json")) {
       return badRequest(res, "Accept must be application/json")
     }
-    let parsed: Record<string, unknown>
-    try {
-      parsed = JSON.parse(body)
-    } catch {
-      return badRequest(res, "body is not JSON")
-    }
-    if (typeof parsed !== "object" || parsed === null) return badRequest(res, "body is not a JSON object")
+    const parsed = jsonObject(body)
+    if (typeof parsed === "string") return badRequest(res, parsed)
     const keys = Object.keys(parsed)
     if (keys.join(",") !== FIRST_FACTOR_KEYS.join(",")) {
       return badRequest(res, `body keys must be ${FIRST_FACTOR_KEYS.join(",")} in this order, got ${keys.join(",")}`)
@@ -571,13 +577,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<OlaresTe
     if (session === undefined || sid === undefined || firstToken !== session.firstToken) {
       return send(res, 401, { status: "KO", message: "Unauthorized" })
     }
-    let parsed: Record<string, unknown>
-    try {
-      parsed = JSON.parse(body)
-    } catch {
-      return badRequest(res, "body is not JSON")
-    }
-    if (typeof parsed !== "object" || parsed === null) return badRequest(res, "body is not a JSON object")
+    const parsed = jsonObject(body)
+    if (typeof parsed === "string") return badRequest(res, parsed)
     if (Object.keys(parsed).join(",") !== "targetUrl,token") return badRequest(res, "body keys must be targetUrl,token")
     const expectedTarget = `https://desktop.${session.username}.${domain}`
     if (parsed.targetUrl !== expectedTarget) return badRequest(res, `targetUrl must be ${expectedTarget}`)
