@@ -1,6 +1,6 @@
 /**
  * Cross-process locks with the kernel's advisory lock (`flock(2)`, `LockFileEx` on Windows) on the
- * very files the Go CLI locks (layers/Flock.ts), so both CLIs exclude each other; plus an in-process
+ * very files the Go CLI locks (layers/internal/Flock.ts), so both CLIs exclude each other; plus an in-process
  * semaphore per path so fibers of one process queue instead of polling each other. Waiting is a
  * bounded poll of `LOCK_NB` attempts: it never blocks the event loop and is interruptible at every
  * sleep. A holder that dies loses its lock in the kernel at once: no heartbeat, no stale takeover.
@@ -17,7 +17,7 @@ import { rmdirSync, statSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { LockTimeout, StorageError } from "../src/errors.js"
 import { FileLock } from "../src/services/FileLock.js"
-import { type Flocker, type Koffi, makeFlocker, NOT_REGULAR, probeLocked } from "./Flock.js"
+import { type Flocker, type Koffi, makeFlocker, NOT_REGULAR, probeLocked } from "./internal/Flock.js"
 
 /** Tuning for the polling. */
 export interface FileLockOptions {

@@ -29,10 +29,10 @@ import {
   openBlob,
   recordPath,
   TAG_BYTES
-} from "./Blob.js"
-import { sweepTempsSync, tempName } from "./AtomicFile.js"
-import { checkDirSync, ensureDirSync, judge, liveContext, lstatOrUndefined, readPrivateSync, type Verdict } from "./SafeFs.js"
-import { guarded } from "./SafeFsEffect.js"
+} from "./internal/Blob.js"
+import { sweepTempsSync, tempName } from "./internal/AtomicFile.js"
+import { checkDirSync, ensureDirSync, judge, liveContext, lstatOrUndefined, readPrivateSync, type Verdict } from "./internal/SafeFs.js"
+import { guarded } from "./internal/SafeFsEffect.js"
 
 export {
   DIR_MODE,
@@ -42,8 +42,8 @@ export {
   MASTER_KEY_BYTES,
   recordPath,
   TAG_BYTES
-} from "./Blob.js"
-export type { DecryptFailure } from "./Blob.js"
+} from "./internal/Blob.js"
+export type { DecryptFailure } from "./internal/Blob.js"
 
 /** Opens a blob sealed by `encryptBlob` (or by the Go CLI). */
 export const decryptBlob = (blob: Buffer, key: Buffer): Either.Either<string, DecryptFailure> => {

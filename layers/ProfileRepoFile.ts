@@ -8,17 +8,17 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { basename, dirname, join } from "node:path"
+import { basename, dirname } from "node:path"
 import { Config, parseConfig, serializeConfig } from "../src/domain/Config.js"
 import { parseJson } from "../src/domain/Json.js"
-import { safeHomedir } from "../src/domain/Paths.js"
+import { configLockPath, safeHomedir } from "../src/domain/Paths.js"
 import { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { FileLock } from "../src/services/FileLock.js"
 import { ProfileRepo } from "../src/services/ProfileRepo.js"
-import { sweepTempsSync, writeFileAtomicSync } from "./AtomicFile.js"
-import { checkDirSync, configTargetSync, ensureDirSync, liveContext, readConfigSync, type Verdict } from "./SafeFs.js"
-import { guarded } from "./SafeFsEffect.js"
+import { sweepTempsSync, writeFileAtomicSync } from "./internal/AtomicFile.js"
+import { checkDirSync, configTargetSync, ensureDirSync, liveContext, readConfigSync, type Verdict } from "./internal/SafeFs.js"
+import { guarded } from "./internal/SafeFsEffect.js"
 
 /** How long `update` waits for another writer holding `locks/config.lock`. */
 const LOCK_TIMEOUT = "10 seconds"
@@ -87,7 +87,7 @@ export const makeProfileRepoFile = Effect.gen(function*() {
   const fileLock = yield* FileLock
   const file = paths.configFile
   const home = dirname(file)
-  const lockPath = join(paths.locksDir, "config.lock")
+  const lockPath = configLockPath(paths.locksDir)
 
   const badFileHint = `fix or move aside ${file} (e.g. mv ${file} ${file}.bad); ` +
     "`olares-cli profile list` works again once it is valid JSON or gone"

@@ -1,6 +1,6 @@
 /** SafeFs's plain checks inside Effect: a refusal becomes a StorageError carrying its fix. */
 import * as Effect from "effect/Effect"
-import { StorageError } from "../src/errors.js"
+import { StorageError } from "../../src/errors.js"
 import { Refused } from "./SafeFs.js"
 
 /** Runs a SafeFs call: `Refused` becomes a StorageError whose hint is the refusal's fix; other errors go to `onError`. */
