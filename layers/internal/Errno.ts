@@ -105,30 +105,24 @@ const homeWritableHint = (dir: string) => `make ${dir} writable, or set OLARES_C
 
 const homeNoSpaceHint = (dir: string) => `free some disk space on the file system holding ${dir} and retry`
 
-const dataStore = (f: Extract<Failure, { store: "data" }>, reason: Reason, e: unknown): StorageError => {
-  if (f.op === "read") {
-    return new StorageError({
-      path: f.path,
-      detail: `cannot read: ${errnoText(e)}`,
-      hint: reason === "PermissionDenied"
-        ? ownershipHint(f.path, false)
-        : reason === "NotADirectory"
-        ? notADirectoryHint(f.path)
-        : `check ${q(f.path)} (ls -l ${q(f.path)})`
-    })
+/** The token store's fix: a read points at the file, a write at its directory. */
+const dataHint = (f: Extract<Failure, { store: "data" }>, reason: Reason): string => {
+  const dir = f.op === "write" ? f.dir : undefined
+  switch (reason) {
+    case "PermissionDenied":
+      return dir === undefined ? ownershipHint(f.path, false) : ownershipHint(dir, true)
+    case "NotADirectory":
+      return notADirectoryHint(f.path)
+    case "NoSpace":
+      if (dir !== undefined) return `free some space on the disk holding ${q(dir)}, then retry`
   }
-  return new StorageError({
-    path: f.path,
-    detail: `cannot write: ${errnoText(e)}`,
-    hint: reason === "PermissionDenied"
-      ? ownershipHint(f.dir, true)
-      : reason === "NoSpace"
-      ? `free some space on the disk holding ${q(f.dir)}, then retry`
-      : reason === "NotADirectory"
-      ? notADirectoryHint(f.path)
-      : `set OLARES_CLI_DATA_DIR to a writable absolute directory, or make ${q(f.dir)} writable`
-  })
+  return dir === undefined
+    ? `check ${q(f.path)} (ls -l ${q(f.path)})`
+    : `set OLARES_CLI_DATA_DIR to a writable absolute directory, or make ${q(dir)} writable`
 }
+
+const dataStore = (f: Extract<Failure, { store: "data" }>, reason: Reason, e: unknown): StorageError =>
+  new StorageError({ path: f.path, detail: `cannot ${f.op}: ${errnoText(e)}`, hint: dataHint(f, reason) })
 
 const configHome = (f: Extract<Failure, { store: "config" }>, reason: Reason, e: unknown): StorageError => {
   const dir = NodePath.dirname(f.path)
