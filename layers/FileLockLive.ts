@@ -1,6 +1,6 @@
 /**
  * Cross-process locks with the kernel's advisory lock (`flock(2)`, `LockFileEx` on Windows) on the
- * very files the Go CLI locks (layers/Flock.ts), so both CLIs exclude each other; plus an in-process
+ * very files the Go CLI locks (layers/internal/Flock.ts), so both CLIs exclude each other; plus an in-process
  * semaphore per path so fibers of one process queue instead of polling each other. Waiting is a
  * bounded poll of `LOCK_NB` attempts: it never blocks the event loop and is interruptible at every
  * sleep. A holder that dies loses its lock in the kernel at once: no heartbeat, no stale takeover.
@@ -14,10 +14,11 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { rmdirSync, statSync } from "node:fs"
-import { dirname, resolve } from "node:path"
+import { resolve } from "node:path"
 import { LockTimeout, StorageError } from "../src/errors.js"
 import { FileLock } from "../src/services/FileLock.js"
-import { type Flocker, type Koffi, makeFlocker, NOT_REGULAR, probeLocked } from "./Flock.js"
+import { errorText, storageError } from "./internal/Errno.js"
+import { type Flocker, type Koffi, makeFlocker, probeLocked } from "./internal/Flock.js"
 
 /** Tuning for the polling. */
 export interface FileLockOptions {
@@ -36,7 +37,7 @@ const flocker = Effect.tryPromise({
   catch: (e) =>
     new StorageError({
       path: "koffi",
-      detail: `cannot load the file-lock module (koffi): ${errText(e)}`,
+      detail: `cannot load the file-lock module (koffi): ${errorText(e)}`,
       hint: "reinstall olares-cli (npm ci): koffi ships prebuilt binaries for Linux, macOS, Windows and the BSDs"
     })
 })
@@ -44,38 +45,8 @@ const flocker = Effect.tryPromise({
 /** Another holder has the lock right now; retried until the timeout. */
 class Busy extends Data.TaggedError("Busy")<{}> {}
 
-const errnoCode = (e: unknown): string | undefined =>
-  typeof e === "object" && e !== null && "code" in e && typeof e.code === "string" ? e.code : undefined
-
-const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
-
-const q = (p: string) => JSON.stringify(p)
-
 /** The typed error for a lock file we cannot open or lock, with the command that fixes it. */
-export const lockStorageError = (path: string, what: string, e: unknown): StorageError => {
-  const code = errnoCode(e)
-  const dir = dirname(path)
-  if (code === NOT_REGULAR || code === "EISDIR") {
-    return new StorageError({
-      path,
-      detail: `${what}: the lock file is not a regular file (a FIFO, directory or device was put in its place)`,
-      hint: `move it aside while no olares-cli is running: mv ${q(path)} ${q(`${path}.bad`)} (it is recreated)`
-    })
-  }
-  if (code === "ELOOP") {
-    return new StorageError({
-      path,
-      detail: `${what}: the lock file is a symbolic link, and lock files are never followed`,
-      hint: `remove the link (rm ${q(path)}); it is recreated as a plain file`
-    })
-  }
-  const hint = code === "EACCES" || code === "EPERM" || code === "EROFS"
-    ? `make ${dir} writable, or set OLARES_CLI_HOME to a writable directory`
-    : code === "ENOSPC"
-    ? `free some disk space on the file system holding ${dir} and retry`
-    : `check that ${dir} is a writable directory`
-  return new StorageError({ path, detail: `${what}: ${errText(e)}`, hint })
-}
+export const lockStorageError = (path: string, what: string, e: unknown): StorageError => storageError({ store: "lock", what, path }, e)
 
 /** How old a lock directory of an older olares-cli-ts must be before it is known abandoned. */
 const LEGACY_STALE_MS = 5_000

@@ -1,49 +1,49 @@
 /**
  * The AES-256-GCM file token store, byte-compatible with the Go olares-cli: `<dir>/master.key`
  * (32 raw bytes) and one `<safe(account)>.enc` per account = IV(12) || ciphertext || tag(16), no AAD.
- * The master key's home is pluggable so macOS can keep it in the Keychain (see KeyStoreKeyring.ts).
+ * The master key's home is pluggable so macOS can keep it in the Keychain (see KeyStoreKeyring.ts);
+ * the generic file I/O (errno mapping, private-file policy, atomic writes) is in layers/internal/.
  */
-import * as Crypto from "node:crypto"
-import { statSync } from "node:fs"
-import * as Fs from "node:fs/promises"
-import * as NodePath from "node:path"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import type * as Redacted from "effect/Redacted"
+import * as Fs from "node:fs"
+import * as NodePath from "node:path"
 import { parseJson } from "../src/domain/Json.js"
+import { recordPath } from "../src/domain/Paths.js"
 import { parseStoredToken, serializeStoredToken, stillHolds, type StoredToken } from "../src/domain/StoredToken.js"
-import { safeHomedir } from "../src/domain/Paths.js"
 import { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
-import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
+import { KeyStore, type KeyStoreShape } from "../src/services/KeyStore.js"
 import {
-  type DecryptFailure,
-  encryptBlob,
-  FILE_MODE,
-  IV_BYTES,
-  MASTER_KEY_BYTES,
-  openBlob,
-  recordPath,
-  TAG_BYTES
-} from "./Blob.js"
-import { sweepTempsSync, tempName } from "./AtomicFile.js"
-import { checkDirSync, ensureDirSync, judge, liveContext, lstatOrUndefined, readPrivateSync, type Verdict } from "./SafeFs.js"
-import { guarded } from "./SafeFsEffect.js"
+  abandonSync,
+  commitSync,
+  openTempSync,
+  preallocateSync,
+  stillLinkedSync,
+  type TempFile
+} from "./internal/AtomicFile.js"
+import { type DecryptFailure, encryptBlob, IV_BYTES, openBlob, TAG_BYTES } from "./internal/Blob.js"
+import { reasonOf, storageError } from "./internal/Errno.js"
+import { loginCommand, masterKeyFile, type MasterKeySource, withAccount } from "./internal/MasterKey.js"
+import { judge } from "./internal/PrivatePolicy.js"
+import { lstatOrUndefined } from "./internal/SafeFs.js"
+import { checkStoreDir, ensurePrivateDir, guarded, readPrivateFile, sweepTemps, trust } from "./internal/SafeFsEffect.js"
 
+export { DIR_MODE, encryptBlob, FILE_MODE, IV_BYTES, MASTER_KEY_BYTES, TAG_BYTES } from "./internal/Blob.js"
+export type { DecryptFailure } from "./internal/Blob.js"
 export {
-  DIR_MODE,
-  encryptBlob,
-  FILE_MODE,
-  IV_BYTES,
-  MASTER_KEY_BYTES,
-  recordPath,
-  TAG_BYTES
-} from "./Blob.js"
-export type { DecryptFailure } from "./Blob.js"
+  ACCOUNT_PLACEHOLDER,
+  corruptKeyFile,
+  masterKeyFile,
+  type MasterKeySource,
+  readKeyFile
+} from "./internal/MasterKey.js"
+export { ensurePrivateDir, readPrivateFile } from "./internal/SafeFsEffect.js"
+export { recordPath } from "../src/domain/Paths.js"
 
 /** Opens a blob sealed by `encryptBlob` (or by the Go CLI). */
 export const decryptBlob = (blob: Buffer, key: Buffer): Either.Either<string, DecryptFailure> => {
@@ -51,248 +51,22 @@ export const decryptBlob = (blob: Buffer, key: Buffer): Either.Either<string, De
   return r.ok ? Either.right(r.text) : Either.left(r.reason)
 }
 
-// ---------------------------------------------------------------------------------------------
-// File helpers (shared with the macOS master-key source)
-// ---------------------------------------------------------------------------------------------
-
-/** A failed `node:fs` call. */
-type IoError = NodeJS.ErrnoException
-
-const io = <A>(f: () => Promise<A>): Effect.Effect<A, IoError> =>
-  Effect.tryPromise({ try: f, catch: (e) => e as IoError })
-
-const q = (p: string) => JSON.stringify(p)
-
-const octal = (mode: number) => `0${(mode & 0o777).toString(8).padStart(3, "0")}`
-
-const ERRNO_TEXT: Record<string, string> = {
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  ENOSPC: "no space left on device",
-  EROFS: "read-only file system",
-  EISDIR: "is a directory",
-  ENOTDIR: "a parent is not a directory",
-  EDQUOT: "disk quota exceeded",
-  ENOENT: "no such file or directory",
-  ENAMETOOLONG: "file name too long",
-  ELOOP: "a symbolic link is in the way"
-}
-
-/** `permission denied (EACCES)`, or the raw message for rarer errors. */
-const errnoText = (e: IoError): string =>
-  e.code !== undefined && ERRNO_TEXT[e.code] !== undefined ? `${ERRNO_TEXT[e.code]} (${e.code})` : e.message
-
-/** The shell command a user runs to log in again. */
-const loginCommand = (account: string) => `olares-cli profile login --olares-id ${account}`
-
 /** The fix for a record that cannot be read: drop it and log in again. */
 export const reloginHint = (account: string): string =>
   `olares-cli profile remove ${account} && ${loginCommand(account)}`
 
-/** The fix for a file we may not read or write. */
-const ownershipHint = (path: string, isDir: boolean) =>
-  `sudo chown "$(id -un)" ${q(path)} && chmod ${isDir ? "700" : "600"} ${q(path)}`
-
-/** The nearest existing ancestor of `path` when it is not a directory (what an ENOTDIR is about). */
-const blockingFile = (path: string): string | undefined => {
-  for (let p = NodePath.dirname(path); p !== NodePath.dirname(p); p = NodePath.dirname(p)) {
-    try {
-      return statSync(p).isDirectory() ? undefined : p
-    } catch {
-      // not there either: look further up
-    }
-  }
-  return undefined
-}
-
-/** The fix for a store path that runs through a regular file. */
-const notADirectoryHint = (path: string) => {
-  const file = blockingFile(path)
-  const where = file === undefined ? "a parent of the token store" : q(file)
-  return `${where} is not a directory: move it aside, or set OLARES_CLI_DATA_DIR to a writable absolute directory`
-}
-
-/** A read of `path` failed: permission, a parent that is not a directory, or something rarer. */
-const readFailure = (path: string, e: IoError): StorageError =>
-  new StorageError({
-    path,
-    detail: `cannot read: ${errnoText(e)}`,
-    hint: e.code === "EACCES" || e.code === "EPERM"
-      ? ownershipHint(path, false)
-      : e.code === "ENOTDIR"
-      ? notADirectoryHint(path)
-      : `check ${q(path)} (ls -l ${q(path)})`
-  })
-
 /** A write into `dir` failed: permission, space or a read-only mount. */
-export const writeFailure = (path: string, dir: string, e: IoError): StorageError =>
-  new StorageError({
-    path,
-    detail: `cannot write: ${errnoText(e)}`,
-    hint: e.code === "EACCES" || e.code === "EPERM"
-      ? ownershipHint(dir, true)
-      : e.code === "ENOSPC" || e.code === "EDQUOT"
-      ? `free some space on the disk holding ${q(dir)}, then retry`
-      : e.code === "ENOTDIR"
-      ? notADirectoryHint(path)
-      : `set OLARES_CLI_DATA_DIR to a writable absolute directory, or make ${q(dir)} writable`
-  })
+export const writeFailure = (path: string, dir: string, e: NodeJS.ErrnoException): StorageError =>
+  storageError({ store: "data", op: "write", path, dir }, e)
 
-const isWindows = process.platform === "win32"
-
-/** The trust context of this process (uid, home), read when used so tests can move HOME. */
-const trust = () => liveContext(safeHomedir())
-
-/** Logs what a SafeFs check tightened (or could only warn about). */
-const reportVerdict = (path: string, v: Verdict): Effect.Effect<void> =>
-  v._tag === "tighten"
-    ? Effect.logWarning(`fixed permissions of ${path} from ${octal(v.from)} to ${octal(v.want)}`)
-    : v._tag === "warn"
-    ? Effect.logWarning(v.message)
-    : Effect.void
-
-/**
- * Creates `dir` (0700, parents too, one level at a time) or checks an existing one: refused when
- * another user owns or can write it (or can swap a directory above it); a too-open mode of our own
- * real directory is tightened with a warning.
- */
-export const ensurePrivateDir = (dir: string): Effect.Effect<void, StorageError> =>
-  guarded(() => ensureDirSync(dir, "token store directory", trust()), (e) => writeFailure(dir, NodePath.dirname(dir), e)).pipe(
-    Effect.flatMap((v) => reportVerdict(dir, v))
-  )
-
-/** Checks the store directory if it exists (`false` when it does not). */
-const checkStoreDir = (dir: string): Effect.Effect<boolean, StorageError> =>
-  guarded(() => checkDirSync(dir, "token store directory", trust()), (e) => readFailure(dir, e)).pipe(
-    Effect.flatMap((r) => (r._tag === "missing" ? Effect.succeed(false) : Effect.as(reportVerdict(dir, r.verdict), true)))
-  )
-
-/**
- * Reads a private file without following a symlink or blocking on a FIFO; `None` when it does not
- * exist. Another user's file, a group/other-writable one, a link, FIFO or device is refused; a
- * too-open mode of our own file is tightened (through the descriptor read) with a warning.
- */
-export const readPrivateFile = (path: string): Effect.Effect<Option.Option<Buffer>, StorageError> =>
-  guarded(() => readPrivateSync(path, NodePath.basename(path), trust()), (e) => readFailure(path, e)).pipe(
-    Effect.flatMap((r) => (r === undefined ? Effect.succeed(Option.none<Buffer>()) : Effect.as(reportVerdict(path, r.verdict), Option.some(r.data))))
-  )
-
-const fsyncDir = (dir: string): Effect.Effect<void> =>
-  isWindows ? Effect.void : io(async () => {
-    const h = await Fs.open(dir, "r")
-    try {
-      await h.sync()
-    } finally {
-      await h.close()
-    }
-  }).pipe(Effect.ignore)
-
-/** Writes a new file with `O_EXCL`, mode 0600, and fsyncs it; fails with the raw errno. */
-const writeNewFile = (path: string, data: Buffer): Effect.Effect<void, IoError> =>
-  io(async () => {
-    const h = await Fs.open(path, "wx", FILE_MODE)
-    try {
-      await h.writeFile(data)
-      await h.sync()
-    } finally {
-      await h.close()
-    }
-  })
-
-const removeQuietly = (path: string) => io(() => Fs.rm(path, { force: true })).pipe(Effect.ignore)
-
-/**
- * Exclusive-creates `path` (0600) holding `data`: `"created"`, or `"exists"` when another process
- * got there first. A half-written file is removed so the next attempt starts clean.
- */
-export const createPrivateFileExclusive = (
-  path: string,
-  data: Buffer
-): Effect.Effect<"created" | "exists", StorageError> =>
-  io(() => Fs.open(path, "wx", FILE_MODE)).pipe(
-    Effect.flatMap((h) =>
-      io(async () => {
-        try {
-          await h.writeFile(data)
-          await h.sync()
-        } finally {
-          await h.close()
-        }
-      }).pipe(Effect.tapError(() => removeQuietly(path)))
-    ),
-    Effect.as("created" as const),
-    Effect.catchIf((e) => e.code === "EEXIST", () => Effect.succeed("exists" as const)),
-    Effect.mapError((e) => writeFailure(path, NodePath.dirname(path), e))
-  )
+const readFailure = (path: string, e: NodeJS.ErrnoException): StorageError => storageError({ store: "data", op: "read", path }, e)
 
 /** The most a record may need: space for this much is reserved before a grant is exchanged. */
 export const MAX_RECORD_BYTES = 64 * 1024
 
-/** A temp file beside the record, already holding `capacity` bytes on disk, to be renamed over it. */
-interface Reservation {
-  readonly tmp: string
-  readonly handle: Fs.FileHandle
-  readonly capacity: number
-}
-
-/**
- * Proves a record can be written at `path` before anything is spent: the name is valid here (a
- * too-long one is ENAMETOOLONG now, not after the exchange), whatever is there is a regular file of
- * ours, and a temp file of the same name length holding `capacity` bytes is written and synced, so
- * the commit only overwrites blocks it already owns and renames within the directory.
- */
-const openReservation = (path: string, capacity: number): Effect.Effect<Reservation, StorageError> =>
-  Effect.gen(function*() {
-    const dir = NodePath.dirname(path)
-    const existing = yield* guarded(() => lstatOrUndefined(path), (e) => nameFailure(path, dir, e))
-    if (existing !== undefined) yield* guarded(() => judge(path, existing, "file", "token record", trust()), (e) => readFailure(path, e))
-    const tmp = NodePath.join(dir, tempName(NodePath.basename(path).length))
-    const handle = yield* io(() => Fs.open(tmp, Fs.constants.O_WRONLY | Fs.constants.O_CREAT | Fs.constants.O_EXCL, FILE_MODE)).pipe(
-      Effect.mapError((e) => nameFailure(path, dir, e))
-    )
-    return yield* io(async () => {
-      const zeros = Buffer.alloc(Math.min(capacity, 64 * 1024))
-      for (let at = 0; at < capacity; at += zeros.length) {
-        await handle.write(zeros, 0, Math.min(zeros.length, capacity - at), at)
-      }
-      await handle.sync()
-    }).pipe(
-      Effect.as({ tmp, handle, capacity }),
-      Effect.tapError(() => abandon({ tmp, handle, capacity })),
-      Effect.mapError((e) => writeFailure(path, dir, e))
-    )
-  })
-
-/** Whether the reservation's temp is still in its directory. */
-const stillLinked = (r: Reservation): Effect.Effect<boolean> =>
-  io(() => r.handle.stat()).pipe(Effect.map((st) => st.nlink > 0), Effect.orElseSucceed(() => false))
-
-/** Drops an unused reservation (closed, removed). */
-const abandon = (r: Reservation): Effect.Effect<void> =>
-  Effect.zipRight(io(() => r.handle.close()).pipe(Effect.ignore), removeQuietly(r.tmp))
-
-/** Writes `data` into the reservation (over its own blocks), trims it, syncs it and renames it over `path`. */
-const commit = (r: Reservation, path: string, data: Buffer): Effect.Effect<void, StorageError> => {
-  const dir = NodePath.dirname(path)
-  return io(async () => {
-    try {
-      await r.handle.write(data, 0, data.length, 0)
-      await r.handle.truncate(data.length)
-      await r.handle.sync()
-    } finally {
-      await r.handle.close()
-    }
-    await Fs.rename(r.tmp, path)
-  }).pipe(
-    Effect.mapError((e) => writeFailure(path, dir, e)),
-    Effect.zipRight(fsyncDir(dir)),
-    Effect.ensuring(removeQuietly(r.tmp))
-  )
-}
-
 /** A name the file system refuses is a problem of the olaresId, not of space or permissions. */
-const nameFailure = (path: string, dir: string, e: IoError): StorageError =>
-  e.code === "ENAMETOOLONG"
+const nameFailure = (path: string, dir: string, e: NodeJS.ErrnoException): StorageError =>
+  reasonOf(e) === "NameTooLong"
     ? new StorageError({
       path,
       detail: `cannot store a token under this olaresId: its record file name is ${
@@ -302,95 +76,27 @@ const nameFailure = (path: string, dir: string, e: IoError): StorageError =>
     })
     : writeFailure(path, dir, e)
 
-// ---------------------------------------------------------------------------------------------
-// Master key sources
-// ---------------------------------------------------------------------------------------------
-
 /**
- * Where the 32-byte master key lives. Errors may carry the placeholder `<id>` in their hint; the
- * store replaces it with the account being read or written.
+ * Proves a record can be written at `path` before anything is spent: the name is valid here (a
+ * too-long one is ENAMETOOLONG now, not after the exchange), whatever is there is a regular file of
+ * ours, and a temp file of the same name length holding `capacity` bytes is written and synced, so
+ * the commit only overwrites blocks it already owns and renames within the directory.
  */
-export interface MasterKeySource {
-  /** The key for reading; `None` when it was never created ("keychain not initialized"). */
-  readonly read: Effect.Effect<Option.Option<Buffer>, KeyStoreError>
-  /** The key for writing, created on first use. */
-  readonly readOrCreate: Effect.Effect<Buffer, KeyStoreError>
-  /** Deletes a key held outside the data dir (the store removes the dir itself). */
-  readonly purge: Effect.Effect<void, KeyStoreError>
-  /** A second key to try when `read`'s does not open a blob (macOS: the Keychain key behind `master.key.file`). */
-  readonly readAlternate?: Effect.Effect<Option.Option<Buffer>, KeyStoreError>
-  /** Where the key lives, for `profile doctor`. */
-  readonly location: Effect.Effect<string>
-}
-
-/** The placeholder a master-key error's hint uses for the account. */
-export const ACCOUNT_PLACEHOLDER = "<id>"
-
-/** `keychain is corrupted`: a key file of the wrong length; the fix is to set it aside and log in again. */
-export const corruptKeyFile = (path: string, size: number): StorageError =>
-  new StorageError({
-    path,
-    detail: `keychain is corrupted (${NodePath.basename(path)} is ${size} bytes, want ${MASTER_KEY_BYTES})`,
-    hint: `mv ${q(path)} ${q(`${path}.corrupt`)} && ${loginCommand(ACCOUNT_PLACEHOLDER)}`
-  })
-
-/** Reads a raw 32-byte key file; `None` when absent, `keychain is corrupted` when the length is wrong. */
-export const readKeyFile = (path: string): Effect.Effect<Option.Option<Buffer>, StorageError> =>
-  readPrivateFile(path).pipe(
-    Effect.flatMap((o) =>
-      Option.isSome(o) && o.value.length !== MASTER_KEY_BYTES
-        ? Effect.fail(corruptKeyFile(path, o.value.length))
-        : Effect.succeed(o)
-    )
-  )
-
-/**
- * Creates `master.key` once: write `master.key.<uuid>.tmp`, then publish it with `link` (which,
- * unlike rename, refuses to replace a key a concurrent process just published, so two first writers
- * can never end up encrypting under different keys); the loser reads the winner's key.
- */
-const createKeyFileByLink = (path: string): Effect.Effect<Buffer, StorageError> =>
+const openReservation = (path: string, capacity: number): Effect.Effect<TempFile, StorageError> =>
   Effect.gen(function*() {
     const dir = NodePath.dirname(path)
-    yield* ensurePrivateDir(dir)
-    const key = Crypto.randomBytes(MASTER_KEY_BYTES)
-    const tmp = NodePath.join(dir, tempName())
-    const published = yield* writeNewFile(tmp, key).pipe(
-      Effect.zipRight(io(() => Fs.link(tmp, path))),
-      Effect.as(true),
-      Effect.catchIf((e) => e.code === "EEXIST", () => Effect.succeed(false)),
-      // File systems without hard links: fall back to the reference's plain rename.
-      Effect.catchIf(
-        (e) => e.code === "EPERM" || e.code === "ENOTSUP" || e.code === "ENOSYS" || e.code === "EOPNOTSUPP",
-        () => io(() => Fs.rename(tmp, path)).pipe(Effect.as(true))
-      ),
-      Effect.mapError((e) => writeFailure(path, dir, e)),
-      Effect.ensuring(removeQuietly(tmp))
+    const existing = yield* guarded(() => lstatOrUndefined(path), (e) => nameFailure(path, dir, e))
+    if (existing !== undefined) yield* guarded(() => judge(path, existing, "file", "token record", trust()), (e) => readFailure(path, e))
+    const temp = yield* guarded(() => openTempSync(path), (e) => nameFailure(path, dir, e))
+    return yield* guarded(() => preallocateSync(temp, capacity), (e) => writeFailure(path, dir, e)).pipe(
+      Effect.as(temp),
+      Effect.tapError(() => Effect.sync(() => abandonSync(temp)))
     )
-    if (published) {
-      yield* fsyncDir(dir)
-      return key
-    }
-    const winner = yield* readKeyFile(path)
-    return yield* Option.match(winner, {
-      onSome: Effect.succeed,
-      onNone: () => Effect.fail(corruptKeyFile(path, 0))
-    })
   })
 
-/** The Linux master key: `<dir>/master.key`, 32 raw bytes, created on the first write only. */
-export const masterKeyFile = (dir: string): MasterKeySource => {
-  const path = NodePath.join(dir, "master.key")
-  const read = readKeyFile(path)
-  return {
-    read,
-    readOrCreate: read.pipe(
-      Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => createKeyFileByLink(path) }))
-    ),
-    purge: Effect.void,
-    location: Effect.succeed(path)
-  }
-}
+/** Writes `data` into the reservation (over its own blocks), trims it, syncs it and renames it over `path`. */
+const commit = (r: TempFile, path: string, data: Buffer): Effect.Effect<void, StorageError> =>
+  guarded(() => commitSync(r, path, data), (e) => writeFailure(path, NodePath.dirname(path), e))
 
 // ---------------------------------------------------------------------------------------------
 // The store
@@ -408,17 +114,22 @@ export interface FileKeyStoreOptions {
   readonly reason?: string
 }
 
-const withAccount = (account: string) => (e: KeyStoreError): KeyStoreError =>
-  e._tag === "StorageError" && e.hint.includes(ACCOUNT_PLACEHOLDER)
-    ? new StorageError({ path: e.path, detail: e.detail, hint: e.hint.replaceAll(ACCOUNT_PLACEHOLDER, account) })
-    : e
-
 /** Names only the fields that failed to decode, never their values (they may be secrets). */
 export const schemaProblem = (e: ParseResult.ParseError): string => {
   const fields = ParseResult.ArrayFormatter.formatErrorSync(e).map((i) => i.path.join(".")).filter((p) => p !== "")
   return fields.length === 0
     ? "is not a token record"
     : `has missing or mistyped fields: ${Array.from(new Set(fields)).join(", ")}`
+}
+
+/** The names in `dir`; none when it does not exist. */
+const namesIn = (dir: string): Array<string> => {
+  try {
+    return Fs.readdirSync(dir)
+  } catch (e) {
+    if (reasonOf(e) === "NotFound") return []
+    throw e
+  }
 }
 
 /** A token record, or one being written, in the store's directory. */
@@ -496,21 +207,21 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
   })
 
   /** Reservations held by `reserve` scopes, per account; `write` consumes one when there is one. */
-  const held = new Map<string, Array<Reservation>>()
+  const held = new Map<string, Array<TempFile>>()
   const take = (account: string) =>
     Effect.sync(() => {
       const r = held.get(account)?.pop()
       if (held.get(account)?.length === 0) held.delete(account)
       return Option.fromNullable(r)
     })
-  const release = (account: string, r: Reservation) =>
+  const release = (account: string, r: TempFile) =>
     Effect.suspend(() => {
       const list = held.get(account)
       const i = list?.indexOf(r) ?? -1
       if (i < 0) return Effect.void // consumed by a write
       list!.splice(i, 1)
       if (list!.length === 0) held.delete(account)
-      return abandon(r)
+      return Effect.sync(() => abandonSync(r))
     })
 
   /** The directory and the master key (created when missing): both must exist before a record can. */
@@ -521,8 +232,7 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
     Effect.gen(function*() {
       if (account === "") return yield* Effect.dieMessage("KeyStore.reserve: olaresId is required")
       yield* prepareWrite(account)
-      const now = yield* Clock.currentTimeMillis
-      yield* Effect.sync(() => sweepTempsSync(dir, now))
+      yield* sweepTemps(dir)
       const path = recordPath(dir, account)
       yield* Effect.acquireRelease(
         Effect.tap(openReservation(path, MAX_RECORD_BYTES), (r) =>
@@ -540,10 +250,12 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
     // A reservation whose temp is gone (a `profile remove` of the last profile purged the store
     // meanwhile, which also freed its space) is replaced by a fresh temp. Bigger than reserved (no
     // real server issues such tokens): the temp just grows, without the guarantee.
-    const live = Option.isSome(reserved) && (yield* stillLinked(reserved.value))
-    if (Option.isSome(reserved) && !live) yield* abandon(reserved.value)
+    const live = Option.isSome(reserved) && stillLinkedSync(reserved.value)
+    if (Option.isSome(reserved) && !live) abandonSync(reserved.value)
     const r = live && Option.isSome(reserved) ? reserved.value : yield* openReservation(path, blob.length)
     yield* commit(r, path, blob)
+    // Every write also clears what crashed writers left (reservations, key temps), not only `reserve`.
+    yield* sweepTemps(dir)
   })
 
   const set = (token: StoredToken) => {
@@ -555,22 +267,19 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
 
   const remove = Effect.fn("KeyStoreFile.remove")(function*(account: string) {
     const path = recordPath(dir, account)
-    yield* io(() => Fs.rm(path, { force: true })).pipe(Effect.mapError((e) => writeFailure(path, dir, e)))
+    yield* guarded(() => Fs.rmSync(path, { force: true }), (e) => writeFailure(path, dir, e))
   })
 
   // Records of other config homes sharing this data dir stay, and so does the key they need. A
   // record being written (`<name>.enc.<uuid>.tmp`) counts as one. The directory itself stays too:
   // its `locks/` may be held by another process right now.
   const purge = Effect.gen(function*() {
-    const names = yield* io(() => Fs.readdir(dir)).pipe(
-      Effect.catchIf((e) => e.code === "ENOENT", () => Effect.succeed<Array<string>>([])),
-      Effect.mapError((e) => readFailure(dir, e))
-    )
+    const names = yield* guarded(() => namesIn(dir), (e) => readFailure(dir, e))
     if (names.some(isRecordName)) return
     const keyGone = yield* Effect.either(masterKey.purge)
     for (const name of names.filter(isKeyFileName)) {
       const path = NodePath.join(dir, name)
-      yield* io(() => Fs.rm(path, { force: true })).pipe(Effect.mapError((e) => writeFailure(path, dir, e)))
+      yield* guarded(() => Fs.rmSync(path, { force: true }), (e) => writeFailure(path, dir, e))
     }
     if (Either.isLeft(keyGone)) return yield* Effect.fail(keyGone.left)
   }).pipe(Effect.withSpan("KeyStoreFile.purge"))

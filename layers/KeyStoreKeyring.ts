@@ -15,20 +15,8 @@ import { parseJson } from "../src/domain/Json.js"
 import { parseStoredToken, serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
 import { KeychainError, StorageError } from "../src/errors.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
-import {
-  ACCOUNT_PLACEHOLDER,
-  corruptKeyFile,
-  createPrivateFileExclusive,
-  ensurePrivateDir,
-  makeFileKeyStore,
-  MASTER_KEY_BYTES,
-  type MasterKeySource,
-  readKeyFile,
-  readPrivateFile,
-  reloginHint,
-  schemaProblem,
-  stampInvalidated
-} from "./KeyStoreFile.js"
+import { makeFileKeyStore, MASTER_KEY_BYTES, reloginHint, schemaProblem, stampInvalidated } from "./KeyStoreFile.js"
+import { ACCOUNT_PLACEHOLDER, createKeyFile, type MasterKeySource, readKeyFile } from "./internal/MasterKey.js"
 
 /** The keychain service every item lives under. */
 export const SERVICE = "olares-cli"
@@ -165,24 +153,6 @@ export const macBackendLabel = (dir: string): Effect.Effect<string> =>
     Effect.orElseSucceed(() => "system-keychain")
   )
 
-/** Exclusive-creates `master.key.file`; a losing racer re-reads the winner's key (3 tries, 5 ms apart). */
-const createFallbackKeyFile = (path: string): Effect.Effect<Buffer, StorageError> =>
-  Effect.gen(function*() {
-    yield* ensurePrivateDir(NodePath.dirname(path))
-    const key = Crypto.randomBytes(MASTER_KEY_BYTES)
-    const outcome = yield* createPrivateFileExclusive(path, key)
-    if (outcome === "created") return key
-    let lastSize = 0
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const winner = yield* readPrivateFile(path)
-      if (Option.isSome(winner) && winner.value.length === MASTER_KEY_BYTES) return winner.value
-      // The winner may still be writing its 32 bytes.
-      lastSize = Option.isSome(winner) ? winner.value.length : 0
-      if (attempt < 2) yield* Effect.sleep("5 millis")
-    }
-    return yield* Effect.fail(corruptKeyFile(path, lastSize))
-  })
-
 /**
  * The macOS master key. Read: `master.key.file` if present, else the Keychain (and the Keychain as
  * the alternate when the file's key does not open a record). Write: existing `master.key.file`, else
@@ -236,7 +206,7 @@ export const keychainMasterKey = (options: KeychainMasterKeyOptions): MasterKeyS
     yield* Effect.logWarning(
       `the macOS Keychain is unusable (${why}); keeping the master key in ${filePath} instead (backend file-fallback)`
     )
-    return yield* createFallbackKeyFile(filePath)
+    return yield* createKeyFile(filePath)
   })
 
   const purge: Effect.Effect<void, KeyStoreError> = Effect.flatMap(

@@ -4,13 +4,13 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { KeyStore, type KeyStoreShape } from "../src/services/KeyStore.js"
-import { type BackendChoice, KEYSTORE_ENV, selectBackend } from "./Backend.js"
+import { type BackendChoice, KEYSTORE_ENV, selectBackend } from "./internal/Backend.js"
 import { makeLinuxFileKeyStore } from "./KeyStoreFile.js"
 import { loadNativeKeyring, makeKeyringKeyStore, makeMacKeyStore } from "./KeyStoreKeyring.js"
 import { makeMemory } from "./KeyStoreMemory.js"
 import { loadWinVault, makeRegistryKeyStore } from "./KeyStoreRegistry.js"
 
-export { type BackendChoice, type BackendKind, KEYSTORE_ENV, selectBackend } from "./Backend.js"
+export { type BackendChoice, type BackendKind, KEYSTORE_ENV, selectBackend } from "./internal/Backend.js"
 
 /** Builds the chosen store over `dataDir`; the native keyring is loaded on first use only. */
 export const makeKeyStore = (choice: BackendChoice, dataDir: string): Effect.Effect<KeyStoreShape> =>

@@ -5,7 +5,7 @@
  * compact JSON record (`CRYPTPROTECT_UI_FORBIDDEN`, entropy `service + "\0" + account`). So both
  * CLIs read each other's records. Earlier versions of this CLI kept the JSON in the Windows
  * Credential Manager (`@napi-rs/keyring`): such an item is moved here the first time its account
- * is read, then deleted. The OS pieces are injected (layers/WinVault.ts) so tests can fake them.
+ * is read, then deleted. The OS pieces are injected (layers/internal/WinVault.ts) so tests can fake them.
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import { serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
 import { KeychainError, StorageError } from "../src/errors.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
-import type { Koffi } from "./Flock.js"
+import type { Koffi } from "./internal/Flock.js"
 import { reloginHint, stampInvalidated } from "./KeyStoreFile.js"
 import {
   call,
@@ -26,7 +26,7 @@ import {
   type Keyring,
   SERVICE
 } from "./KeyStoreKeyring.js"
-import { makeWinVault, type WinVault } from "./WinVault.js"
+import { makeWinVault, type WinVault } from "./internal/WinVault.js"
 
 export { decodeStdBase64 } from "./KeyStoreKeyring.js"
 

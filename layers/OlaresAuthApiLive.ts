@@ -5,7 +5,6 @@
  */
 import * as Cookies from "@effect/platform/Cookies"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
@@ -17,7 +16,6 @@ import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import { parseJson } from "../src/domain/Json.js"
 import { localPart, loginTargetUrl } from "../src/domain/OlaresId.js"
@@ -31,6 +29,7 @@ import {
   TransportError
 } from "../src/errors.js"
 import { HttpClients } from "../src/services/HttpClients.js"
+import { readBody, toTransportError } from "./internal/HttpReply.js"
 import { type AuthTarget, OlaresAuthApi, RefreshRejected, type TokenGrant } from "../src/services/OlaresAuthApi.js"
 
 /** Endpoint names used in errors (no host, no query). */
@@ -94,90 +93,9 @@ interface RawReply {
   readonly tooLarge: boolean
 }
 
-const TLS_CERT_CODES = new Set([
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "CERT_UNTRUSTED",
-  "CERT_REJECTED",
-  "CERT_SIGNATURE_FAILURE",
-  "ERR_TLS_CERT_ALTNAME_INVALID"
-])
-
-const describeCause = (cause: unknown): { readonly code: string; readonly text: string } => {
-  const e = cause as { code?: unknown; message?: unknown; errors?: ReadonlyArray<unknown> } | undefined
-  const code = typeof e?.code === "string" ? e.code : ""
-  let text = typeof e?.message === "string" ? e.message : String(cause)
-  // Node reports a refused dual-stack connect as an AggregateError with an empty message
-  if (text === "" && Array.isArray(e?.errors) && e.errors.length > 0) text = describeCause(e.errors[0]).text
-  return { code, text: text === "" ? code : text }
-}
-
-/** Turns a transport failure into words a user can act on (TLS problems point at --insecure-skip-verify). */
-export const transportDetail = (origin: string, cause: unknown): string => {
-  const { code, text } = describeCause(cause)
-  if (TLS_CERT_CODES.has(code) || /certificate/i.test(text)) {
-    const withCode = code !== "" && !text.includes(code) ? `${text} (${code})` : text
-    return `TLS certificate verification failed for ${origin}: ${withCode}; ` +
-      "if this server uses a self-signed certificate you trust, --insecure-skip-verify is available (dev/internal use)"
-  }
-  if (code.startsWith("ERR_SSL") || code.startsWith("ERR_TLS") || code === "EPROTO" || /\bSSL\b|\bTLS\b/.test(text)) {
-    // OpenSSL's text is `... error:0A00010B:SSL routines:ssl3_get_record:wrong version number:<file>:<line>:`
-    const reason = /SSL routines:[^:]*:([^:]+)/.exec(text)?.[1] ?? text.trim()
-    const hint = /wrong version number/i.test(reason) ? " (is it a plain HTTP server? check the URL scheme)" : ""
-    return `TLS handshake with ${origin} failed: ${reason}${hint}`
-  }
-  switch (code) {
-    case "ECONNREFUSED":
-      return `cannot connect to ${origin}: connection refused (${text})`
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return `cannot resolve the host of ${origin} (${text})`
-    case "ECONNRESET":
-    case "EPIPE":
-      return `the connection to ${origin} was reset (${text})`
-    case "ETIMEDOUT":
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return `cannot reach ${origin} (${text})`
-  }
-  return `request to ${origin} failed: ${text}`
-}
-
-const originOf = (url: string): string => {
-  try {
-    return new URL(url).origin
-  } catch {
-    return url
-  }
-}
-
-const readCapped = (res: HttpClientResponse.HttpClientResponse) =>
-  res.stream.pipe(
-    Stream.runFoldWhile(
-      { chunks: [] as Array<Uint8Array>, size: 0 },
-      (s) => s.size <= MAX_RESPONSE_BYTES,
-      (s, chunk) => {
-        s.chunks.push(chunk)
-        return { chunks: s.chunks, size: s.size + chunk.length }
-      }
-    ),
-    Effect.map(({ chunks, size }): RawReply => {
-      const all = new Uint8Array(Math.min(size, MAX_RESPONSE_BYTES + 65536))
-      let at = 0
-      for (const c of chunks) {
-        const n = Math.min(c.length, all.length - at)
-        all.set(c.subarray(0, n), at)
-        at += n
-      }
-      const body = new TextDecoder("utf-8").decode(all.subarray(0, Math.min(at, MAX_RESPONSE_BYTES)))
-      return { status: res.status, body, tooLarge: size > MAX_RESPONSE_BYTES }
-    })
-  )
+/** Reads at most MAX_RESPONSE_BYTES of a reply; a larger one is flagged, never buffered whole. */
+const readReply = (res: HttpClientResponse.HttpClientResponse) =>
+  Effect.map(readBody(res, MAX_RESPONSE_BYTES), (b): RawReply => ({ status: res.status, body: b.text, tooLarge: b.tooLarge }))
 
 /** Sends one request and reads its reply, with the endpoint's timeout; the connection is released after. */
 const exchange = (
@@ -186,22 +104,10 @@ const exchange = (
   request: HttpClientRequest.HttpClientRequest,
   timeout: Duration.DurationInput
 ): Effect.Effect<RawReply, TransportError | TimeoutError> => {
-  const origin = originOf(request.url)
   return client.pipe(HttpClient.withScope).execute(request).pipe(
-    Effect.flatMap(readCapped),
+    Effect.flatMap(readReply),
     Effect.scoped,
-    Effect.catchAll((e: HttpClientError.HttpClientError) =>
-      Effect.fail(
-        new TransportError({
-          endpoint,
-          detail: e._tag === "RequestError" && e.reason === "InvalidUrl"
-            ? `invalid URL ${JSON.stringify(request.url)}`
-            : e._tag === "ResponseError"
-            ? `the connection to ${origin} broke while reading the response: ${describeCause(e.cause).text}`
-            : transportDetail(origin, e.cause)
-        })
-      )
-    ),
+    Effect.mapError(toTransportError(endpoint, request.url)),
     Effect.timeoutFail({
       duration: timeout,
       onTimeout: () => new TimeoutError({ endpoint, seconds: Duration.toSeconds(Duration.decode(timeout)) })

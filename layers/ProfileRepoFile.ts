@@ -2,33 +2,27 @@
  * `config.json` on disk: tolerant reads (missing/empty = empty config), locked read-modify-write,
  * atomic replacement (temp + fsync + rename + directory fsync), 0600/0700 enforced.
  */
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { basename, dirname, join } from "node:path"
+import { basename, dirname } from "node:path"
 import { Config, parseConfig, serializeConfig } from "../src/domain/Config.js"
 import { parseJson } from "../src/domain/Json.js"
-import { safeHomedir } from "../src/domain/Paths.js"
+import { configLockPath, safeHomedir } from "../src/domain/Paths.js"
 import { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { FileLock } from "../src/services/FileLock.js"
 import { ProfileRepo } from "../src/services/ProfileRepo.js"
-import { sweepTempsSync, writeFileAtomicSync } from "./AtomicFile.js"
-import { checkDirSync, configTargetSync, ensureDirSync, liveContext, readConfigSync, type Verdict } from "./SafeFs.js"
-import { guarded } from "./SafeFsEffect.js"
+import { writeFileAtomicSync } from "./internal/AtomicFile.js"
+import { storageError } from "./internal/Errno.js"
+import { liveContext, type Verdict } from "./internal/PrivatePolicy.js"
+import { checkDirSync, configTargetSync, ensureDirSync, readConfigSync } from "./internal/SafeFs.js"
+import { guarded, logVerdict, sweepTemps } from "./internal/SafeFsEffect.js"
 
 /** How long `update` waits for another writer holding `locks/config.lock`. */
 const LOCK_TIMEOUT = "10 seconds"
-
-const octal = (mode: number) => `0${(mode & 0o7777).toString(8)}`
-
-const errnoCode = (e: unknown): string | undefined =>
-  typeof e === "object" && e !== null && "code" in e && typeof e.code === "string" ? e.code : undefined
-
-const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 const decodeIssues = Schema.decodeUnknownEither(Config, { errors: "all" })
 
@@ -64,22 +58,8 @@ export const explainBadConfig = (text: string): string => {
   return `not a valid config file: ${issues.slice(0, 2).join("; ")}${more}`
 }
 
-/** The hint for anything the process cannot write. */
-const writableHint = (dir: string) => `make ${dir} writable, or set OLARES_CLI_HOME to a writable directory`
-
 /** Maps a failed file operation on `path` to a `StorageError` whose hint says how to make it work. */
-export const ioError = (path: string, what: string, e: unknown) => {
-  const code = errnoCode(e)
-  const dir = dirname(path)
-  const hint = code === "EACCES" || code === "EPERM" || code === "EROFS"
-    ? writableHint(dir)
-    : code === "ENOSPC"
-    ? `free some disk space on the file system holding ${dir} and retry`
-    : code === "ENOTDIR" || code === "EEXIST"
-    ? `${dir} must be a directory; move aside whatever is there, or set OLARES_CLI_HOME elsewhere`
-    : `check ${path} and its directory, then retry`
-  return new StorageError({ path, detail: `${what}: ${errText(e)}`, hint })
-}
+export const ioError = (path: string, what: string, e: unknown): StorageError => storageError({ store: "config", what, path }, e)
 
 /** Reads config.json from `AppPaths`, writes it under `FileLock`. */
 export const makeProfileRepoFile = Effect.gen(function*() {
@@ -87,7 +67,7 @@ export const makeProfileRepoFile = Effect.gen(function*() {
   const fileLock = yield* FileLock
   const file = paths.configFile
   const home = dirname(file)
-  const lockPath = join(paths.locksDir, "config.lock")
+  const lockPath = configLockPath(paths.locksDir)
 
   const badFileHint = `fix or move aside ${file} (e.g. mv ${file} ${file}.bad); ` +
     "`olares-cli profile list` works again once it is valid JSON or gone"
@@ -95,12 +75,7 @@ export const makeProfileRepoFile = Effect.gen(function*() {
   const trust = liveContext(safeHomedir())
 
   /** Warns about what a check tightened or left alone (layers never print; the logger does). */
-  const report = (path: string, what: string, v: Verdict) =>
-    v._tag === "tighten"
-      ? Effect.logWarning(`${what} ${path} was mode ${octal(v.from)}, open to other users; changed to ${octal(v.want)}`)
-      : v._tag === "warn"
-      ? Effect.logWarning(`${v.message} (or set OLARES_CLI_HOME to a private directory)`)
-      : Effect.void
+  const report = (path: string, what: string, v: Verdict) => logVerdict("config", path, what, v)
 
   /** The config home, if it exists: ours, not writable by others, nothing above it swappable. */
   const checkHome = guarded(() => checkDirSync(home, "config directory", trust), (e) => ioError(home, "cannot inspect", e)).pipe(
@@ -110,14 +85,7 @@ export const makeProfileRepoFile = Effect.gen(function*() {
   /** config.json's text ("" when absent) and the file that really holds it (a symlink's target). */
   const readText = Effect.zipRight(
     checkHome,
-    guarded(() => readConfigSync(file, trust), (e) =>
-      errnoCode(e) === "EACCES" || errnoCode(e) === "EPERM"
-        ? new StorageError({
-          path: file,
-          detail: `cannot read: ${errText(e)}`,
-          hint: `make ${file} readable by you (chmod 600 ${file}), or set OLARES_CLI_HOME to another directory`
-        })
-        : ioError(file, "cannot read", e))
+    guarded(() => readConfigSync(file, trust), (e) => storageError({ store: "config", what: "cannot read", path: file, reading: true }, e))
   ).pipe(
     Effect.tap((r) => (r === undefined ? Effect.void : report(r.file, "config file", r.verdict))),
     Effect.map((r) => (r === undefined ? "" : r.data.toString("utf8")))
@@ -140,8 +108,6 @@ export const makeProfileRepoFile = Effect.gen(function*() {
   const write = (text: string) =>
     guarded(() => writeFileAtomicSync(configTargetSync(file, trust).file, text), (e) => ioError(file, "cannot write", e))
 
-  /** Removes `.tmp-*` files that crashed writers left behind (only old ones: a live writer may own a young one). */
-  const sweepTemps = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => sweepTempsSync(home, now)))
 
   const update = <A, E>(f: (config: Config) => Effect.Effect<readonly [A, Config], E>) =>
     Effect.scoped(
@@ -152,7 +118,7 @@ export const makeProfileRepoFile = Effect.gen(function*() {
         const [a, next] = yield* f(current)
         const text = serializeConfig(next)
         if (text !== serializeConfig(current)) yield* write(text)
-        yield* sweepTemps
+        yield* sweepTemps(home)
         return a
       })
     ).pipe(Effect.withSpan("ProfileRepo.update", { attributes: { file: basename(file) } }))

@@ -7,19 +7,11 @@ import * as Layer from "effect/Layer"
 import { HttpClients } from "../src/services/HttpClients.js"
 import { type ProbeErrorKind, Reachability } from "../src/services/Reachability.js"
 import { HttpClientsLive } from "./HttpClientsLive.js"
-
-const errno = (cause: unknown): { readonly code: string; readonly text: string } => {
-  const e = cause as { code?: unknown; message?: unknown; errors?: ReadonlyArray<unknown> } | undefined
-  const code = typeof e?.code === "string" ? e.code : ""
-  let text = typeof e?.message === "string" ? e.message : String(cause)
-  // a refused dual-stack connect is an AggregateError with an empty message
-  if (text === "" && Array.isArray(e?.errors) && e.errors.length > 0) return errno(e.errors[0])
-  return { code, text: text === "" ? code : text }
-}
+import { describeCause } from "./internal/HttpReply.js"
 
 /** Sorts a Node network error into the kinds `profile doctor` explains differently. */
 export const classifyNetworkError = (cause: unknown): { readonly kind: ProbeErrorKind; readonly detail: string } => {
-  const { code, text } = errno(cause)
+  const { code, text } = describeCause(cause)
   const detail = code !== "" && !text.includes(code) ? `${text} (${code})` : text
   if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") return { kind: "dns", detail }
   if (code === "ECONNREFUSED") return { kind: "refused", detail }

@@ -7,7 +7,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
 import { parseJson } from "./domain/Json.js"
 import { goQuote, olaresVersionProblem } from "./domain/OlaresVersion.js"
 import { displayField, scrubText, secretsOfHeaders, summariseBody } from "./domain/Scrub.js"
@@ -16,10 +15,10 @@ import {
   HttpStatusError,
   InvalidOlaresVersion,
   ResponseDecodeError,
-  TimeoutError,
-  TransportError
+  TimeoutError
 } from "./errors.js"
 import type { AuthedClient } from "./services/HttpAuth.js"
+import { readCapped as readCappedBody, toTransportError } from "../layers/internal/HttpReply.js"
 
 const USER_INFO = "/api/backend/v1/user-info"
 const OLARES_INFO = "/api/olares-info"
@@ -52,18 +51,7 @@ const OlaresInfo = Envelope(Schema.Struct({ osVersion: Schema.optional(Schema.St
 const MAX_BODY = 1024 * 1024
 
 /** The body as text, reading at most `max` bytes; `undefined` when it is larger (never buffered whole). */
-export const readCapped = (res: HttpClientResponse.HttpClientResponse, max: number = MAX_BODY) =>
-  res.stream.pipe(
-    Stream.runFoldWhile(
-      { chunks: [] as Array<Uint8Array>, size: 0 },
-      (s) => s.size <= max,
-      (s, chunk) => {
-        s.chunks.push(chunk)
-        return { chunks: s.chunks, size: s.size + chunk.length }
-      }
-    ),
-    Effect.map(({ chunks, size }) => (size > max ? undefined : Buffer.concat(chunks).toString("utf8")))
-  )
+export const readCapped = (res: HttpClientResponse.HttpClientResponse, max: number = MAX_BODY) => readCappedBody(res, max)
 
 /** GET through the authenticated client; non-2xx, timeouts, oversized and bad JSON become typed transient errors. */
 const getJson = <A, I>(authed: AuthedClient, path: string, schema: Schema.Schema<A, I>, timeout: Duration.DurationInput) => {
@@ -99,8 +87,8 @@ const getJson = <A, I>(authed: AuthedClient, path: string, schema: Schema.Schema
     Effect.scoped,
     Effect.timeoutFail({ duration: timeout, onTimeout: () => new TimeoutError({ endpoint, seconds: Duration.toSeconds(timeout) }) }),
     Effect.catchTags({
-      RequestError: (e: HttpClientError.RequestError) => Effect.fail(new TransportError({ endpoint, detail: e.cause instanceof Error ? e.cause.message : e.message })),
-      ResponseError: (e: HttpClientError.ResponseError) => Effect.fail(new TransportError({ endpoint, detail: e.message }))
+      RequestError: (e: HttpClientError.RequestError) => Effect.fail(toTransportError(endpoint, url)(e)),
+      ResponseError: (e: HttpClientError.ResponseError) => Effect.fail(toTransportError(endpoint, url)(e))
     })
   )
 }

@@ -7,10 +7,9 @@
  * config, a held lock, an unknown profile, another backend) it declines before writing anything,
  * and bin.ts runs the Effect program, which then does the fixing, waiting or explaining.
  */
-import { join } from "node:path"
 import { type ConfigData, decodeConfigStrict, displayName, serializeConfig, switchCurrent } from "./domain/ConfigData.js"
 import { chooseCacheDir } from "./domain/CacheDir.js"
-import { CREDENTIALS_DIR_ENV, resolvePaths, safeHomedir } from "./domain/Paths.js"
+import { configLockPath, CREDENTIALS_DIR_ENV, masterKeyPath, resolvePaths, safeHomedir } from "./domain/Paths.js"
 import { decodeRecordStrict, recordStatus, type TokenStatus } from "./domain/TokenStatus.js"
 import { profileRows, renderList, switchedLine } from "./commands/listView.js"
 import type { FastCommand } from "./fast.js"
@@ -82,7 +81,7 @@ const readStatuses = (paths: Paths, cfg: ConfigData, nowMs: number): Array<Token
   let key: Buffer | undefined
   const masterKey = () => {
     if (key !== undefined) return key
-    const file = readPrivate(join(paths.dataDir, "master.key"))
+    const file = readPrivate(masterKeyPath(paths.dataDir))
     if (file === undefined || file.length !== MASTER_KEY_BYTES) decline()
     return (key = file)
   }
@@ -108,7 +107,7 @@ const use = (paths: Paths, key: string, nowMs: number): string => {
   if (!dirExists(paths.home, "config directory")) decline()
   // Required here, not at the top: `profile list` never locks and never loads the native module.
   // A lock file that cannot be opened (a symlink, a FIFO, ...) throws: FileLockLive explains it.
-  const lock = makeFlocker(requireKoffi(require)).open(join(paths.locksDir, "config.lock"), true)!
+  const lock = makeFlocker(requireKoffi(require)).open(configLockPath(paths.locksDir), true)!
   let switched: { readonly name: string; readonly olaresId: string }
   try {
     // Held (by us or the Go CLI): the Effect path waits for it.

@@ -205,6 +205,36 @@ describe("bad server replies", () => {
       await tls.close()
     }
   })
+
+  it.skipIf(!hasOpenssl())("TLS: whoami --refresh and api name a self-signed server's certificate and the hint, like login", async () => {
+    const tls = await startServer({ tls: selfSignedCert() })
+    try {
+      const g = await tls.issueGrant("alice")
+      const ok = await cli(
+        ["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", tls.url, "--insecure-skip-verify"],
+        { env: { OLARES_REFRESH_TOKEN: g.refreshToken } }
+      )
+      expect(ok.code, ok.stderr).toBe(0)
+      // the same profile without the flag: every later call now meets the untrusted certificate
+      const cfg = JSON.parse(readFileSync(configPath(), "utf8"))
+      delete cfg.profiles[0].insecureSkipVerify
+      writeFileSync(configPath(), JSON.stringify(cfg, null, 2), { mode: 0o600 })
+      const before = snapshot(e2e.home.root)
+      for (const [args, endpoint] of [
+        [["profile", "whoami", "--refresh"], "/api/backend/v1/user-info"],
+        [["api", "/api/echo/x"], "/api/echo/x"]
+      ] as const) {
+        const r = await cli(args)
+        expectTransient(r, endpoint)
+        expect(r.stderr).toContain(`TLS certificate verification failed for ${tls.url}`)
+        expect(r.stderr).toContain("--insecure-skip-verify")
+      }
+      expect(tls.hits("/api/echo/x")).toBe(0)
+      expect(snapshot(e2e.home.root)).toEqual(before)
+    } finally {
+      await tls.close()
+    }
+  })
 })
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import {
   registryValueName,
   safeRegistryComponent
 } from "../layers/KeyStoreRegistry.js"
-import { type Dpapi, type RegValue, type UserRegistry, WinError, type WinVault } from "../layers/WinVault.js"
+import { type Dpapi, type RegValue, type UserRegistry, WinError, type WinVault } from "../layers/internal/WinVault.js"
 import { serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
 import type { KeychainError, StorageError } from "../src/errors.js"
 import { fakeKeyring } from "./support/fake-keyring.js"

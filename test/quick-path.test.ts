@@ -21,7 +21,7 @@ import {
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { encryptBlob } from "../layers/Blob.js"
+import { encryptBlob } from "../layers/internal/Blob.js"
 import { type CliResult, homeAt, runCli, type TempHome } from "./support/cli.js"
 import { useE2e } from "./support/e2e.js"
 import { snapshot } from "./support/hardening-util.js"

@@ -12,9 +12,10 @@ import { createReadStream, statSync } from "node:fs"
 import { Readable } from "node:stream"
 import { scopeUrl } from "../domain/TokenScope.js"
 import { makeStreamMasker, secretsOfHeaders, stripControls, summariseBody } from "../domain/Scrub.js"
-import { HttpStatusError, StorageError, TransportError, UsageError } from "../errors.js"
+import { HttpStatusError, StorageError, UsageError } from "../errors.js"
 import type { CommandHelp } from "../help.js"
 import { readCapped } from "../olaresInfo.js"
+import { toTransportError } from "../../layers/internal/HttpReply.js"
 import { HttpAuth, type AuthedClient } from "../services/HttpAuth.js"
 import { noInput, withNetwork } from "./shared.js"
 
@@ -118,9 +119,8 @@ const run = (opts: {
     const endpoint = `${req.method} ${new URL(url).pathname}`
     const res = yield* authed.client.execute(req).pipe(
       Effect.catchTags({
-        RequestError: (e: HttpClientError.RequestError) =>
-          Effect.fail(new TransportError({ endpoint, detail: e.cause instanceof Error ? e.cause.message : e.message })),
-        ResponseError: (e: HttpClientError.ResponseError) => Effect.fail(new TransportError({ endpoint, detail: e.message }))
+        RequestError: (e: HttpClientError.RequestError) => Effect.fail(toTransportError(endpoint, url)(e)),
+        ResponseError: (e: HttpClientError.ResponseError) => Effect.fail(toTransportError(endpoint, url)(e))
       })
     )
     if (res.status < 200 || res.status >= 300) {
@@ -143,7 +143,7 @@ const run = (opts: {
     yield* res.stream.pipe(
       Stream.runForEach((chunk) => emit(masker.push(chunk), false)),
       Effect.zipRight(Effect.suspend(() => emit(masker.flush(), true))),
-      Effect.catchAll((e) => Effect.fail(new TransportError({ endpoint, detail: e.message })))
+      Effect.catchAll((e) => Effect.fail(toTransportError(endpoint, url)(e)))
     )
   })
 

@@ -1,6 +1,5 @@
 /** The olaresId (`local@domain`) and the Olares service URLs derived from it. */
 import * as Either from "effect/Either"
-import { join } from "node:path"
 import * as Schema from "effect/Schema"
 import { InvalidOlaresId } from "../errors.js"
 
@@ -75,33 +74,5 @@ export const loginTargetUrl = (id: OlaresId): string => `https://desktop.${termi
 
 export { safeAccountFileName } from "./Paths.js"
 
-/**
- * Lock-file sanitising, like the reference's lockfile package: path separators, Windows-reserved
- * characters and control characters become `_`; `@` and `.` are kept; empty becomes `_`.
- */
-export const safeLockName = (id: string): string => {
-  if (id === "") return "_"
-  // eslint-disable-next-line no-control-regex
-  return id.replace(/[/\\:*?"<>|\x00-\x1f]/g, "_")
-}
-
-/** `<locksDir>/<sanitized id>.refresh.lock`: the cross-process refresh lock of one identity. */
-export const refreshLockPath = (locksDir: string, olaresId: string): string =>
-  join(locksDir, `${safeLockName(olaresId)}.refresh.lock`)
-
-/** `<dataDir>/locks`: locks beside the token records, shared by every config home using that data dir. */
-export const dataLocksDir = (dataDir: string): string => join(dataDir, "locks")
-
-/**
- * The refresh locks of one identity, in the order they are always taken (a fixed order, so two
- * takers cannot deadlock): the config home's (the Go CLI's lock) first, then the data dir's, which
- * serialises config homes that share one data dir. One path when both are the same file.
- */
-export const refreshLockPaths = (
-  paths: { readonly locksDir: string; readonly dataDir: string },
-  olaresId: string
-): ReadonlyArray<string> => {
-  const home = refreshLockPath(paths.locksDir, olaresId)
-  const data = refreshLockPath(dataLocksDir(paths.dataDir), olaresId)
-  return home === data ? [home] : [home, data]
-}
+// Lock paths live in Paths.ts with the other paths; re-exported for the old import path.
+export { dataLocksDir, refreshLockPath, refreshLockPaths, safeLockName } from "./Paths.js"

@@ -93,3 +93,50 @@ export const safeHomedir = (): string => {
  * is one `_` too: the `u` flag makes the class match whole code points.
  */
 export const safeAccountFileName = (account: string): string => account.replace(/[^a-zA-Z0-9._-]/gu, "_")
+
+/** Mode of every private file the CLI writes: config.json, the master key, the token records, lock files. */
+export const PRIVATE_FILE_MODE = 0o600
+
+/** Mode of every private directory the CLI creates: the config home, `locks/`, the data dir. */
+export const PRIVATE_DIR_MODE = 0o700
+
+/** `<dataDir>/<safe(account)>.enc`, the reference's token record file name. */
+export const recordPath = (dataDir: string, account: string): string =>
+  NodePath.join(dataDir, `${safeAccountFileName(account)}.enc`)
+
+/** `<dataDir>/master.key`: the Linux store's 32-byte AES master key (macOS: `master.key.file` beside it). */
+export const masterKeyPath = (dataDir: string): string => NodePath.join(dataDir, "master.key")
+
+/** `<locksDir>/config.lock`: the lock every config.json read-modify-write takes (the Go CLI's too). */
+export const configLockPath = (locksDir: string): string => NodePath.join(locksDir, "config.lock")
+
+/**
+ * Lock-file sanitising, like the reference's lockfile package: path separators, Windows-reserved
+ * characters and control characters become `_`; `@` and `.` are kept; empty becomes `_`.
+ */
+export const safeLockName = (id: string): string => {
+  if (id === "") return "_"
+  // eslint-disable-next-line no-control-regex
+  return id.replace(/[/\\:*?"<>|\x00-\x1f]/g, "_")
+}
+
+/** `<locksDir>/<sanitized id>.refresh.lock`: the cross-process refresh lock of one identity. */
+export const refreshLockPath = (locksDir: string, olaresId: string): string =>
+  NodePath.join(locksDir, `${safeLockName(olaresId)}.refresh.lock`)
+
+/** `<dataDir>/locks`: locks beside the token records, shared by every config home using that data dir. */
+export const dataLocksDir = (dataDir: string): string => NodePath.join(dataDir, "locks")
+
+/**
+ * The refresh locks of one identity, in the order they are always taken (a fixed order, so two
+ * takers cannot deadlock): the config home's (the Go CLI's lock) first, then the data dir's, which
+ * serialises config homes that share one data dir. One path when both are the same file.
+ */
+export const refreshLockPaths = (
+  paths: { readonly locksDir: string; readonly dataDir: string },
+  olaresId: string
+): ReadonlyArray<string> => {
+  const home = refreshLockPath(paths.locksDir, olaresId)
+  const data = refreshLockPath(dataLocksDir(paths.dataDir), olaresId)
+  return home === data ? [home] : [home, data]
+}

@@ -1,6 +1,6 @@
 /**
  * The two Win32 facilities the Go CLI keeps its Windows tokens with, called through koffi (the FFI
- * of the kernel locks, layers/Flock.ts): DPAPI (`crypt32!CryptProtectData` / `CryptUnprotectData`,
+ * of the kernel locks, layers/internal/Flock.ts): DPAPI (`crypt32!CryptProtectData` / `CryptUnprotectData`,
  * bound to the Windows user) and string values under `HKEY_CURRENT_USER` (`advapi32!Reg*`). Plain
  * synchronous functions with no Effect import; every call returns at once (DPAPI with
  * `CRYPTPROTECT_UI_FORBIDDEN` never prompts). Failures are thrown as `WinError`s carrying the
