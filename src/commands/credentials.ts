@@ -9,7 +9,6 @@ import {
   currentProfile,
   displayName,
   findByOlaresId,
-  modifyProfile,
   type Profile,
   upsertProfile,
   withPointers
@@ -37,7 +36,7 @@ import { ProfileRepo } from "../services/ProfileRepo.js"
 import { fetchOsVersion, fetchUserInfo, roleLabel } from "../olaresInfo.js"
 import { nowMs, requireOlaresId } from "./shared.js"
 import { withSpinner } from "./spinner.js"
-import { cacheBackendVersion } from "./versionCache.js"
+import { cacheBackendVersion, cacheServerFacts } from "./versionCache.js"
 
 /** Flag values that shape the stored profile. */
 export interface ProfileFlags {
@@ -197,9 +196,7 @@ export const reportSuccess = (verbLine: string, id: OlaresId, account: string, a
 export const eagerFetch = (profile: Profile, versionOverride: Option.Option<string> = Option.none()) =>
   Effect.gen(function*() {
     const auth = yield* HttpAuth
-    const repo = yield* ProfileRepo
     const authed = yield* auth.forProfile(profile)
-    const nowSec = Math.floor((yield* nowMs) / 1000)
     yield* fetchUserInfo(authed, "5 seconds").pipe(
       withSpinner("reading the role..."),
       Effect.flatMap((info) =>
@@ -207,9 +204,9 @@ export const eagerFetch = (profile: Profile, versionOverride: Option.Option<stri
           ? Effect.void
           : Effect.zipRight(
             Console.log(`role: ${roleLabel(info.ownerRole)}`),
-            repo.update((cfg) =>
-              Effect.succeed([undefined, modifyProfile(cfg, profile.olaresId, (p) => ({ ...p, ownerRole: info.ownerRole!, whoamiRefreshedAt: nowSec }))] as const)
-            ).pipe(Effect.catchAll((e) => Console.error(`warning: could not cache the role: ${e.message}`)))
+            cacheServerFacts(profile.olaresId, { userInfo: Option.some(info), version: Option.none() }).pipe(
+              Effect.catchAll((e) => Console.error(`warning: could not cache the role: ${e.message}`))
+            )
           )
       ),
       Effect.catchAll((e) =>
