@@ -5,6 +5,14 @@
  * (test/errors.test.ts holds the two together). `output.ts` turns them into output once.
  */
 import * as Schema from "effect/Schema"
+import {
+  ADD_PROFILE_COMMANDS,
+  loginCommand,
+  managedRecovery,
+  managedRemedy,
+  quoteApp,
+  removeCommand
+} from "./domain/Remedies.js"
 
 /** Exit codes: one per recovery class, documented in the README. */
 export const ExitCode = {
@@ -49,23 +57,6 @@ export const formatRemaining = (ms: number): string => {
   if (total < 3600) return `${Math.floor(total / 60)}m${total % 60}s`
   return `${Math.floor(total / 3600)}h${Math.floor((total % 3600) / 60)}m`
 }
-
-const loginCmd = (id: string) => `olares-cli profile login --olares-id ${id}`
-
-/** Go's `%q` of an application name (the names are plain ASCII in practice; JSON quoting agrees there). */
-const quoteApp = (app: string) => JSON.stringify(app)
-
-/** The reference's tail of every platform-issued credential failure. */
-const managedRemedy = (app: string) =>
-  app === ""
-    ? "this credential is issued by the platform; reinstall or repair the application that requested it to have it re-issued"
-    : `this credential is issued by the platform for application ${quoteApp(app)}; reinstall or repair that application to have it re-issued`
-
-/** The reference's action for a platform-issued credential failure (prose: no command can fix it). */
-const managedRecovery = (app: string) =>
-  app === ""
-    ? "reinstall or repair the application that requested this platform-issued credential"
-    : `reinstall or repair application ${quoteApp(app)}, which requested this platform-issued credential`
 
 /**
  * `Schema.TaggedError` plus the four `Classified` members from the error's row in `ERRORS` (looked
@@ -338,7 +329,7 @@ export class AmbiguousProfile extends Failure<AmbiguousProfile>()("AmbiguousProf
 /** No profile exists (or the current pointer is stale and nothing else is there). */
 export class NoProfile extends Failure<NoProfile>()("NoProfile", {}) {
   override get message() {
-    return "no Olares profile is configured: run `olares-cli profile login --olares-id <id>` or `olares-cli profile import --olares-id <id> --refresh-token <tok>`"
+    return `no Olares profile is configured: run ${ADD_PROFILE_COMMANDS}`
   }
 }
 
@@ -351,7 +342,7 @@ export class NotLoggedIn extends Failure<NotLoggedIn>()("NotLoggedIn", {
   override get message() {
     return this.managedApp !== undefined
       ? `no access token for ${this.olaresId}: ${managedRemedy(this.managedApp)}`
-      : `no access token for ${this.olaresId}; run: ${loginCmd(this.olaresId)}  (or profile import --refresh-token <tok>)`
+      : `no access token for ${this.olaresId}; run: ${loginCommand(this.olaresId)}  (or profile import --refresh-token <tok>)`
   }
 }
 
@@ -371,7 +362,7 @@ export class TokenInvalidated extends Failure<TokenInvalidated>()("TokenInvalida
       return `the credential for ${this.olaresId} was rejected at ${rfc3339(this.invalidatedAt)}: ${managedRemedy(this.managedApp)}`
     }
     return `refresh token for ${this.olaresId} became invalid at ${rfc3339(this.invalidatedAt)}; please run: ${
-      loginCmd(this.olaresId)
+      loginCommand(this.olaresId)
     }  (or profile import --olares-id ${this.olaresId} --refresh-token <tok>)`
   }
 }
@@ -382,7 +373,7 @@ export class AccessTokenRejected extends Failure<AccessTokenRejected>()("AccessT
   status: Schema.Number
 }) {
   override get message() {
-    return `server rejected the access token (HTTP ${this.status}); please run: ${loginCmd(this.olaresId)}`
+    return `server rejected the access token (HTTP ${this.status}); please run: ${loginCommand(this.olaresId)}`
   }
 }
 
@@ -421,7 +412,7 @@ export class AlreadyAuthenticated extends Failure<AlreadyAuthenticated>()("Alrea
   override get message() {
     return `already authenticated for ${this.olaresId} (expires in ${
       formatRemaining(this.remainingMs)
-    }).\nto re-authenticate, run: olares-cli profile remove ${this.olaresId}`
+    }).\nto re-authenticate, run: ${removeCommand(this.olaresId)}`
   }
 }
 
@@ -430,7 +421,7 @@ export class ExpiryUnknown extends Failure<ExpiryUnknown>()("ExpiryUnknown", {
   olaresId: Schema.String
 }) {
   override get message() {
-    return `a token is already stored for ${this.olaresId} but its expiry can't be determined client-side.\nto re-authenticate, run: olares-cli profile remove ${this.olaresId}`
+    return `a token is already stored for ${this.olaresId} but its expiry can't be determined client-side.\nto re-authenticate, run: ${removeCommand(this.olaresId)}`
   }
 }
 
@@ -597,37 +588,37 @@ export const ERRORS = {
     recovery: "copy the token again without surrounding quotes or line breaks"
   },
   AliasConflict: { exitCode: ExitCode.Usage, code: "usage", retryable: false,
-    recovery: (e) => e.as === "alias" ? `choose another --name, or remove the other profile first: olares-cli profile remove ${e.other}` : "choose another --name (an alias may not be another profile's olaresId)"
+    recovery: (e) => e.as === "alias" ? `choose another --name, or remove the other profile first: ${removeCommand(e.other)}` : "choose another --name (an alias may not be another profile's olaresId)"
   },
   AmbiguousProfile: { exitCode: ExitCode.Usage, code: "usage", retryable: false,
-    recovery: (e) => `olares-cli profile remove ${e.byAlias} removes the profile that carries the alias; afterwards ${e.key} names ${e.byOlaresId} alone`
+    recovery: (e) => `${removeCommand(e.byAlias)} removes the profile that carries the alias; afterwards ${e.key} names ${e.byOlaresId} alone`
   },
   // Not logged in (exit 3)
   NoProfile: { exitCode: ExitCode.NotLoggedIn, code: "auth_no_profile", retryable: false,
-    recovery: "olares-cli profile login --olares-id <id>"
+    recovery: loginCommand("<id>")
   },
   NotLoggedIn: { exitCode: ExitCode.NotLoggedIn, code: "auth_not_logged_in", retryable: false,
-    recovery: (e) => e.managedApp !== undefined ? managedRecovery(e.managedApp) : loginCmd(e.olaresId)
+    recovery: (e) => e.managedApp !== undefined ? managedRecovery(e.managedApp) : loginCommand(e.olaresId)
   },
   // Credential rejected (exit 4)
   TokenInvalidated: { exitCode: ExitCode.CredentialRejected, code: "auth_token_invalidated", retryable: false,
-    recovery: (e) => e.managedApp !== undefined ? managedRecovery(e.managedApp) : loginCmd(e.olaresId)
+    recovery: (e) => e.managedApp !== undefined ? managedRecovery(e.managedApp) : loginCommand(e.olaresId)
   },
   AccessTokenRejected: { exitCode: ExitCode.CredentialRejected, code: "auth_token_rejected", retryable: false,
-    recovery: (e) => loginCmd(e.olaresId)
+    recovery: (e) => loginCommand(e.olaresId)
   },
   LoginRejected: { exitCode: ExitCode.CredentialRejected, code: "auth_login_failed", retryable: false,
     recovery: "check the olaresId, password or code and try again"
   },
   ManagedNotSecondFactor: { exitCode: ExitCode.CredentialRejected, code: "auth_managed_not_second_factor", retryable: false,
-    recovery: "reinstall or repair the application that requested this platform-issued credential"
+    recovery: managedRecovery("")
   },
   // Re-authentication refused (exit 5)
   AlreadyAuthenticated: { exitCode: ExitCode.AlreadyAuthenticated, code: "auth_already_authenticated", retryable: false,
-    recovery: (e) => `olares-cli profile remove ${e.olaresId}`
+    recovery: (e) => removeCommand(e.olaresId)
   },
   ExpiryUnknown: { exitCode: ExitCode.AlreadyAuthenticated, code: "auth_already_authenticated", retryable: false,
-    recovery: (e) => `olares-cli profile remove ${e.olaresId}`
+    recovery: (e) => removeCommand(e.olaresId)
   },
   ManagedProfileRefused: { exitCode: ExitCode.AlreadyAuthenticated, code: "auth_managed_profile", retryable: false,
     recovery: (e) => e.appName === "" ? "uninstall the application that requested this platform-issued credential to revoke it" : `uninstall application ${quoteApp(e.appName)} to revoke this platform-issued credential`

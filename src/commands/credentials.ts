@@ -18,6 +18,7 @@ import { authUrl, type OlaresId } from "../domain/OlaresId.js"
 import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
 import { loginConflict } from "../domain/Aliases.js"
 import { lookupByOlaresId } from "../domain/ConfigData.js"
+import { loginCommand, removeCommand } from "../domain/Remedies.js"
 import { showName } from "../domain/Scrub.js"
 import { authUrlOverrideProblem, localUrlPrefixProblem, quoteUrlValue, unsafeProfileUrl } from "../domain/ProfileUrls.js"
 import {
@@ -33,10 +34,9 @@ import { HttpAuth } from "../services/HttpAuth.js"
 import { KeyStore } from "../services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../services/OlaresAuthApi.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
-import { fetchOsVersion, fetchUserInfo, roleLabel } from "../olaresInfo.js"
+import { roleLabel } from "../olaresInfo.js"
 import { nowMs, requireOlaresId } from "./shared.js"
-import { withSpinner } from "./spinner.js"
-import { cacheBackendVersion, cacheServerFacts } from "./versionCache.js"
+import { cacheBackendVersion, cacheServerFacts, readOsVersion, readUserInfo } from "./versionCache.js"
 
 /** Flag values that shape the stored profile. */
 export interface ProfileFlags {
@@ -54,7 +54,7 @@ export const hasRecord = (id: string) =>
   Effect.flatMap(KeyStore, (ks) =>
     ks.get(id).pipe(
       Effect.map(Option.isSome),
-      Effect.catchIf((e) => e.recovery?.startsWith(`olares-cli profile remove ${id} `) === true, () => Effect.succeed(true))
+      Effect.catchIf((e) => e.recovery?.startsWith(`${removeCommand(id)} `) === true, () => Effect.succeed(true))
     ))
 
 /**
@@ -172,8 +172,6 @@ export const persist = (
     )
   })
 
-const loginCommand = (id: string) => `olares-cli profile login --olares-id ${id}`
-
 /** Prints the reference's success lines. */
 export const reportSuccess = (verbLine: string, id: OlaresId, account: string, a: Activation) =>
   Effect.gen(function*() {
@@ -197,8 +195,7 @@ export const eagerFetch = (profile: Profile, versionOverride: Option.Option<stri
   Effect.gen(function*() {
     const auth = yield* HttpAuth
     const authed = yield* auth.forProfile(profile)
-    yield* fetchUserInfo(authed, "5 seconds").pipe(
-      withSpinner("reading the role..."),
+    yield* readUserInfo(authed, "5 seconds").pipe(
       Effect.flatMap((info) =>
         info.ownerRole === undefined || info.ownerRole === ""
           ? Effect.void
@@ -220,8 +217,7 @@ export const eagerFetch = (profile: Profile, versionOverride: Option.Option<stri
         Effect.catchAll((e) => Console.error(`warning: could not cache Olares backend version: ${e.message}`))
       )
     if (Option.isSome(versionOverride)) return yield* cacheVersion(versionOverride.value)
-    yield* fetchOsVersion(authed, "5 seconds").pipe(
-      withSpinner("reading the Olares version..."),
+    yield* readOsVersion(authed, "5 seconds").pipe(
       Effect.flatMap(cacheVersion),
       Effect.catchAll((e) => Console.error(`warning: post-login version fetch failed: ${e.message}`))
     )

@@ -1,13 +1,26 @@
 /**
- * The role and version caches in config.json: the one program that writes what the server said
- * (`profile list`, `whoami` and the post-login fill all go through it; each says its own warning).
+ * The role and version caches in config.json: reading them from the server (under the one spinner
+ * text each) and the one program that writes what the server said (`profile list`, `whoami` and the
+ * post-login fill all go through it; each says its own warning).
  */
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { findByOlaresId, modifyProfile, type Profile } from "../domain/Config.js"
 import type { LockTimeout, StorageError } from "../errors.js"
+import { fetchOsVersion, fetchUserInfo } from "../olaresInfo.js"
+import type { AuthedClient } from "../services/HttpAuth.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { nowMs } from "./clock.js"
+import { withSpinner } from "./spinner.js"
+
+/** Reads the identity's role (`/api/backend/v1/user-info`) behind a spinner. */
+export const readUserInfo = (authed: AuthedClient, timeout?: Duration.DurationInput) =>
+  fetchUserInfo(authed, timeout).pipe(withSpinner("reading the role..."))
+
+/** Reads the Olares version (`/api/olares-info`) behind a spinner. */
+export const readOsVersion = (authed: AuthedClient, timeout?: Duration.DurationInput) =>
+  fetchOsVersion(authed, timeout).pipe(withSpinner("reading the Olares version..."))
 
 /** What was read from the server, to cache. */
 export interface ServerFacts {

@@ -9,12 +9,11 @@ import { localPart } from "../domain/OlaresId.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import type { CommandHelp } from "../help.js"
 import { showName, showVersion } from "../domain/Scrub.js"
-import { fetchOsVersion, fetchUserInfo, roleForDisplay, roleLabel } from "../olaresInfo.js"
+import { roleForDisplay, roleLabel } from "../olaresInfo.js"
 import { renderJson, WhoamiJson } from "../schemas.js"
 import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
 import { noInput, nowMs, output, versionOptions, withNetwork } from "./shared.js"
-import { withSpinner } from "./spinner.js"
-import { cacheServerFacts } from "./versionCache.js"
+import { cacheServerFacts, readOsVersion, readUserInfo } from "./versionCache.js"
 
 const refresh = Options.boolean("refresh").pipe(
   Options.withDescription("re-read role (/api/backend/v1/user-info) and version (/api/olares-info) from the server and update the cache")
@@ -38,13 +37,13 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
     let source: "cache" | "server" = "cache"
     const readRole = opts.refresh || previousRole === undefined || previousRole === ""
     const readVersion = opts.refresh || version.refreshVersion
-    const info = readRole ? Option.some(yield* fetchUserInfo(authed).pipe(withSpinner("reading the role..."))) : Option.none()
+    const info = readRole ? Option.some(yield* readUserInfo(authed)) : Option.none()
     // `--olares-version` takes the place of the read (validated already, no network)
     const osVersion = !readVersion
       ? Option.none<string>()
       : Option.isSome(version.olaresVersion)
       ? version.olaresVersion
-      : Option.some(yield* fetchOsVersion(authed).pipe(withSpinner("reading the Olares version...")))
+      : Option.some(yield* readOsVersion(authed))
     if (Option.isSome(info)) {
       serverName = info.value.name
       source = "server"
