@@ -532,108 +532,46 @@ export type ErrorTable = { readonly [Tag in AppErrorTag]: ErrorRow<Extract<AppEr
  */
 export const ERRORS = {
   // Transient / unexpected (exit 1)
-  TransportError: { exitCode: ExitCode.Transient, code: "transport", retryable: true,
-    recovery: "check the network and the server address, then retry"
-  },
-  TimeoutError: { exitCode: ExitCode.Transient, code: "timeout", retryable: true,
-    recovery: "retry; if it persists check that the server is up"
-  },
-  HttpStatusError: { exitCode: ExitCode.Transient, code: (e) => e.status >= 500 ? "http_5xx" : "http_4xx", retryable: (e) => e.status >= 500,
-    recovery: (e) => e.status >= 500 ? "retry later; the server reported an internal error" : undefined
-  },
-  ResponseDecodeError: { exitCode: ExitCode.Transient, code: "decode", retryable: false,
-    recovery: "check that the address points at an Olares server (see --auth-url-override)"
-  },
+  TransportError: { exitCode: ExitCode.Transient, code: "transport", retryable: true, recovery: "check the network and the server address, then retry" },
+  TimeoutError: { exitCode: ExitCode.Transient, code: "timeout", retryable: true, recovery: "retry; if it persists check that the server is up" },
+  HttpStatusError: { exitCode: ExitCode.Transient, code: (e) => e.status >= 500 ? "http_5xx" : "http_4xx", retryable: (e) => e.status >= 500, recovery: (e) => e.status >= 500 ? "retry later; the server reported an internal error" : undefined },
+  ResponseDecodeError: { exitCode: ExitCode.Transient, code: "decode", retryable: false, recovery: "check that the address points at an Olares server (see --auth-url-override)" },
   StorageError: { exitCode: ExitCode.Transient, code: "storage", retryable: false, recovery: (e) => e.hint },
-  KeychainError: { exitCode: ExitCode.Transient, code: "keychain", retryable: false,
-    recovery: "check that the OS keychain is unlocked and accessible, or run `olares-cli profile doctor`"
-  },
-  LockTimeout: { exitCode: ExitCode.Transient, code: "lock_timeout", retryable: true,
-    recovery: "retry; if no other olares-cli is running, see `olares-cli profile doctor`"
-  },
-  ProblemsFound: { exitCode: ExitCode.Transient, code: "doctor_problems", retryable: false,
-    recovery: "run the fix shown for each problem, then `olares-cli profile doctor` again"
-  },
-  BackendVersionInvalid: { exitCode: ExitCode.Transient, code: "decode", retryable: false,
-    recovery: "check the server, or pass --olares-version <v> to set the version by hand"
-  },
+  KeychainError: { exitCode: ExitCode.Transient, code: "keychain", retryable: false, recovery: "check that the OS keychain is unlocked and accessible, or run `olares-cli profile doctor`" },
+  LockTimeout: { exitCode: ExitCode.Transient, code: "lock_timeout", retryable: true, recovery: "retry; if no other olares-cli is running, see `olares-cli profile doctor`" },
+  ProblemsFound: { exitCode: ExitCode.Transient, code: "doctor_problems", retryable: false, recovery: "run the fix shown for each problem, then `olares-cli profile doctor` again" },
+  BackendVersionInvalid: { exitCode: ExitCode.Transient, code: "decode", retryable: false, recovery: "check the server, or pass --olares-version <v> to set the version by hand" },
   // Usage (exit 2)
   UsageError: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: (e) => e.hint },
-  MissingOlaresId: { exitCode: ExitCode.Usage, code: "usage", retryable: false,
-    recovery: "add --olares-id <id>, e.g. --olares-id alice@olares.com"
-  },
-  InvalidOlaresId: { exitCode: ExitCode.Usage, code: "usage", retryable: false,
-    recovery: "pass --olares-id <local@domain>, e.g. --olares-id alice@olares.com"
-  },
-  EmptySecret: { exitCode: ExitCode.Usage, code: "usage", retryable: false,
-    recovery: "check for premature EOF or an empty pipe"
-  },
-  TotpRequired: { exitCode: ExitCode.Usage, code: "auth_totp_required", retryable: false,
-    recovery: "re-run with --totp <code>, or run interactively on a terminal"
-  },
+  MissingOlaresId: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: "add --olares-id <id>, e.g. --olares-id alice@olares.com" },
+  InvalidOlaresId: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: "pass --olares-id <local@domain>, e.g. --olares-id alice@olares.com" },
+  EmptySecret: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: "check for premature EOF or an empty pipe" },
+  TotpRequired: { exitCode: ExitCode.Usage, code: "auth_totp_required", retryable: false, recovery: "re-run with --totp <code>, or run interactively on a terminal" },
   NotATerminal: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: (e) => e.hint },
-  ForeignUrl: { exitCode: ExitCode.Usage, code: "auth_foreign_url", retryable: false,
-    recovery: "use a path (/api/...) or an https:// URL under the profile's own hosts"
-  },
-  InvalidOlaresVersion: { exitCode: ExitCode.Usage, code: "usage", retryable: false,
-    recovery: "pass an Olares version such as --olares-version 1.12.6 (or 1.12.6-20260603, 1.12.0-rc.0)"
-  },
-  InvalidUrlOption: { exitCode: ExitCode.Usage, code: "usage", retryable: false,
-    recovery: (e) => e.flag === "--local-url-prefix" ? "pass DNS labels each followed by '.', e.g. --local-url-prefix dev." : "pass an absolute http(s) URL without user:password@, query or fragment, e.g. --auth-url-override https://auth.example.com"
-  },
-  InputTooLong: { exitCode: ExitCode.Usage, code: "usage", retryable: false,
-    recovery: "pipe exactly one line: printf '%s\\n' \"$SECRET\" | olares-cli ..."
-  },
-  UnsendableToken: { exitCode: ExitCode.Usage, code: "usage", retryable: false,
-    recovery: "copy the token again without surrounding quotes or line breaks"
-  },
-  AliasConflict: { exitCode: ExitCode.Usage, code: "usage", retryable: false,
-    recovery: (e) => e.as === "alias" ? `choose another --name, or remove the other profile first: ${removeCommand(e.other)}` : "choose another --name (an alias may not be another profile's olaresId)"
-  },
-  AmbiguousProfile: { exitCode: ExitCode.Usage, code: "usage", retryable: false,
-    recovery: (e) => `${removeCommand(e.byAlias)} removes the profile that carries the alias; afterwards ${e.key} names ${e.byOlaresId} alone`
-  },
+  ForeignUrl: { exitCode: ExitCode.Usage, code: "auth_foreign_url", retryable: false, recovery: "use a path (/api/...) or an https:// URL under the profile's own hosts" },
+  InvalidOlaresVersion: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: "pass an Olares version such as --olares-version 1.12.6 (or 1.12.6-20260603, 1.12.0-rc.0)" },
+  InvalidUrlOption: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: (e) => e.flag === "--local-url-prefix" ? "pass DNS labels each followed by '.', e.g. --local-url-prefix dev." : "pass an absolute http(s) URL without user:password@, query or fragment, e.g. --auth-url-override https://auth.example.com" },
+  InputTooLong: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: "pipe exactly one line: printf '%s\\n' \"$SECRET\" | olares-cli ..." },
+  UnsendableToken: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: "copy the token again without surrounding quotes or line breaks" },
+  AliasConflict: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: (e) => e.as === "alias" ? `choose another --name, or remove the other profile first: ${removeCommand(e.other)}` : "choose another --name (an alias may not be another profile's olaresId)" },
+  AmbiguousProfile: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: (e) => `${removeCommand(e.byAlias)} removes the profile that carries the alias; afterwards ${e.key} names ${e.byOlaresId} alone` },
   // Not logged in (exit 3)
-  NoProfile: { exitCode: ExitCode.NotLoggedIn, code: "auth_no_profile", retryable: false,
-    recovery: loginCommand("<id>")
-  },
-  NotLoggedIn: { exitCode: ExitCode.NotLoggedIn, code: "auth_not_logged_in", retryable: false,
-    recovery: (e) => e.managedApp !== undefined ? managedRecovery(e.managedApp) : loginCommand(e.olaresId)
-  },
+  NoProfile: { exitCode: ExitCode.NotLoggedIn, code: "auth_no_profile", retryable: false, recovery: loginCommand("<id>") },
+  NotLoggedIn: { exitCode: ExitCode.NotLoggedIn, code: "auth_not_logged_in", retryable: false, recovery: (e) => e.managedApp !== undefined ? managedRecovery(e.managedApp) : loginCommand(e.olaresId) },
   // Credential rejected (exit 4)
-  TokenInvalidated: { exitCode: ExitCode.CredentialRejected, code: "auth_token_invalidated", retryable: false,
-    recovery: (e) => e.managedApp !== undefined ? managedRecovery(e.managedApp) : loginCommand(e.olaresId)
-  },
-  AccessTokenRejected: { exitCode: ExitCode.CredentialRejected, code: "auth_token_rejected", retryable: false,
-    recovery: (e) => loginCommand(e.olaresId)
-  },
-  LoginRejected: { exitCode: ExitCode.CredentialRejected, code: "auth_login_failed", retryable: false,
-    recovery: "check the olaresId, password or code and try again"
-  },
-  ManagedNotSecondFactor: { exitCode: ExitCode.CredentialRejected, code: "auth_managed_not_second_factor", retryable: false,
-    recovery: managedRecovery("")
-  },
+  TokenInvalidated: { exitCode: ExitCode.CredentialRejected, code: "auth_token_invalidated", retryable: false, recovery: (e) => e.managedApp !== undefined ? managedRecovery(e.managedApp) : loginCommand(e.olaresId) },
+  AccessTokenRejected: { exitCode: ExitCode.CredentialRejected, code: "auth_token_rejected", retryable: false, recovery: (e) => loginCommand(e.olaresId) },
+  LoginRejected: { exitCode: ExitCode.CredentialRejected, code: "auth_login_failed", retryable: false, recovery: "check the olaresId, password or code and try again" },
+  ManagedNotSecondFactor: { exitCode: ExitCode.CredentialRejected, code: "auth_managed_not_second_factor", retryable: false, recovery: managedRecovery("") },
   // Re-authentication refused (exit 5)
-  AlreadyAuthenticated: { exitCode: ExitCode.AlreadyAuthenticated, code: "auth_already_authenticated", retryable: false,
-    recovery: (e) => removeCommand(e.olaresId)
-  },
-  ExpiryUnknown: { exitCode: ExitCode.AlreadyAuthenticated, code: "auth_already_authenticated", retryable: false,
-    recovery: (e) => removeCommand(e.olaresId)
-  },
-  ManagedProfileRefused: { exitCode: ExitCode.AlreadyAuthenticated, code: "auth_managed_profile", retryable: false,
-    recovery: (e) => e.appName === "" ? "uninstall the application that requested this platform-issued credential to revoke it" : `uninstall application ${quoteApp(e.appName)} to revoke this platform-issued credential`
-  },
+  AlreadyAuthenticated: { exitCode: ExitCode.AlreadyAuthenticated, code: "auth_already_authenticated", retryable: false, recovery: (e) => removeCommand(e.olaresId) },
+  ExpiryUnknown: { exitCode: ExitCode.AlreadyAuthenticated, code: "auth_already_authenticated", retryable: false, recovery: (e) => removeCommand(e.olaresId) },
+  ManagedProfileRefused: { exitCode: ExitCode.AlreadyAuthenticated, code: "auth_managed_profile", retryable: false, recovery: (e) => e.appName === "" ? "uninstall the application that requested this platform-issued credential to revoke it" : `uninstall application ${quoteApp(e.appName)} to revoke this platform-issued credential` },
   // Profile not found (exit 6)
-  ProfileNotFound: { exitCode: ExitCode.ProfileNotFound, code: "profile_not_found", retryable: false,
-    recovery: "olares-cli profile list"
-  },
-  NoPreviousProfile: { exitCode: ExitCode.ProfileNotFound, code: "profile_not_found", retryable: false,
-    recovery: "olares-cli profile list"
-  },
+  ProfileNotFound: { exitCode: ExitCode.ProfileNotFound, code: "profile_not_found", retryable: false, recovery: "olares-cli profile list" },
+  NoPreviousProfile: { exitCode: ExitCode.ProfileNotFound, code: "profile_not_found", retryable: false, recovery: "olares-cli profile list" },
   // Permission denied (exit 7)
-  PermissionDenied: { exitCode: ExitCode.PermissionDenied, code: "http_403", retryable: false,
-    recovery: "olares-cli profile whoami --refresh"
-  },
+  PermissionDenied: { exitCode: ExitCode.PermissionDenied, code: "http_403", retryable: false, recovery: "olares-cli profile whoami --refresh" },
 } as const satisfies ErrorTable
 
 const rowOf = (e: { readonly _tag: string }): ErrorRow<any> => ERRORS[e._tag as AppErrorTag]
