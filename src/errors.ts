@@ -571,7 +571,7 @@ export const ERRORS = {
   ProfileNotFound: { exitCode: ExitCode.ProfileNotFound, code: "profile_not_found", retryable: false, recovery: "olares-cli profile list" },
   NoPreviousProfile: { exitCode: ExitCode.ProfileNotFound, code: "profile_not_found", retryable: false, recovery: "olares-cli profile list" },
   // Permission denied (exit 7)
-  PermissionDenied: { exitCode: ExitCode.PermissionDenied, code: "http_403", retryable: false, recovery: "olares-cli profile whoami --refresh" },
+  PermissionDenied: { exitCode: ExitCode.PermissionDenied, code: "http_403", retryable: false, recovery: "olares-cli profile whoami --refresh" }
 } as const satisfies ErrorTable
 
 const rowOf = (e: { readonly _tag: string }): ErrorRow<any> => ERRORS[e._tag as AppErrorTag]
