@@ -28,12 +28,12 @@ export const ExitCode = {
 } as const
 
 /** What the table gives every error, read on the instance (the renderer and library users rely on these). */
-export interface Classified {
+export interface Classified<Recovery extends string | undefined = string | undefined> {
   readonly exitCode: number
   readonly code: string
   readonly retryable: boolean
   /** The exact command (or instruction) that fixes it, when there is one. */
-  readonly recovery: string | undefined
+  readonly recovery: Recovery
 }
 
 /** What every user-facing error exposes to the renderer in `output.ts`. */
@@ -60,14 +60,15 @@ export const formatRemaining = (ms: number): string => {
 
 /**
  * `Schema.TaggedError` plus the four `Classified` members from the error's row in `ERRORS` (looked
- * up at construction, so the table can follow the classes). A constant is an own field, as a class
+ * up at construction, so the table can follow the classes); `Recovery` is `string` unless the
+ * error may have none. A constant is an own field, as a class
  * field would be (so inspecting or serialising an error shows it); a computed one is a getter.
  */
-const Failure = <Self>() =>
+const Failure = <Self, Recovery extends string | undefined = string>() =>
 <Tag extends string, Fields extends Schema.Struct.Fields>(
   tag: Tag,
   fields: Fields
-): Schema.TaggedErrorClass<Self, Tag, { readonly _tag: Schema.tag<Tag> } & Fields> & (new(...args: Array<any>) => Classified) => {
+): Schema.TaggedErrorClass<Self, Tag, { readonly _tag: Schema.tag<Tag> } & Fields> & (new(...args: Array<any>) => Classified<Recovery>) => {
   const Base = Schema.TaggedError<Self>()(tag, fields) as unknown as new(...args: Array<any>) => { readonly _tag: string }
   class WithRow extends Base implements Classified {
     constructor(...args: Array<any>) {
@@ -119,7 +120,7 @@ export class TimeoutError extends Failure<TimeoutError>()("TimeoutError", {
 }
 
 /** An Olares endpoint answered with an unexpected HTTP status. */
-export class HttpStatusError extends Failure<HttpStatusError>()("HttpStatusError", {
+export class HttpStatusError extends Failure<HttpStatusError, string | undefined>()("HttpStatusError", {
   endpoint: Schema.String,
   status: Schema.Number,
   body: Schema.String
@@ -197,7 +198,7 @@ export class BackendVersionInvalid extends Failure<BackendVersionInvalid>()("Bac
 // ---------------------------------------------------------------------------------------------
 
 /** A command-line usage problem that is not one of the named ones below. */
-export class UsageError extends Failure<UsageError>()("UsageError", {
+export class UsageError extends Failure<UsageError, string | undefined>()("UsageError", {
   message: Schema.String,
   hint: Schema.optional(Schema.String)
 }) {}
@@ -520,7 +521,7 @@ export interface ErrorRow<E> {
   readonly exitCode: typeof ExitCode[Exclude<keyof typeof ExitCode, "Ok" | "Interrupted">]
   readonly code: Computed<E, string>
   readonly retryable: Computed<E, boolean>
-  readonly recovery: Computed<E, string | undefined>
+  readonly recovery: Computed<E, E extends Classified<infer R> ? R : never>
 }
 
 /** A row for every tag, and no other. */

@@ -530,7 +530,7 @@ export const runDoctor = (opts: { readonly offline: boolean }) =>
       profiles,
       locks,
       lockErrors: inspected.flatMap((i) => i.errors),
-      configError: Either.isLeft(loaded) ? { message: loaded.left.message, hint: loaded.left.hint } : undefined,
+      configError: Either.isLeft(loaded) ? { message: loaded.left.message, hint: loaded.left.recovery } : undefined,
       configProfiles: cfg.profiles,
       userHome: safeHomedir(),
       tokenReasons,

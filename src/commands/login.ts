@@ -60,7 +60,7 @@ const run = (
       Effect.catchTag("TotpRequired", (e) =>
         Option.isSome(code) || !prompt.interactive
           ? Effect.fail(e)
-          : prompt.line(`two-factor code for ${id}: `, { message: e.message, hint: e.recovery ?? "" }).pipe(
+          : prompt.line(`two-factor code for ${id}: `, { message: e.message, hint: e.recovery }).pipe(
             Effect.map((s) => Redacted.make(s.trim())),
             Effect.flatMap(nonEmpty("TOTP code")),
             Effect.flatMap((c) => attempt(Option.some(c)))
