@@ -5,18 +5,10 @@
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import { TOKEN_STATUSES } from "./domain/TokenStatus.js"
 
-/** The STATUS of a profile's stored token, computed locally (spec section 5). */
-export const TokenStatusJson = Schema.Literal(
-  "never",
-  "logged-in",
-  "expired",
-  "invalidated",
-  "unknown",
-  "logged-in (unparseable token)",
-  /** A platform-issued profile whose mounted grant has not been exchanged yet. */
-  "pending"
-)
+/** The STATUS of a profile's stored token, computed locally: one of TokenStatus's `TOKEN_STATUSES`. */
+export const TokenStatusJson = Schema.Literal(...TOKEN_STATUSES)
 
 /** One row of `profile list -o json`. */
 export const ProfileRowJson = Schema.Struct({

@@ -14,9 +14,10 @@ import * as Schema from "effect/Schema"
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { parseConfig, Profile, serializeConfig as serializeSchemaConfig } from "../src/domain/Config.js"
-import { decodeConfigStrict, PROFILE_FIELDS, serializeConfig } from "../src/domain/ConfigData.js"
+import { decodeConfigStrict, PROFILE_FIELDS, PROFILE_TABLE, serializeConfig } from "../src/domain/ConfigData.js"
 import { parseStoredToken, serializeStoredToken, StoredToken } from "../src/domain/StoredToken.js"
-import { decodeRecordStrict } from "../src/domain/TokenStatus.js"
+import { decodeRecordStrict, RECORD_TABLE, TOKEN_STATUSES } from "../src/domain/TokenStatus.js"
+import { TokenStatusJson } from "../src/schemas.js"
 
 const ROOT = resolve(import.meta.dirname, "..")
 
@@ -180,6 +181,49 @@ describe("TokenStatus.decodeRecordStrict", () => {
     expect(decodeRecordStrict(serializeStoredToken({ ...token, olaresId: "alice@olares.com" }))).toBeDefined()
     expect(decodeRecordStrict(JSON.stringify(r))).toBeDefined()
   }, { fastCheck: { numRuns: 500 } })
+})
+
+describe("the field tables", () => {
+  /** A non-empty value of each kind (what the writer never drops). */
+  const sample = { string: "s", boolean: true, int: 7, kept: { nested: [1] }, secret: "t" } as const
+
+  it("Profile's Schema has the table's modelled fields in the table's order; the key alone is required", () => {
+    const modelled = Object.keys(PROFILE_TABLE).filter((f) => PROFILE_TABLE[f as keyof typeof PROFILE_TABLE] !== "kept")
+    expect(Object.keys(Profile.fields)).toEqual(modelled)
+    expect(Object.keys(PROFILE_FIELDS)).toEqual(modelled)
+    expect(Object.entries(Profile.fields).filter(([, f]) => Schema.isSchema(f)).map(([k]) => k)).toEqual(["olaresId"])
+  })
+
+  it("config.json is written in the table's order, kept fields in their place, unknown fields after", () => {
+    const fields = Object.entries(PROFILE_TABLE).map(([f, kind]) => [f, sample[kind]] as const)
+    const profile = Object.fromEntries([["zeta", 1], ...fields.reverse()]) as unknown as Profile
+    const written = JSON.parse(serializeConfig({ profiles: [profile] })).profiles[0]
+    expect(Object.keys(written)).toEqual([...Object.keys(PROFILE_TABLE), "zeta"])
+    expect(written).toEqual(profile)
+  })
+
+  it("kept fields are carried as any JSON by both decoders, to the same value", () => {
+    const text = JSON.stringify({
+      profiles: [{ olaresId: "a@b.c", clusterContext: { workspaces: ["x"] }, clusterContextRefreshedAt: "not a number" }]
+    })
+    const plain = decodeConfigStrict(text)
+    expect(plain).toBeDefined()
+    expect(parseConfig(text)).toEqual(Either.right(plain))
+  })
+
+  it("the token record's Schema and writer follow RECORD_TABLE's order", () => {
+    expect(Object.keys(StoredToken.fields)).toEqual(Object.keys(RECORD_TABLE))
+    const record = Object.fromEntries(Object.entries(RECORD_TABLE).reverse().map(([f, kind]) => [f, sample[kind]]))
+    const token = Either.getOrThrow(parseStoredToken(JSON.stringify(record), "a@b.c"))
+    const written = serializeStoredToken(token)
+    expect(Object.keys(JSON.parse(written))).toEqual(Object.keys(RECORD_TABLE))
+    expect(JSON.parse(written)).toEqual(record)
+    expect(decodeRecordStrict(written)).toEqual({ accessToken: "t", invalidatedAt: 7 })
+  })
+
+  it("the -o json Schema's statuses are TOKEN_STATUSES", () => {
+    expect(TokenStatusJson.literals).toEqual(TOKEN_STATUSES)
+  })
 })
 
 describe("the entry bundle", () => {

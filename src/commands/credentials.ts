@@ -9,7 +9,6 @@ import {
   currentProfile,
   displayName,
   findByOlaresId,
-  modifyProfile,
   type Profile,
   upsertProfile,
   withPointers
@@ -19,6 +18,7 @@ import { authUrl, type OlaresId } from "../domain/OlaresId.js"
 import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
 import { loginConflict } from "../domain/Aliases.js"
 import { lookupByOlaresId } from "../domain/ConfigData.js"
+import { loginCommand, removeCommand } from "../domain/Remedies.js"
 import { showName } from "../domain/Scrub.js"
 import { authUrlOverrideProblem, localUrlPrefixProblem, quoteUrlValue, unsafeProfileUrl } from "../domain/ProfileUrls.js"
 import {
@@ -34,10 +34,9 @@ import { HttpAuth } from "../services/HttpAuth.js"
 import { KeyStore } from "../services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../services/OlaresAuthApi.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
-import { fetchOsVersion, fetchUserInfo, roleLabel } from "../olaresInfo.js"
+import { roleLabel } from "../olaresInfo.js"
 import { nowMs, requireOlaresId } from "./shared.js"
-import { withSpinner } from "./spinner.js"
-import { cacheBackendVersion } from "./versionCache.js"
+import { cacheBackendVersion, cacheServerFacts, readOsVersion, readUserInfo } from "./versionCache.js"
 
 /** Flag values that shape the stored profile. */
 export interface ProfileFlags {
@@ -55,7 +54,7 @@ export const hasRecord = (id: string) =>
   Effect.flatMap(KeyStore, (ks) =>
     ks.get(id).pipe(
       Effect.map(Option.isSome),
-      Effect.catchIf((e) => e.recovery?.startsWith(`olares-cli profile remove ${id} `) === true, () => Effect.succeed(true))
+      Effect.catchIf((e) => e.recovery?.startsWith(`${removeCommand(id)} `) === true, () => Effect.succeed(true))
     ))
 
 /**
@@ -173,8 +172,6 @@ export const persist = (
     )
   })
 
-const loginCommand = (id: string) => `olares-cli profile login --olares-id ${id}`
-
 /** Prints the reference's success lines. */
 export const reportSuccess = (verbLine: string, id: OlaresId, account: string, a: Activation) =>
   Effect.gen(function*() {
@@ -197,19 +194,16 @@ export const reportSuccess = (verbLine: string, id: OlaresId, account: string, a
 export const eagerFetch = (profile: Profile, versionOverride: Option.Option<string> = Option.none()) =>
   Effect.gen(function*() {
     const auth = yield* HttpAuth
-    const repo = yield* ProfileRepo
     const authed = yield* auth.forProfile(profile)
-    const nowSec = Math.floor((yield* nowMs) / 1000)
-    yield* fetchUserInfo(authed, "5 seconds").pipe(
-      withSpinner("reading the role..."),
+    yield* readUserInfo(authed, "5 seconds").pipe(
       Effect.flatMap((info) =>
         info.ownerRole === undefined || info.ownerRole === ""
           ? Effect.void
           : Effect.zipRight(
             Console.log(`role: ${roleLabel(info.ownerRole)}`),
-            repo.update((cfg) =>
-              Effect.succeed([undefined, modifyProfile(cfg, profile.olaresId, (p) => ({ ...p, ownerRole: info.ownerRole!, whoamiRefreshedAt: nowSec }))] as const)
-            ).pipe(Effect.catchAll((e) => Console.error(`warning: could not cache the role: ${e.message}`)))
+            cacheServerFacts(profile.olaresId, { userInfo: Option.some(info), version: Option.none() }).pipe(
+              Effect.catchAll((e) => Console.error(`warning: could not cache the role: ${e.message}`))
+            )
           )
       ),
       Effect.catchAll((e) =>
@@ -223,8 +217,7 @@ export const eagerFetch = (profile: Profile, versionOverride: Option.Option<stri
         Effect.catchAll((e) => Console.error(`warning: could not cache Olares backend version: ${e.message}`))
       )
     if (Option.isSome(versionOverride)) return yield* cacheVersion(versionOverride.value)
-    yield* fetchOsVersion(authed, "5 seconds").pipe(
-      withSpinner("reading the Olares version..."),
+    yield* readOsVersion(authed, "5 seconds").pipe(
       Effect.flatMap(cacheVersion),
       Effect.catchAll((e) => Console.error(`warning: post-login version fetch failed: ${e.message}`))
     )

@@ -6,14 +6,12 @@ import * as Option from "effect/Option"
 import { currentProfile } from "../domain/Config.js"
 import { NoProfile } from "../errors.js"
 import type { CommandHelp } from "../help.js"
-import { fetchOsVersion } from "../olaresInfo.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { printList } from "./listProgram.js"
 import { resolveVersionFlags } from "./profileRoot.js"
 import { noInput, output, versionOptions, withNetwork } from "./shared.js"
-import { withSpinner } from "./spinner.js"
-import { cacheBackendVersion } from "./versionCache.js"
+import { cacheBackendVersion, readOsVersion } from "./versionCache.js"
 
 /** `--olares-version` stands in for detection: cached for the current profile, no network. */
 const cacheOverride = (version: string) =>
@@ -27,7 +25,7 @@ const cacheOverride = (version: string) =>
 const fetchCurrentVersion = withNetwork(
   Effect.gen(function*() {
     const authed = yield* Effect.flatMap(HttpAuth, (a) => a.current)
-    const v = yield* fetchOsVersion(authed).pipe(withSpinner("reading the Olares version..."))
+    const v = yield* readOsVersion(authed)
     yield* cacheBackendVersion(authed.profile.olaresId, v)
   })
 )

@@ -3,6 +3,7 @@
  * the start-up quick path (src/quick.ts), so both print byte-identical output.
  */
 import { activeProfile, type ConfigData, displayName, sourceOf } from "../domain/ConfigData.js"
+import { ADD_PROFILE_COMMANDS } from "../domain/Remedies.js"
 import { showName, showVersion } from "../domain/Scrub.js"
 import type { TokenStatus } from "../domain/TokenStatus.js"
 import { paintStatus } from "./style.js"
@@ -44,8 +45,7 @@ export const profileRows = (cfg: ConfigData, statuses: ReadonlyArray<TokenStatus
 export const renderList = (rows: ReadonlyArray<ProfileRow>, output: "table" | "json"): string => {
   if (output === "json") return JSON.stringify({ profiles: rows }, null, 2)
   if (rows.length === 0) {
-    return "no profiles configured.\n" +
-      "run `olares-cli profile login --olares-id <id>` or `olares-cli profile import --olares-id <id> --refresh-token <tok>` to add one."
+    return `no profiles configured.\nrun ${ADD_PROFILE_COMMANDS} to add one.`
   }
   // SOURCE (last, as the reference orders it) only when a platform-issued profile exists
   const withSource = rows.some((r) => r.source !== undefined)

@@ -4,17 +4,16 @@ import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { displayName, findByOlaresId, modifyProfile } from "../domain/Config.js"
+import { displayName } from "../domain/Config.js"
 import { localPart } from "../domain/OlaresId.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import type { CommandHelp } from "../help.js"
-import { ProfileRepo } from "../services/ProfileRepo.js"
 import { showName, showVersion } from "../domain/Scrub.js"
-import { fetchOsVersion, fetchUserInfo, roleForDisplay, roleLabel } from "../olaresInfo.js"
+import { roleForDisplay, roleLabel } from "../olaresInfo.js"
 import { renderJson, WhoamiJson } from "../schemas.js"
 import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
 import { noInput, nowMs, output, versionOptions, withNetwork } from "./shared.js"
-import { withSpinner } from "./spinner.js"
+import { cacheServerFacts, readOsVersion, readUserInfo } from "./versionCache.js"
 
 const refresh = Options.boolean("refresh").pipe(
   Options.withDescription("re-read role (/api/backend/v1/user-info) and version (/api/olares-info) from the server and update the cache")
@@ -28,7 +27,6 @@ const ago = (secs: number) =>
 const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json" }, version: VersionFlags) =>
   Effect.gen(function*() {
     const authed = yield* Effect.flatMap(HttpAuth, (a) => a.current)
-    const repo = yield* ProfileRepo
     const id = authed.olaresId
     // config.json's key for this profile: a Go-written bare `alice` stays `alice`
     const key = authed.profile.olaresId
@@ -39,31 +37,20 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
     let source: "cache" | "server" = "cache"
     const readRole = opts.refresh || previousRole === undefined || previousRole === ""
     const readVersion = opts.refresh || version.refreshVersion
-    const info = readRole ? Option.some(yield* fetchUserInfo(authed).pipe(withSpinner("reading the role..."))) : Option.none()
+    const info = readRole ? Option.some(yield* readUserInfo(authed)) : Option.none()
     // `--olares-version` takes the place of the read (validated already, no network)
     const osVersion = !readVersion
       ? Option.none<string>()
       : Option.isSome(version.olaresVersion)
       ? version.olaresVersion
-      : Option.some(yield* fetchOsVersion(authed).pipe(withSpinner("reading the Olares version...")))
+      : Option.some(yield* readOsVersion(authed))
     if (Option.isSome(info)) {
       serverName = info.value.name
       source = "server"
     }
     if (Option.isSome(info) || Option.isSome(osVersion)) {
-      const role = Option.getOrUndefined(Option.map(info, (i) => i.ownerRole))
-      profile = yield* repo.update((cfg) => {
-        const next = modifyProfile(cfg, key, (p) => ({
-          ...p,
-          ...(role !== undefined && role !== "" ? { ownerRole: role } : {}),
-          ...(Option.isSome(info) ? { whoamiRefreshedAt: nowSec } : {}),
-          ...Option.match(osVersion, {
-            onNone: () => ({}),
-            onSome: (v) => ({ backendVersion: v, backendVersionRefreshedAt: nowSec })
-          })
-        }))
-        return Effect.succeed([Option.getOrElse(findByOlaresId(next, key), () => profile), next] as const)
-      })
+      const written = yield* cacheServerFacts(key, { userInfo: info, version: osVersion })
+      profile = Option.getOrElse(written, () => profile)
     }
     const role = profile.ownerRole
     const changed = source === "server" && previousRole !== undefined && previousRole !== "" && role !== previousRole

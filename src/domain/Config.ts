@@ -7,29 +7,38 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { NoPreviousProfile, ProfileNotFound } from "../errors.js"
 import { parseJsonBounded } from "./JsonSchema.js"
-import { activeProfile, displayName, lookupProfile, switchCurrent, withPointers } from "./ConfigData.js"
+import {
+  activeProfile,
+  displayName,
+  type FieldKind,
+  lookupProfile,
+  PROFILE_FIELDS,
+  PROFILE_KEY,
+  type ProfileFieldKinds,
+  switchCurrent,
+  withPointers
+} from "./ConfigData.js"
 
 /** Keys written by the Go CLI that we do not model are kept as they are. */
 const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
-/** One profile: one Olares instance + one identity. */
-export const Profile = Schema.Struct(
-  {
-    name: Schema.optional(Schema.String),
-    olaresId: Schema.String,
-    userUid: Schema.optional(Schema.String),
-    authUrlOverride: Schema.optional(Schema.String),
-    localUrlPrefix: Schema.optional(Schema.String),
-    insecureSkipVerify: Schema.optional(Schema.Boolean),
-    ownerRole: Schema.optional(Schema.String),
-    whoamiRefreshedAt: Schema.optional(Schema.Int),
-    backendVersion: Schema.optional(Schema.String),
-    backendVersionRefreshedAt: Schema.optional(Schema.Int),
-    managed: Schema.optional(Schema.Boolean),
-    appName: Schema.optional(Schema.String)
-  },
-  Rest
-)
+const kindSchema = { string: Schema.String, boolean: Schema.Boolean, int: Schema.Int } as const
+type KindSchema = typeof kindSchema
+
+/** The modelled fields of ConfigData's table as Schemas: the key required, every other one optional. */
+type ProfileFields = {
+  readonly [F in keyof ProfileFieldKinds]: F extends typeof PROFILE_KEY ? KindSchema[ProfileFieldKinds[F]]
+    : Schema.optional<KindSchema[ProfileFieldKinds[F]]>
+}
+
+const profileFields = Object.fromEntries(
+  Object.entries<FieldKind>(PROFILE_FIELDS).map((
+    [field, kind]
+  ) => [field, field === PROFILE_KEY ? kindSchema[kind] : Schema.optional(kindSchema[kind])])
+) as unknown as ProfileFields
+
+/** One profile: one Olares instance + one identity (its fields are ConfigData's `PROFILE_TABLE`). */
+export const Profile = Schema.Struct(profileFields, Rest)
 /** One profile: one Olares instance + one identity. */
 export type Profile = typeof Profile.Type
 

@@ -11,8 +11,14 @@ import { parseJson } from "./Json.js"
 /** How a profile field is typed in `Config.Profile`. */
 export type FieldKind = "string" | "boolean" | "int"
 
-/** Every modelled profile field and its type; `olaresId` is the only required one (Config.ts's Schema must agree, see test/config-data.test.ts). */
-export const PROFILE_FIELDS: Readonly<Record<string, FieldKind>> = {
+/**
+ * The profile's fields, in the reference's order (the order config.json is written in), each with
+ * its type: the Schema (Config.ts), the plain decoder and the writer are all built from this one
+ * table, so a new field is one line here. `olaresId` is the only required one (the profile's key).
+ * `kept` fields are the reference's that we do not model: read as any JSON and written back in
+ * their place.
+ */
+export const PROFILE_TABLE = {
   name: "string",
   olaresId: "string",
   userUid: "string",
@@ -21,11 +27,26 @@ export const PROFILE_FIELDS: Readonly<Record<string, FieldKind>> = {
   insecureSkipVerify: "boolean",
   ownerRole: "string",
   whoamiRefreshedAt: "int",
+  clusterContext: "kept",
+  clusterContextRefreshedAt: "kept",
   backendVersion: "string",
   backendVersionRefreshedAt: "int",
   managed: "boolean",
   appName: "string"
-}
+} as const satisfies Readonly<Record<string, FieldKind | "kept">>
+
+type Table = typeof PROFILE_TABLE
+
+/** The modelled fields (every field but the `kept` ones) and their kinds. */
+export type ProfileFieldKinds = { readonly [F in keyof Table as Table[F] extends FieldKind ? F : never]: Extract<Table[F], FieldKind> }
+
+/** Every modelled profile field and its type (the table without its `kept` fields). */
+export const PROFILE_FIELDS = Object.fromEntries(
+  Object.entries(PROFILE_TABLE).filter(([, kind]) => kind !== "kept")
+) as ProfileFieldKinds
+
+/** The field everything else is looked up by: required, and never omitted when empty. */
+export const PROFILE_KEY = "olaresId" satisfies keyof ProfileFieldKinds
 
 /** One profile as far as the plain operations look into it; other fields ride along untouched. */
 export interface ProfileData {
@@ -52,7 +73,7 @@ const hasKind = (v: unknown, kind: FieldKind): boolean =>
 /** A profile the quick path can serve: the Schema's types, and an olaresId to look its token up by. */
 const isProfile = (v: unknown): v is ProfileData => {
   if (!isObject(v) || typeof v.olaresId !== "string" || v.olaresId === "") return false
-  for (const [field, kind] of Object.entries(PROFILE_FIELDS)) {
+  for (const [field, kind] of Object.entries<FieldKind>(PROFILE_FIELDS)) {
     if (Object.hasOwn(v, field) && !hasKind(v[field], kind)) return false
   }
   return true
@@ -80,22 +101,7 @@ export const decodeConfigStrict = (text: string): ConfigData | undefined => {
 }
 
 /** The reference's field order; unknown fields follow in the order they were read. */
-const PROFILE_ORDER = [
-  "name",
-  "olaresId",
-  "userUid",
-  "authUrlOverride",
-  "localUrlPrefix",
-  "insecureSkipVerify",
-  "ownerRole",
-  "whoamiRefreshedAt",
-  "clusterContext",
-  "clusterContextRefreshedAt",
-  "backendVersion",
-  "backendVersionRefreshedAt",
-  "managed",
-  "appName"
-]
+const PROFILE_ORDER = Object.keys(PROFILE_TABLE)
 
 const isEmpty = (v: unknown) => v === undefined || v === "" || v === 0 || v === false || v === null
 
@@ -108,7 +114,7 @@ const ordered = (obj: Record<string, unknown>, order: ReadonlyArray<string>, kee
 
 /** Serialises as the reference does: 2-space indent, known fields in order, empty ones omitted, no trailing newline. */
 export const serializeConfig = (cfg: ConfigData): string => {
-  const profiles = cfg.profiles.map((p) => ordered(p, PROFILE_ORDER, ["olaresId"]))
+  const profiles = cfg.profiles.map((p) => ordered(p, PROFILE_ORDER, [PROFILE_KEY]))
   const top = ordered({ ...cfg, profiles: profiles.length === 0 ? undefined : profiles }, [
     "currentProfile",
     "previousProfile",

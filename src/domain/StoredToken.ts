@@ -4,22 +4,42 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { parseJsonBounded } from "./JsonSchema.js"
-import { recordStatus, type TokenStatus } from "./TokenStatus.js"
+import { RECORD_TABLE, recordStatus, type TokenStatus } from "./TokenStatus.js"
+
+const kindSchema = {
+  string: Schema.String,
+  secret: Schema.Redacted(Schema.String),
+  int: Schema.Int,
+  boolean: Schema.Boolean
+} as const
+type KindSchema = typeof kindSchema
+type Table = typeof RECORD_TABLE
+
+/** The table's fields as Schemas: `olaresId` defaults to "" (the caller fills in the account), `accessToken` is required. */
+type RecordFields =
+  & {
+    readonly olaresId: Schema.optionalWith<typeof Schema.String, { default: () => "" }>
+    readonly accessToken: KindSchema["secret"]
+  }
+  & { readonly [F in Exclude<keyof Table, "olaresId" | "accessToken">]: Schema.optional<KindSchema[Table[F]]> }
+
+const recordFields = Object.fromEntries(
+  Object.entries(RECORD_TABLE).map(([field, kind]) => [
+    field,
+    field === "olaresId"
+      ? Schema.optionalWith(Schema.String, { default: () => "" })
+      : field === "accessToken"
+      ? kindSchema[kind]
+      : Schema.optional(kindSchema[kind])
+  ])
+) as unknown as RecordFields
 
 /**
- * The record, secrets wrapped in `Redacted` in memory. The wire form (inside the encrypted blob or
- * keychain item) is the reference's compact JSON, key order `olaresId, accessToken, refreshToken,
- * sessionId, grantedAt, invalidatedAt`, optional keys omitted when empty or zero.
+ * The record, secrets wrapped in `Redacted` in memory (its fields are TokenStatus's `RECORD_TABLE`).
+ * The wire form (inside the encrypted blob or keychain item) is the reference's compact JSON in the
+ * table's key order, optional keys omitted when empty or zero.
  */
-export const StoredToken = Schema.Struct({
-  olaresId: Schema.optionalWith(Schema.String, { default: () => "" }),
-  accessToken: Schema.Redacted(Schema.String),
-  refreshToken: Schema.optional(Schema.Redacted(Schema.String)),
-  sessionId: Schema.optional(Schema.String),
-  grantedAt: Schema.optional(Schema.Int),
-  invalidatedAt: Schema.optional(Schema.Int),
-  managed: Schema.optional(Schema.Boolean)
-})
+export const StoredToken = Schema.Struct(recordFields)
 /** The record, secrets wrapped in `Redacted` in memory. */
 export type StoredToken = typeof StoredToken.Type
 
@@ -29,14 +49,14 @@ const decodeJson = Schema.decodeUnknownEither(parseJsonBounded(StoredToken))
 export const parseStoredToken = (text: string, account: string) =>
   Either.map(decodeJson(text), (t): StoredToken => t.olaresId === "" ? { ...t, olaresId: account } : t)
 
-/** Serialises a record as the reference does (compact JSON, fixed key order, empty fields omitted). */
+/** Serialises a record as the reference does (compact JSON, the table's key order, empty fields but the two required ones omitted). */
 export const serializeStoredToken = (t: StoredToken): string => {
-  const out: Record<string, unknown> = { olaresId: t.olaresId, accessToken: Redacted.value(t.accessToken) }
-  if (t.refreshToken !== undefined && Redacted.value(t.refreshToken) !== "") out.refreshToken = Redacted.value(t.refreshToken)
-  if (t.sessionId !== undefined && t.sessionId !== "") out.sessionId = t.sessionId
-  if (t.grantedAt !== undefined && t.grantedAt !== 0) out.grantedAt = t.grantedAt
-  if (t.invalidatedAt !== undefined && t.invalidatedAt !== 0) out.invalidatedAt = t.invalidatedAt
-  if (t.managed === true) out.managed = true
+  const out: Record<string, unknown> = {}
+  for (const [field, kind] of Object.entries(RECORD_TABLE)) {
+    const raw = (t as Record<string, unknown>)[field]
+    const v = kind === "secret" && raw !== undefined ? Redacted.value(raw as Redacted.Redacted<string>) : raw
+    if (field === "olaresId" || field === "accessToken" || !(v === undefined || v === "" || v === 0 || v === false)) out[field] = v
+  }
   return JSON.stringify(out)
 }
 

@@ -6,15 +6,23 @@
 import { parseJson } from "./Json.js"
 import { decodeExpiry } from "./Jwt.js"
 
+/**
+ * Every value of the STATUS column of `profile list`, computed locally with no network: the one
+ * list the type, the `-o json` Schema (schemas.ts) and the colours (commands/style.ts) follow.
+ * `pending` is a platform-issued profile whose mounted grant has not been exchanged yet.
+ */
+export const TOKEN_STATUSES = [
+  "never",
+  "logged-in",
+  "expired",
+  "invalidated",
+  "unknown",
+  "logged-in (unparseable token)",
+  "pending"
+] as const
+
 /** The STATUS column of `profile list`, computed locally with no network. */
-export type TokenStatus =
-  | "never"
-  | "logged-in"
-  | "expired"
-  | "invalidated"
-  | "unknown"
-  | "logged-in (unparseable token)"
-  | "pending"
+export type TokenStatus = typeof TOKEN_STATUSES[number]
 
 /** The status algorithm of the spec (section 5): invalidated wins over exp; `now >= exp` is expired. */
 export const statusOf = (accessToken: string, invalidatedAt: number | undefined, nowMs: number): TokenStatus => {
@@ -43,14 +51,21 @@ export interface RecordData {
   readonly invalidatedAt?: number | undefined
 }
 
-const RECORD_FIELDS = {
+/**
+ * The token record's fields in the reference's wire order, each with its type (`secret`: a string
+ * kept `Redacted` in memory): StoredToken's Schema and writer and the plain decoder below are all
+ * built from this one table. `accessToken` is the only required field; a missing `olaresId` is the
+ * account the record was stored under.
+ */
+export const RECORD_TABLE = {
   olaresId: "string",
-  refreshToken: "string",
+  accessToken: "secret",
+  refreshToken: "secret",
   sessionId: "string",
   grantedAt: "int",
   invalidatedAt: "int",
   managed: "boolean"
-} as const
+} as const satisfies Readonly<Record<string, "string" | "secret" | "int" | "boolean">>
 
 /**
  * Decodes a decrypted record without Effect: the record, or `undefined` whenever it is anything but
@@ -65,10 +80,14 @@ export const decodeRecordStrict = (text: string): RecordData | undefined => {
   }
   const o = json as Record<string, unknown>
   if (typeof o.accessToken !== "string") return undefined
-  for (const [field, kind] of Object.entries(RECORD_FIELDS)) {
+  for (const [field, kind] of Object.entries(RECORD_TABLE)) {
     if (!Object.hasOwn(o, field)) continue
     const v = o[field]
-    const ok = kind === "string" ? typeof v === "string" : kind === "boolean" ? typeof v === "boolean" : Number.isSafeInteger(v)
+    const ok = kind === "string" || kind === "secret"
+      ? typeof v === "string"
+      : kind === "boolean"
+      ? typeof v === "boolean"
+      : Number.isSafeInteger(v)
     if (!ok) return undefined
   }
   return { accessToken: o.accessToken, invalidatedAt: o.invalidatedAt as number | undefined }
