@@ -8,15 +8,18 @@
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { rmdirSync, statSync } from "node:fs"
-import { resolve } from "node:path"
+import { lstat, readdir } from "node:fs/promises"
+import { join, resolve } from "node:path"
 import { LockTimeout, StorageError } from "../src/errors.js"
-import { FileLock } from "../src/services/FileLock.js"
+import { FileLock, type FileLockShape } from "../src/services/FileLock.js"
+import { LockInspector, type LockState, type UnusableLock } from "../src/services/LockInspector.js"
 import { errorText, storageError } from "./internal/Errno.js"
 import { type Flocker, type Koffi, makeFlocker, probeLocked } from "./internal/Flock.js"
 
@@ -148,3 +151,46 @@ export const makeFileLock = (options: FileLockOptions = defaultFileLockOptions) 
 
 /** Kernel locks on the Go CLI's lock files, interruptible bounded polling. */
 export const FileLockLive: Layer.Layer<FileLock> = Layer.effect(FileLock, makeFileLock())
+
+// ---------------------------------------------------------------------------------------------
+// Inspection (`profile doctor`): the lock layout of a directory, known here and nowhere else.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The `*.lock` files of `dir` and whether a process holds each (`isLocked`: a `LOCK_NB` probe, so the
+ * Go CLI's holds count too), plus the `<file>.lock` directories older versions of this CLI left; a
+ * symbolic link named like a lock file is reported, never followed.
+ */
+export const makeLockInspector = (isLocked: FileLockShape["isLocked"]) =>
+  LockInspector.of({
+    inspect: (dir) =>
+      Effect.gen(function*() {
+        const names = yield* Effect.tryPromise(() => readdir(dir)).pipe(Effect.orElseSucceed((): Array<string> => []))
+        const types = yield* Effect.forEach(names, (name) =>
+          Effect.tryPromise(() => lstat(join(dir, name))).pipe(
+            Effect.map((st) => [name, st.isDirectory()] as const),
+            Effect.orElseSucceed(() => [name, false] as const)
+          ))
+        const legacyDirs = new Set(types.filter(([n, isDir]) => isDir && n.endsWith(".lock.lock")).map(([n]) => n))
+        const bases = new Set<string>()
+        for (const [name] of types) {
+          if (legacyDirs.has(name)) bases.add(name.slice(0, -".lock".length))
+          else if (name.endsWith(".lock")) bases.add(name)
+        }
+        const locks: Array<LockState> = []
+        const unusable: Array<UnusableLock> = []
+        for (const name of [...bases].sort()) {
+          const path = join(dir, name)
+          const held = yield* Effect.either(isLocked(path))
+          if (Either.isLeft(held)) unusable.push({ path, message: held.left.message, hint: held.left.hint })
+          locks.push({ name, path, held: Either.getOrElse(held, () => false), legacyDir: legacyDirs.has(`${name}.lock`) })
+        }
+        return { locks, unusable }
+      })
+  })
+
+/** Inspection over the process's lock port. */
+export const LockInspectorLive: Layer.Layer<LockInspector, never, FileLock> = Layer.effect(
+  LockInspector,
+  Effect.map(FileLock, (locks) => makeLockInspector(locks.isLocked))
+)

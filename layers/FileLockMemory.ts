@@ -4,16 +4,18 @@
  * @effect/vitest's `it.effect` a contended lock times out when the test moves the TestClock
  * (`TestClock.adjust`), not in real time.
  */
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+import * as NodePath from "node:path"
 import { LockTimeout } from "../src/errors.js"
 import { FileLock } from "../src/services/FileLock.js"
+import { LockInspector } from "../src/services/LockInspector.js"
 
-/** Builds the lock table. */
-export const makeFileLockMemory = Effect.gen(function*() {
+const makeTable = Effect.gen(function*() {
   const locks = yield* SynchronizedRef.make(new Map<string, Effect.Semaphore>())
   const held = yield* Ref.make(new Set<string>())
 
@@ -32,7 +34,7 @@ export const makeFileLockMemory = Effect.gen(function*() {
       return next
     })
 
-  return FileLock.of({
+  const lockPort = FileLock.of({
     lock: (path, { timeout }) =>
       Effect.flatMap(semaphoreFor(path), (semaphore) =>
         Effect.uninterruptibleMask((restore) =>
@@ -47,7 +49,29 @@ export const makeFileLockMemory = Effect.gen(function*() {
         )),
     isLocked: (path) => Effect.map(Ref.get(held), (s) => s.has(path))
   })
+
+  // Every path ever locked here is a lock "file" of its directory; there is no legacy layout.
+  const inspector = LockInspector.of({
+    inspect: (dir) =>
+      Effect.gen(function*() {
+        const known = yield* SynchronizedRef.get(locks)
+        const now = yield* Ref.get(held)
+        const locksIn = [...known.keys()].filter((p) => NodePath.dirname(p) === dir)
+          .map((path) => ({ name: NodePath.basename(path), path, held: now.has(path), legacyDir: false }))
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        return { locks: locksIn, unusable: [] }
+      })
+  })
+  return { lockPort, inspector }
 })
+
+/** Builds the lock table. */
+export const makeFileLockMemory = Effect.map(makeTable, (t) => t.lockPort)
 
 /** Fresh in-memory locks. */
 export const FileLockMemory: Layer.Layer<FileLock> = Layer.effect(FileLock, makeFileLockMemory)
+
+/** Fresh in-memory locks with their inspector (both over one table). */
+export const FileLockMemoryInspected: Layer.Layer<FileLock | LockInspector> = Layer.effectContext(
+  Effect.map(makeTable, (t) => Context.make(FileLock, t.lockPort).pipe(Context.add(LockInspector, t.inspector)))
+)

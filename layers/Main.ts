@@ -24,17 +24,23 @@ export interface LocalPorts<E = never> {
   readonly managedMount?: Layer.Layer<ManagedMount, E>
 }
 
-/** Everything offline commands need; `NetworkLive` (loaded on demand) adds the HTTP side on top. */
-export const makeLocalLive = <E = never>(noInput: boolean, ports: LocalPorts<E> = {}) => {
+/**
+ * The local services without the terminal: the CLI provides the `Prompt` per command, from the
+ * command's parsed `--no-input` (src/commands/wiring.ts).
+ */
+export const makeStoresLive = <E = never>(ports: Omit<LocalPorts<E>, "prompt"> = {}) => {
   // The live paths refuse a relative path variable (UsageError) while the layer is built.
   const appPaths: Layer.Layer<AppPaths, E | UsageError> = ports.appPaths ?? AppPathsLive
   return Layer.mergeAll(
     ports.profileRepo ?? ProfileRepoFile,
     ports.keyStore ?? KeyStoreLive,
-    ports.prompt ?? makePromptLive(noInput),
     ports.managedMount ?? ManagedMountLive
   ).pipe(
     Layer.provideMerge(ports.fileLock ?? FileLockLive),
     Layer.provideMerge(appPaths)
   )
 }
+
+/** Everything offline commands need; `NetworkLive` (loaded on demand) adds the HTTP side on top. */
+export const makeLocalLive = <E = never>(noInput: boolean, ports: LocalPorts<E> = {}) =>
+  Layer.merge(makeStoresLive(ports), ports.prompt ?? makePromptLive(noInput))

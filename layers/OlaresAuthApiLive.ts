@@ -29,7 +29,7 @@ import {
   TransportError
 } from "../src/errors.js"
 import { HttpClients } from "../src/services/HttpClients.js"
-import { readBody, toTransportError } from "./internal/HttpReply.js"
+import { readBody, toTransportError } from "../src/http/HttpReply.js"
 import { type AuthTarget, OlaresAuthApi, RefreshRejected, type TokenGrant } from "../src/services/OlaresAuthApi.js"
 
 /** Endpoint names used in errors (no host, no query). */

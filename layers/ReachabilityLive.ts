@@ -7,7 +7,7 @@ import * as Layer from "effect/Layer"
 import { HttpClients } from "../src/services/HttpClients.js"
 import { type ProbeErrorKind, Reachability } from "../src/services/Reachability.js"
 import { HttpClientsLive } from "./HttpClientsLive.js"
-import { describeCause } from "./internal/HttpReply.js"
+import { describeCause } from "../src/http/HttpReply.js"
 
 /** Sorts a Node network error into the kinds `profile doctor` explains differently. */
 export const classifyNetworkError = (cause: unknown): { readonly kind: ProbeErrorKind; readonly detail: string } => {

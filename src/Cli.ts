@@ -15,17 +15,18 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as LogLevel from "effect/LogLevel"
-import { makeLocalLive } from "../layers/Main.js"
-import { api, apiHelp } from "./commands/api.js"
-import { doctorHelp } from "./commands/doctor.js"
+import { makeStoresLive } from "../layers/Main.js"
+import { apiHelp } from "./commands/api.js"
+import { doctorHelp } from "./commands/doctor/index.js"
 import { importHelp } from "./commands/import.js"
 import { listHelp } from "./commands/list.js"
 import { loginHelp } from "./commands/login.js"
-import { profile, profileHelp } from "./commands/profile.js"
+import { profileHelp } from "./commands/profile.js"
 import { removeHelp } from "./commands/remove.js"
 import { useHelp } from "./commands/use.js"
 import { whoamiHelp } from "./commands/whoami.js"
 import { normalizeOutputArgv } from "./commands/shared.js"
+import { api, NetworkOnDemand, profile } from "./commands/wiring.js"
 import { colorEnabled, colorOn, stripAnsi } from "./commands/style.js"
 import { withBuiltins } from "./completions.js"
 import { type CliFailure, ExitCode, UsageError } from "./errors.js"
@@ -43,7 +44,7 @@ export const root = Command.make("olares-cli").pipe(
   ),
   Command.withSubcommands([profile, api]),
   // Like the reference's PersistentPreRun: before any command (never for --help or --version)
-  Command.transformHandler((handler) => Effect.zipRight(importManagedCredential, handler))
+  Command.transformHandler((handler) => Effect.zipRight(Effect.provide(importManagedCredential, NetworkOnDemand), handler))
 )
 
 const cli = Command.run(root, { name: "olares-cli", version: VERSION })
@@ -171,7 +172,6 @@ export const program = (rawArgv: ReadonlyArray<string>): Effect.Effect<number> =
     })
   }
   const argv = normalizeArgv(withOutput.right)
-  const noInput = argv.includes("--no-input")
   const run = Effect.flatMap(
     helpRequest(argv),
     Option.match({ onNone: () => cli(["node", "olares-cli", ...argv]), onSome: printHelp })
@@ -179,7 +179,8 @@ export const program = (rawArgv: ReadonlyArray<string>): Effect.Effect<number> =
   return withBuiltins(root, "olares-cli", argv, run).pipe(
     plainWhereNoColour,
     Effect.as(ExitCode.Ok as number),
-    Effect.provide(makeLocalLive(noInput)),
+    // the terminal (Prompt) is each verb's, from its parsed --no-input (src/commands/wiring.ts)
+    Effect.provide(makeStoresLive()),
     Effect.provide(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer, StderrLogger)),
     // OLARES_CLI_DEBUG=1 shows the request lines the HTTP layer logs at Debug (secret values redacted)
     isDebug() ? Logger.withMinimumLogLevel(LogLevel.Debug) : identity,

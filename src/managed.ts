@@ -20,7 +20,6 @@ import { ManagedMount } from "./services/ManagedMount.js"
 import type { AuthTarget } from "./services/OlaresAuthApi.js"
 import { ProfileRepo } from "./services/ProfileRepo.js"
 import { RefreshCoordinator } from "./services/RefreshCoordinator.js"
-import { withNetwork } from "./commands/shared.js"
 
 /** The reference's debug line about the mount: stderr, only under `OLARES_CLI_DEBUG`. */
 const debug = (text: string) => (isDebug() ? Console.error(`${DEBUG_PREFIX}${text}`) : Effect.void)
@@ -32,14 +31,11 @@ const save = (edit: (cfg: Parameters<typeof upsertProfile>[0]) => Parameters<typ
   )
 
 /**
- * One exchange through the caller's coordinator when its context has one (a library program, a
- * test), else through the CLI's network layers, loaded only now that a mount needs them.
+ * One exchange through the context's coordinator (the CLI gives one that loads the network layers
+ * only now that a mount needs them: src/commands/wiring.ts).
  */
 const exchange = (target: AuthTarget, current: Redacted.Redacted<string>) =>
-  Effect.flatMap(Effect.serviceOption(RefreshCoordinator), (own) =>
-    Option.isSome(own)
-      ? own.value.refresh(target, current)
-      : withNetwork(Effect.flatMap(RefreshCoordinator, (c) => c.refresh(target, current))))
+  Effect.flatMap(RefreshCoordinator, (c) => c.refresh(target, current))
 
 /** Marks a profile platform-issued for `app`, keeping everything else it holds. */
 const asManaged = (p: Profile, app: string): Profile => ({ ...p, managed: true, appName: app })

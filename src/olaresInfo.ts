@@ -18,7 +18,7 @@ import {
   TimeoutError
 } from "./errors.js"
 import type { AuthedClient } from "./services/HttpAuth.js"
-import { readCapped as readCappedBody, toTransportError } from "../layers/internal/HttpReply.js"
+import { readCapped as readCappedBody, toTransportError } from "./http/HttpReply.js"
 
 const USER_INFO = "/api/backend/v1/user-info"
 const OLARES_INFO = "/api/olares-info"

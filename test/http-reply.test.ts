@@ -1,10 +1,10 @@
-/** layers/internal/HttpReply.ts: capped reads, the words for a network failure, the one TransportError conversion. */
+/** src/http/HttpReply.ts: capped reads, the words for a network failure, the one TransportError conversion. */
 import { describe, expect, it } from "@effect/vitest"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
-import { describeCause, readBody, readCapped, toTransportError, transportDetail } from "../layers/internal/HttpReply.js"
+import { describeCause, readBody, readCapped, toTransportError, transportDetail } from "../src/http/HttpReply.js"
 
 const URL_ = "https://127.0.0.1:8443/api/echo/x?q=1"
 const request = HttpClientRequest.get(URL_)

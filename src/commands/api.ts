@@ -2,22 +2,23 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as PlatformError from "@effect/platform/Error"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { createReadStream, statSync } from "node:fs"
-import { Readable } from "node:stream"
 import { scopeUrl } from "../domain/TokenScope.js"
 import { makeStreamMasker, secretsOfHeaders, stripControls, summariseBody } from "../domain/Scrub.js"
 import { HttpStatusError, StorageError, UsageError } from "../errors.js"
 import type { CommandHelp } from "../help.js"
 import { readCapped } from "../olaresInfo.js"
-import { toTransportError } from "../../layers/internal/HttpReply.js"
+import { toTransportError } from "../http/HttpReply.js"
 import { HttpAuth, type AuthedClient } from "../services/HttpAuth.js"
-import { noInput, withNetwork } from "./shared.js"
+import { Stdio } from "../services/Stdio.js"
+import { noInput } from "./shared.js"
 
 const method = Options.text("method").pipe(
   Options.withPseudoName("method"),
@@ -59,14 +60,11 @@ const parseHeader = (h: string) => {
  * sent only once, so the transport refreshes a token about to expire before sending it.
  */
 const stdinBody = (req: HttpClientRequest.HttpClientRequest, contentType: string) =>
-  HttpClientRequest.bodyStream(
-    req,
-    Stream.fromReadableStream(
-      () => Readable.toWeb(process.stdin) as unknown as ReadableStream<Uint8Array>,
-      (e) => new StorageError({ path: "<stdin>", detail: `read stdin: ${String(e)}`, hint: "pipe the body into stdin" })
-    ),
-    { contentType }
-  )
+  Effect.map(Stdio, (stdio) => HttpClientRequest.bodyStream(req, stdio.stdin, { contentType }))
+
+// Node's own text for a failed file operation, as the message always quoted it.
+const causeText = (e: PlatformError.PlatformError, show: (cause: Error) => string) =>
+  e._tag === "SystemError" && e.cause instanceof Error ? show(e.cause) : e.message
 
 /** The caller's `-H Content-Type` (any case), which the body must carry: the body's type would replace it. */
 const contentTypeOf = (headers: ReadonlyArray<readonly [string, string]>): string | undefined =>
@@ -80,28 +78,24 @@ const withBody = (
   Option.match(input, {
     onNone: () => Effect.succeed(req),
     onSome: (file) => {
-      if (file === "-") return Effect.succeed(stdinBody(req, contentType))
-      return Effect.try({
-        try: () => {
-          const size = statSync(file).size
-          const stream = Stream.fromReadableStream(
-            () => Readable.toWeb(createReadStream(file)) as unknown as ReadableStream<Uint8Array>,
-            (e) => new StorageError({ path: file, detail: String(e), hint: "check the --input file" })
-          )
-          return HttpClientRequest.bodyStream(req, stream, { contentLength: size, contentType })
-        },
-        catch: (e) => new StorageError({ path: file, detail: e instanceof Error ? e.message : String(e), hint: "check the --input file path" })
-      })
+      if (file === "-") return stdinBody(req, contentType)
+      return Effect.flatMap(FileSystem.FileSystem, (fs) =>
+        fs.stat(file).pipe(
+          Effect.mapError((e) =>
+            new StorageError({ path: file, detail: causeText(e, (c) => c.message), hint: "check the --input file path" })
+          ),
+          Effect.map((info) => {
+            const stream = fs.stream(file).pipe(
+              Stream.mapError((e) => new StorageError({ path: file, detail: causeText(e, String), hint: "check the --input file" }))
+            )
+            return HttpClientRequest.bodyStream(req, stream, { contentLength: Number(info.size), contentType })
+          })
+        ))
     }
   })
 
 /** How much of an error body is read to summarise it. */
 const ERROR_BODY_BYTES = 64 * 1024
-
-const write = (out: NodeJS.WriteStream, chunk: Uint8Array) =>
-  Effect.async<void>((resume) => {
-    out.write(chunk, () => resume(Effect.void))
-  })
 
 const run = (opts: {
   readonly method: string
@@ -136,10 +130,10 @@ const run = (opts: {
     // request carried, should the server reflect them (masked even across chunk boundaries). On a
     // terminal, escape sequences and controls are removed too: a body must not drive the terminal.
     const masker = makeStreamMasker(secretsOfHeaders(res.request.headers))
-    const tty = process.stdout.isTTY === true
+    const stdio = yield* Stdio
     const decoder = new TextDecoder("utf-8")
     const emit = (bytes: Uint8Array, last: boolean) =>
-      tty ? write(process.stdout, Buffer.from(stripControls(decoder.decode(bytes, { stream: !last }), true))) : write(process.stdout, bytes)
+      stdio.write(stdio.stdoutIsTerminal ? Buffer.from(stripControls(decoder.decode(bytes, { stream: !last }), true)) : bytes)
     yield* res.stream.pipe(
       Stream.runForEach((chunk) => emit(masker.push(chunk), false)),
       Effect.zipRight(Effect.suspend(() => emit(masker.flush(), true))),
@@ -148,7 +142,7 @@ const run = (opts: {
   })
 
 /** The command. */
-export const api = Command.make("api", { method, header, input, target, noInput }, (opts) => withNetwork(run(opts))).pipe(
+export const api = Command.make("api", { method, header, input, target, noInput }, run).pipe(
   Command.withDescription(
     "Make an authenticated request as the current profile and print the response body (like `gh api`). " +
       "401/403/459 refresh the token once and retry once. A path resolves against the profile's desktop " +

@@ -13,7 +13,7 @@ import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
 import { complete, type CredentialFlags, prepare, reserveStorage } from "./credentials.js"
 import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
-import { noInput, olaresIdOption, profileOptions, versionOptions, withNetwork } from "./shared.js"
+import { noInput, olaresIdOption, profileOptions, versionOptions } from "./shared.js"
 import { withSpinner } from "./spinner.js"
 
 const refreshToken = Options.text("refresh-token").pipe(
@@ -91,7 +91,7 @@ const run = (
 export const importCommand = Command.make(
   "import",
   { olaresId: olaresIdOption, ...profileOptions, refreshToken, refreshTokenStdin, ...versionOptions, noInput },
-  (opts) => Effect.flatMap(resolveVersionFlags(opts), (version) => withNetwork(Effect.scoped(run(opts, version))))
+  (opts) => Effect.flatMap(resolveVersionFlags(opts), (version) => Effect.scoped(run(opts, version)))
 ).pipe(
   Command.withDescription(
     "Create or revive a profile from an existing refresh token (one /api/refresh exchange). The token " +

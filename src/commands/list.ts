@@ -10,7 +10,7 @@ import { HttpAuth } from "../services/HttpAuth.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { printList } from "./listProgram.js"
 import { resolveVersionFlags } from "./profileRoot.js"
-import { noInput, output, versionOptions, withNetwork } from "./shared.js"
+import { noInput, output, versionOptions } from "./shared.js"
 import { cacheBackendVersion, readOsVersion } from "./versionCache.js"
 
 /** `--olares-version` stands in for detection: cached for the current profile, no network. */
@@ -22,13 +22,11 @@ const cacheOverride = (version: string) =>
   })
 
 /** Re-reads the current profile's version from the server. */
-const fetchCurrentVersion = withNetwork(
-  Effect.gen(function*() {
-    const authed = yield* Effect.flatMap(HttpAuth, (a) => a.current)
-    const v = yield* readOsVersion(authed)
-    yield* cacheBackendVersion(authed.profile.olaresId, v)
-  })
-)
+const fetchCurrentVersion = Effect.gen(function*() {
+  const authed = yield* Effect.flatMap(HttpAuth, (a) => a.current)
+  const v = yield* readOsVersion(authed)
+  yield* cacheBackendVersion(authed.profile.olaresId, v)
+})
 
 /** Refreshes the current profile's version; failures are a warning, never fatal. */
 const refreshCurrentVersion = (override: Option.Option<string>) =>

@@ -11,7 +11,7 @@ import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
 import { complete, type CredentialFlags, prepare, reserveStorage } from "./credentials.js"
 import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
-import { noInput, olaresIdOption, profileOptions, versionOptions, withNetwork } from "./shared.js"
+import { noInput, olaresIdOption, profileOptions, versionOptions } from "./shared.js"
 import { withSpinner } from "./spinner.js"
 
 const passwordStdin = Options.boolean("password-stdin").pipe(
@@ -73,7 +73,7 @@ const run = (
 export const login = Command.make(
   "login",
   { olaresId: olaresIdOption, ...profileOptions, passwordStdin, totp, ...versionOptions, noInput },
-  (opts) => Effect.flatMap(resolveVersionFlags(opts), (version) => withNetwork(Effect.scoped(run(opts, version))))
+  (opts) => Effect.flatMap(resolveVersionFlags(opts), (version) => Effect.scoped(run(opts, version)))
 ).pipe(
   Command.withDescription(
     "Log in with a password (+ TOTP when 2FA is on) and store the tokens. The password comes from the " +

@@ -1,23 +1,15 @@
 /** The `profile` command group. */
 import * as Command from "@effect/cli/Command"
 import type { CommandHelp } from "../help.js"
-import { doctor } from "./doctor.js"
-import { importCommand } from "./import.js"
-import { list } from "./list.js"
-import { login } from "./login.js"
 import { profileRoot } from "./profileRoot.js"
-import { remove } from "./remove.js"
-import { use } from "./use.js"
-import { whoami } from "./whoami.js"
 
-/** `olares-cli profile ...`. */
-export const profile = profileRoot.pipe(
+/** `olares-cli profile` with its description; src/commands/wiring.ts attaches the verbs, each with its layers. */
+export const profileGroup = profileRoot.pipe(
   Command.withDescription(
     "Manage profiles: one profile = one Olares instance + one identity, keyed by olaresId. " +
       "Every business verb rides the current profile's token; it is refreshed transparently. " +
       "--olares-version and --refresh-version are accepted here or after any verb."
-  ),
-  Command.withSubcommands([login, importCommand, list, use, remove, whoami, doctor])
+  )
 )
 
 /** Help beyond the parser's: summary and examples. */

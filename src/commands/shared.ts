@@ -3,12 +3,8 @@ import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type * as Layer from "effect/Layer"
 import { type OlaresId, parseOlaresId } from "../domain/OlaresId.js"
 import { MissingOlaresId, UsageError } from "../errors.js"
-import type { HttpAuth } from "../services/HttpAuth.js"
-import type { OlaresAuthApi } from "../services/OlaresAuthApi.js"
-import type { RefreshCoordinator } from "../services/RefreshCoordinator.js"
 
 /** What `-o` accepts, as the reference reads it: any case, empty meaning table. */
 export const parseOutput = (raw: string): "table" | "json" | undefined => {
@@ -124,17 +120,3 @@ export const profileOptions = {
     Options.withDescription("do not change the current profile after success (useful for scripts)")
   )
 }
-
-type NetworkServices = HttpAuth | OlaresAuthApi | RefreshCoordinator
-
-/**
- * Runs an effect with the network layers (HTTP clients, auth API, refresh coordinator, HttpAuth),
- * loaded on demand so offline commands never parse the HTTP stack.
- */
-export const withNetwork = <A, E, R>(
-  effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, E, Exclude<R, NetworkServices> | Layer.Layer.Context<typeof import("../../layers/NetworkLive.js").NetworkLive>> =>
-  Effect.flatMap(
-    Effect.promise(() => import("../../layers/NetworkLive.js")),
-    (m) => Effect.provide(effect, m.NetworkLive)
-  ) as never

@@ -12,7 +12,7 @@ import { showName, showVersion } from "../domain/Scrub.js"
 import { roleForDisplay, roleLabel } from "../olaresInfo.js"
 import { renderJson, WhoamiJson } from "../schemas.js"
 import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
-import { noInput, nowMs, output, versionOptions, withNetwork } from "./shared.js"
+import { noInput, nowMs, output, versionOptions } from "./shared.js"
 import { cacheServerFacts, readOsVersion, readUserInfo } from "./versionCache.js"
 
 const refresh = Options.boolean("refresh").pipe(
@@ -86,7 +86,7 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
 
 /** The command. */
 export const whoami = Command.make("whoami", { refresh, output, ...versionOptions, noInput }, (opts) =>
-  Effect.flatMap(resolveVersionFlags(opts), (version) => withNetwork(run(opts, version)))).pipe(
+  Effect.flatMap(resolveVersionFlags(opts), (version) => run(opts, version))).pipe(
   Command.withDescription(
     "Show the active identity: olaresId, role (Owner/Admin/User) and Olares version, from the cache; --refresh re-reads them."
   )

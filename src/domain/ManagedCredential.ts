@@ -7,7 +7,7 @@
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { StoredToken } from "./StoredToken.js"
-import type { TokenGrant } from "../services/OlaresAuthApi.js"
+import type { TokenGrant } from "./TokenGrant.js"
 
 /** The environment variable naming the mount's directory. */
 export { CREDENTIALS_DIR_ENV } from "./Paths.js"

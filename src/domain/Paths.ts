@@ -4,7 +4,24 @@
  */
 import * as Os from "node:os"
 import * as NodePath from "node:path"
-import type { AppPathsShape } from "../services/AppPaths.js"
+
+/** Resolved locations: what `resolvePaths` computes and the `AppPaths` port serves. */
+export interface AppPathsShape {
+  /** Config home: `$OLARES_CLI_HOME`, else `$OLARES_CLI_CACHE_DIR/config`, else `~/.olares-cli` (0700); always absolute. */
+  readonly home: string
+  /** `<home>/config.json` (0600). */
+  readonly configFile: string
+  /** `<home>/locks` (0700): `config.lock`, `<id>.refresh.lock`. */
+  readonly locksDir: string
+  /**
+   * Token-store directory: `$OLARES_CLI_DATA_DIR/olares-cli`, else
+   * `$OLARES_CLI_CACHE_DIR/keychain/olares-cli`, else `~/.local/share/olares-cli` (on macOS
+   * `~/Library/Application Support/olares-cli`). Relative values are refused, never ignored.
+   */
+  readonly dataDir: string
+  /** Why `dataDir` is what it is (for `profile doctor`). */
+  readonly dataDirSource: string
+}
 
 /** The environment variables that move the CLI's files. */
 export const PATH_ENV_VARS = ["OLARES_CLI_HOME", "OLARES_CLI_CACHE_DIR", "OLARES_CLI_DATA_DIR"] as const

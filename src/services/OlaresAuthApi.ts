@@ -6,7 +6,11 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type { OlaresId } from "../domain/OlaresId.js"
+import type { TokenGrant } from "../domain/TokenGrant.js"
 import type { LoginRejected, TotpRequired, TransientHttpError } from "../errors.js"
+
+// The grant is a domain value (the managed-credential rules read it too); the port only carries it.
+export type { TokenGrant }
 
 /** Where to authenticate. */
 export interface AuthTarget {
@@ -33,16 +37,6 @@ export interface ManagedGrant {
 /** The key-store account of a target. */
 export const accountOf = (target: AuthTarget): string =>
   target.account !== undefined && target.account !== "" ? target.account : target.olaresId
-
-/** What the server handed back. */
-export interface TokenGrant {
-  readonly accessToken: Redacted.Redacted<string>
-  /** Absent when the server did not rotate it (keep the old one). */
-  readonly refreshToken: Option.Option<Redacted.Redacted<string>>
-  readonly sessionId: Option.Option<string>
-  /** The server says this token still needs a second factor (fatal for a platform-issued grant). */
-  readonly fa2?: boolean | undefined
-}
 
 /** `/api/refresh` answered 401/403/459: the refresh grant is dead. */
 export class RefreshRejected extends Data.TaggedError("RefreshRejected")<{

@@ -8,7 +8,7 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { TransportError } from "../../src/errors.js"
+import { TransportError } from "../errors.js"
 
 /** A body read with a cap: the first `max` bytes as text, and whether there was more. */
 export interface CappedBody {

@@ -1,0 +1,48 @@
+/**
+ * `profile doctor`: what is wrong with this machine's olares-cli set-up (token store, directories,
+ * profiles, locks, auth hosts) and, for each problem, the exact command that fixes it. The facts
+ * (facts.ts), the verdict (diagnose.ts, pure) and the human report (render.ts) live beside it.
+ */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import { ProblemsFound } from "../../errors.js"
+import type { CommandHelp } from "../../help.js"
+import { DoctorJson as DoctorJsonSchema, renderJson } from "../../schemas.js"
+import { resolveVersionFlags } from "../profileRoot.js"
+import { noInput, output, versionOptions } from "../shared.js"
+import { report } from "./diagnose.js"
+import { gatherFacts } from "./facts.js"
+import { renderDoctor } from "./render.js"
+
+const offline = Options.boolean("offline").pipe(
+  Options.withDescription("skip the auth-host checks: no network at all")
+)
+
+/** The command. */
+export const doctor = Command.make("doctor", { output, offline, ...versionOptions, noInput }, (opts) =>
+  Effect.gen(function*() {
+    yield* resolveVersionFlags(opts)
+    const doc = report(yield* gatherFacts(opts))
+    yield* Console.log(opts.output === "json" ? yield* renderJson(DoctorJsonSchema, doc) : renderDoctor(doc))
+    const errors = doc.problems.filter((p) => p.severity === "error").length
+    if (errors > 0) return yield* Effect.fail(new ProblemsFound({ errors, warnings: doc.problems.length - errors }))
+  })).pipe(
+    Command.withDescription(
+      "Check this machine's set-up: the token store in use and why, the config and data directories " +
+        "(permissions, writability), each profile's token state, lock files, and whether each auth host " +
+        "answers (a plain HEAD, no credentials, 3 s timeout). Prints the exact command that fixes each " +
+        "problem. Exit 0 when healthy (warnings allowed), 1 when a problem was found."
+    )
+  )
+
+/** Help beyond the parser's: summary and examples. */
+export const doctorHelp: CommandHelp = {
+  summary: "Check this machine's set-up and print the fix for each problem",
+  examples: [
+    { command: "olares-cli profile doctor" },
+    { comment: "only the fixes, for a script", command: "olares-cli profile doctor -o json | jq '.problems[].fix'" },
+    { comment: "no network at all", command: "olares-cli profile doctor --offline" }
+  ]
+}
