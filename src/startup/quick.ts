@@ -8,17 +8,17 @@
  * and bin.ts runs the Effect program, which then does the fixing, waiting or explaining.
  */
 import { join } from "node:path"
-import { type ConfigData, decodeConfigStrict, displayName, serializeConfig, switchCurrent } from "./domain/ConfigData.js"
-import { chooseCacheDir } from "./domain/CacheDir.js"
-import { CREDENTIALS_DIR_ENV, resolvePaths, safeHomedir } from "./domain/Paths.js"
-import { decodeRecordStrict, recordStatus, type TokenStatus } from "./domain/TokenStatus.js"
-import { profileRows, renderList, switchedLine } from "./commands/listView.js"
-import type { FastCommand } from "./fast.js"
-import { selectBackend } from "../layers/Backend.js"
-import { MASTER_KEY_BYTES, openBlob, recordPath } from "../layers/Blob.js"
-import { sweepTempsSync, writeFileAtomicSync } from "../layers/AtomicFile.js"
-import { makeFlocker, requireKoffi } from "../layers/Flock.js"
-import { checkDirSync, liveContext, readConfigSync, readPrivateSync, type Verdict } from "../layers/SafeFs.js"
+import { type ConfigData, decodeConfigStrict, displayName, serializeConfig, switchCurrent } from "../domain/ConfigData.js"
+import { chooseCacheDir } from "../domain/CacheDir.js"
+import { CREDENTIALS_DIR_ENV, resolvePaths, safeHomedir } from "../domain/Paths.js"
+import { decodeRecordStrict, recordStatus, type TokenStatus } from "../domain/TokenStatus.js"
+import { profileRows, renderList, switchedLine } from "../commands/listView.js"
+import type { FastCommand } from "./route.js"
+import { selectBackend } from "../../layers/Backend.js"
+import { MASTER_KEY_BYTES, openBlob, recordPath } from "../../layers/Blob.js"
+import { sweepTempsSync, writeFileAtomicSync } from "../../layers/AtomicFile.js"
+import { makeFlocker, requireKoffi } from "../../layers/Flock.js"
+import { checkDirSync, liveContext, readConfigSync, readPrivateSync, type Verdict } from "../../layers/SafeFs.js"
 
 /** Thrown to leave the quick path; nothing has been changed when it is. */
 class Decline extends Error {}

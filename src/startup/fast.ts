@@ -1,22 +1,19 @@
 /**
- * The start-up fast path for the two commands people run most often (`profile list`, `profile use`):
- * the same programs and layers as the full CLI, without loading @effect/cli and the HTTP stack.
- * bin.ts routes here only for exact argv shapes; everything else goes through src/Cli.ts.
+ * The Effect side of start-up, bundled as one CommonJS script (dist/cli.cjs) that bin.ts loads with
+ * a V8 code cache (src/startup/codeCache.ts): the fast tier runs `profile list` / `profile use` as
+ * the same programs and layers as the full CLI without evaluating @effect/cli or the HTTP stack;
+ * `runFull` evaluates the full CLI (src/main.ts) only when it is asked for.
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import { makeLocalLive } from "../layers/Main.js"
-import { printList } from "./commands/listProgram.js"
-import { switchProfile } from "./commands/useProgram.js"
-import { reportCause, StderrLogger } from "./output.js"
+import { makeLocalLive } from "../../layers/Main.js"
+import { printList } from "../commands/listProgram.js"
+import { switchProfile } from "../commands/useProgram.js"
+import { reportCause, StderrLogger } from "../output.js"
+import type { FastCommand } from "./route.js"
 
-/** A command the fast path can run. */
-export type FastCommand =
-  | { readonly _tag: "list"; readonly output: "table" | "json" }
-  | { readonly _tag: "use"; readonly key: string }
-
-/** Runs a fast-path command and resolves to its exit code (130 when a signal interrupted it). */
+/** Runs a fast-tier command and resolves to its exit code (130 when a signal interrupted it). */
 export const runFast = (cmd: FastCommand): Promise<number> => {
   const json = cmd._tag === "list" && cmd.output === "json"
   const program = cmd._tag === "list" ? printList(cmd.output) : switchProfile(cmd.key)
@@ -44,3 +41,6 @@ export const runFast = (cmd: FastCommand): Promise<number> => {
     return Exit.isSuccess(exit) ? exit.value : 130
   })
 }
+
+/** Runs the full CLI on `argv`; its modules are evaluated only now (the bundle wraps them lazily). */
+export const runFull = (argv: ReadonlyArray<string>): Promise<void> => import("../main.js").then((m) => m.main(argv))

@@ -1,0 +1,76 @@
+/**
+ * The code-cache loader (src/startup/codeCache.ts): a script loads the same with a cache that
+ * matches, with none, and with one V8 rejects (another Node, a damaged file); and the built CLI,
+ * given a damaged dist/cli.cache, prints exactly what it prints with the cache it was built with.
+ */
+import { spawnSync } from "node:child_process"
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
+import * as vm from "node:vm"
+import { afterAll, describe, expect, it } from "vitest"
+import { cacheFileOf, loadCached } from "../src/startup/codeCache.js"
+import { BIN, makeTempHome } from "./support/cli.js"
+import { seedProfile } from "./support/seed.js"
+import { mintJwt } from "./support/server.js"
+
+const ROOT = resolve(import.meta.dirname, "..")
+// Under the repository, so the copied bundle still finds node_modules (koffi) the way dist/ does.
+const scratchRoot = join(ROOT, ".scratch")
+mkdirSync(scratchRoot, { recursive: true })
+const scratch = mkdtempSync(join(scratchRoot, "code-cache-"))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+const SOURCE = "module.exports = { twice: (x) => x * 2, dir: __dirname, file: __filename, hasRequire: typeof require('node:path').join }\n"
+
+describe("loadCached", () => {
+  const file = join(scratch, "mod.cjs")
+  writeFileSync(file, SOURCE)
+  const check = () => {
+    const m = loadCached<{ twice: (x: number) => number; dir: string; file: string; hasRequire: string }>(file, {})
+    expect(m.twice(21)).toBe(42)
+    expect(m.dir).toBe(scratch)
+    expect(m.file).toBe(file)
+    expect(m.hasRequire).toBe("function")
+  }
+
+  it("loads a CommonJS script without a cache", () => {
+    rmSync(cacheFileOf(file), { force: true })
+    check()
+  })
+
+  it("loads it with a cache V8 accepts, and with one it rejects", () => {
+    expect(cacheFileOf(file)).toBe(join(scratch, "mod.cache"))
+    const wrapped = `(function (exports, require, module, __filename, __dirname) {${SOURCE}\n})`
+    const script = new vm.Script(wrapped, { filename: file })
+    writeFileSync(cacheFileOf(file), script.createCachedData())
+    check()
+    writeFileSync(cacheFileOf(file), Buffer.from("not a V8 code cache at all, but the same length or not"))
+    check()
+  })
+})
+
+describe("the built CLI with a damaged code cache", () => {
+  it("prints the same as with its own cache (V8 rejects the damaged one; nothing breaks)", async () => {
+    const home = makeTempHome()
+    try {
+      await seedProfile(home, { olaresId: "alice@olares.com", accessToken: await mintJwt({ ttl: 3600 }), refreshToken: "r-code-cache" })
+      const copy = join(scratch, "dist")
+      cpSync(resolve(BIN, ".."), copy, { recursive: true })
+      // the header kept, the body garbage: what a truncated or bit-rotten file looks like
+      const damaged = readFileSync(join(copy, "cli.cache")).subarray(0, 4096)
+      damaged.fill(0x5a, 64)
+      writeFileSync(join(copy, "cli.cache"), damaged)
+      const run = (bin: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+        const r = spawnSync(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? "", ...home.env, ...env }, encoding: "utf8" })
+        return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+      }
+      for (const [args, env] of [[["profile", "list"], { OLARES_CLI_QUICK: "0" }], [["profile", "doctor", "--offline", "-o", "json"], {}], [["profile", "bogus"], {}]] as const) {
+        const ours = run(BIN, args, env)
+        expect(run(join(copy, "bin.cjs"), args, env), args.join(" ")).toEqual(ours)
+      }
+      expect(run(BIN, ["profile", "list"], { OLARES_CLI_QUICK: "0" }).stdout).toContain("alice@olares.com")
+    } finally {
+      home.cleanup()
+    }
+  })
+})
