@@ -1,7 +1,7 @@
 /**
  * Crash-safe replacement of config.json and the cleanup of what crashed writers leave, as plain
  * synchronous functions (node:fs only) shared by ProfileRepoFile and the start-up quick path
- * (src/quick.ts). A write is a handful of small syscalls, so blocking is cheaper than the thread pool.
+ * (src/startup/quick.ts). A write is a handful of small syscalls, so blocking is cheaper than the thread pool.
  */
 import { closeSync, fchmodSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
