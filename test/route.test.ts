@@ -41,7 +41,8 @@ const parse = (argv: ReadonlyArray<string>): Parsed => {
   if (d.leftover.length > 0) return { _tag: "Other", why: "leftover" }
   const words: Array<string> = []
   const values: Array<Record<string, unknown>> = []
-  let level = d.value as { readonly subcommand?: Option.Option<readonly [{ readonly key: string }, Record<string, unknown>]> }
+  // at run time each level is `[its Tag, its values]` (the static type says only the values)
+  let level = d.value as unknown as { readonly subcommand?: Option.Option<readonly [{ readonly key: string }, Record<string, unknown>]> }
   while (level.subcommand !== undefined && Option.isSome(level.subcommand)) {
     const [tag, value] = level.subcommand.value
     words.push(/\((.*)\)$/.exec(tag.key)![1]!)
