@@ -360,7 +360,8 @@ const startup = async (server: Server, homes: Array<TempHome>): Promise<Readonly
   }
   const helpFile = resolve(home.root, "help.txt")
   writeFileSync(helpFile, (await runCli(["--help"], { env: home.env })).stdout)
-  const bin = resolve(ROOT, "dist/bin.cjs")
+  // BENCH_BIN=<another build>/dist/bin.cjs compares another build with the same baselines
+  const bin = process.env.BENCH_BIN ?? resolve(ROOT, "dist/bin.cjs")
   const plain = (name: string) => resolve(ROOT, `scripts/plain-${name}.cjs`)
   const pairs: ReadonlyArray<Pair> = [
     { measured: "`profile list`, 3 profiles", args: [bin, "profile", "list"], baseline: "plain script, same table", baselineArgs: [plain("list")], target: "<= 1.5x" },
