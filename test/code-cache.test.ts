@@ -10,6 +10,7 @@ import * as vm from "node:vm"
 import { afterAll, describe, expect, it } from "vitest"
 import { cacheFileOf, loadCached } from "../src/startup/codeCache.js"
 import { BIN, makeTempHome } from "./support/cli.js"
+import { recordOutput, recordSecret } from "./support/leaks.js"
 import { seedProfile } from "./support/seed.js"
 import { mintJwt } from "./support/server.js"
 
@@ -53,7 +54,9 @@ describe("the built CLI with a damaged code cache", () => {
   it("prints the same as with its own cache (V8 rejects the damaged one; nothing breaks)", async () => {
     const home = makeTempHome()
     try {
-      await seedProfile(home, { olaresId: "alice@olares.com", accessToken: await mintJwt({ ttl: 3600 }), refreshToken: "r-code-cache" })
+      const refreshToken = "refresh-token-of-the-code-cache-test"
+      recordSecret(refreshToken)
+      await seedProfile(home, { olaresId: "alice@olares.com", accessToken: await mintJwt({ ttl: 3600 }), refreshToken })
       const copy = join(scratch, "dist")
       cpSync(resolve(BIN, ".."), copy, { recursive: true })
       // the header kept, the body garbage: what a truncated or bit-rotten file looks like
@@ -62,6 +65,7 @@ describe("the built CLI with a damaged code cache", () => {
       writeFileSync(join(copy, "cli.cache"), damaged)
       const run = (bin: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
         const r = spawnSync(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? "", ...home.env, ...env }, encoding: "utf8" })
+        recordOutput(`olares-cli ${args.join(" ")}`, r.stdout + r.stderr)
         return { code: r.status, stdout: r.stdout, stderr: r.stderr }
       }
       for (const [args, env] of [[["profile", "list"], { OLARES_CLI_QUICK: "0" }], [["profile", "doctor", "--offline", "-o", "json"], {}], [["profile", "bogus"], {}]] as const) {
