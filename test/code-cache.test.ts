@@ -1,10 +1,11 @@
 /**
  * The code-cache loader (src/startup/codeCache.ts): a script loads the same with a cache that
  * matches, with none, and with one V8 rejects (another Node, a damaged file); and the built CLI,
- * given a damaged dist/cli.cache, prints exactly what it prints with the cache it was built with.
+ * given a damaged or no dist/cli.cache, prints exactly what it prints with the cache it was built
+ * with, and leaves a cache behind that the next run uses (and so does not rewrite).
  */
 import { spawnSync } from "node:child_process"
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import * as vm from "node:vm"
 import { afterAll, describe, expect, it } from "vitest"
@@ -50,8 +51,8 @@ describe("loadCached", () => {
   })
 })
 
-describe("the built CLI with a damaged code cache", () => {
-  it("prints the same as with its own cache (V8 rejects the damaged one; nothing breaks)", async () => {
+describe("the built CLI with a damaged or missing code cache", () => {
+  it("prints the same as with its own cache, and makes a cache V8 accepts for the next run", async () => {
     const home = makeTempHome()
     try {
       const refreshToken = "refresh-token-of-the-code-cache-test"
@@ -59,20 +60,33 @@ describe("the built CLI with a damaged code cache", () => {
       await seedProfile(home, { olaresId: "alice@olares.com", accessToken: await mintJwt({ ttl: 3600 }), refreshToken })
       const copy = join(scratch, "dist")
       cpSync(resolve(BIN, ".."), copy, { recursive: true })
+      const cacheFile = join(copy, "cli.cache")
       // the header kept, the body garbage: what a truncated or bit-rotten file looks like
-      const damaged = readFileSync(join(copy, "cli.cache")).subarray(0, 4096)
+      const damaged = readFileSync(cacheFile).subarray(0, 4096)
       damaged.fill(0x5a, 64)
-      writeFileSync(join(copy, "cli.cache"), damaged)
+      writeFileSync(cacheFile, damaged)
       const run = (bin: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
         const r = spawnSync(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? "", ...home.env, ...env }, encoding: "utf8" })
         recordOutput(`olares-cli ${args.join(" ")}`, r.stdout + r.stderr)
         return { code: r.status, stdout: r.stdout, stderr: r.stderr }
       }
-      for (const [args, env] of [[["profile", "list"], { OLARES_CLI_QUICK: "0" }], [["profile", "doctor", "--offline", "-o", "json"], {}], [["profile", "bogus"], {}]] as const) {
+      const same = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
         const ours = run(BIN, args, env)
         expect(run(join(copy, "bin.cjs"), args, env), args.join(" ")).toEqual(ours)
+        return ours
       }
-      expect(run(BIN, ["profile", "list"], { OLARES_CLI_QUICK: "0" }).stdout).toContain("alice@olares.com")
+      // rejected: the run works, then replaces the damaged cache with one for this Node
+      expect(same(["profile", "list"], { OLARES_CLI_QUICK: "0" }).stdout).toContain("alice@olares.com")
+      const made = readFileSync(cacheFile)
+      expect(made.equals(damaged)).toBe(false)
+      // accepted: a cache V8 uses is left alone
+      same(["profile", "doctor", "--offline", "-o", "json"])
+      expect(readFileSync(cacheFile).equals(made)).toBe(true)
+      // missing: made again, and usage errors are unchanged
+      rmSync(cacheFile)
+      same(["profile", "bogus"])
+      expect(existsSync(cacheFile)).toBe(true)
+      expect(readdirSync(copy).filter((f) => f.endsWith(".tmp"))).toEqual([])
     } finally {
       home.cleanup()
     }
