@@ -3,10 +3,10 @@
 //   it must load no framework, so the build fails if effect or @effect/* end up in it;
 // - native modules (koffi, the FFI behind the kernel file locks; @napi-rs/keyring) stay external in
 //   every bundle: required at run time from node_modules, where their prebuilt binaries are;
-// - dist/cli.cjs + dist/cli.cache: every Effect-backed command (the fast tier for `profile list` /
-//   `profile use`, the full CLI for the rest) as one script, loaded through vm.Script with a V8 code
-//   cache made here, on the installing Node, by warm-up runs of the commonest commands; dynamic
-//   imports become lazily evaluated modules inside it (the full CLI, the HTTP stack);
+// - dist/fast.cjs + dist/fast.cache (the fast tier for `profile list` / `profile use`) and
+//   dist/cli.cjs + dist/cli.cache (the full CLI): single scripts, loaded the same way, through
+//   vm.Script with a V8 code cache made here, on the installing Node, by warm-up runs of the
+//   commonest commands; dynamic imports become lazily evaluated modules (the HTTP stack);
 // - the library (`olares-cli` and `olares-cli/testing`), dependencies left external so a consumer
 //   has one copy of Effect: dist/index.js + dist/testing.js (ESM, sharing dist/lib/ chunks),
 //   dist/index.cjs + dist/testing.cjs (CommonJS), and their declarations under dist/types/esm and
@@ -43,7 +43,7 @@ if (heavy.length > 0) throw new Error(`dist/bin.cjs must stay framework-free, bu
 
 await esbuild.build({
   ...script,
-  entryPoints: { cli: "src/startup/fast.ts" },
+  entryPoints: { fast: "src/startup/fast.ts", cli: "src/main.ts" },
   // vm.Script cannot serve import() without a flag: lower it to lazily evaluated modules.
   supported: { "dynamic-import": false },
   external: NATIVE
@@ -85,11 +85,11 @@ try {
 renameSync(OUT, "dist")
 rmSync(old, { recursive: true, force: true })
 
-// The code cache, made in place: V8 keeps the script's file name in it, and stack traces should
-// name dist/cli.cjs, not the staging dir. Until it exists the Effect tiers simply compile from
+// The code caches, made in place: V8 keeps the script's file name in them, and stack traces should
+// name dist/, not the staging dir. Until they exist the Effect tiers simply compile from
 // source. Warm-up runs over a throwaway home holding one profile with an encrypted token and a
-// cached role (no network): each run starts from the previous run's cache and writes it back with
-// what it compiled on top, so the cache covers the fast tier, the full CLI's parsing, help, the
+// cached role (no network): each run starts from its bundle's previous cache and writes it back with
+// what it compiled on top, so the caches cover the fast tier, the full CLI's parsing, help, the
 // layers, config parsing, decryption and JWT decoding.
 const root = mkdtempSync(join(tmpdir(), "olares-cache-"))
 try {

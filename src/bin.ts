@@ -3,11 +3,12 @@
  * Entry point (dist/bin.cjs, framework-free CommonJS: it starts fastest). The route (src/startup/
  * route.ts) picks the tier: a secret on argv is refused before anything loads; `profile list` /
  * `profile use` try the quick tier (plain Node) and fall back to the fast tier; everything else runs
- * the full CLI. Both Effect tiers live in dist/cli.cjs, loaded with its V8 code cache.
+ * the full CLI. The Effect tiers (dist/fast.cjs, dist/cli.cjs) load the same way, with a V8 code cache.
  * `OLARES_CLI_QUICK=0` skips the quick tier (to compare it with the fast one, or to rule it out).
  */
 import { join } from "node:path"
 import { loadCached } from "./startup/codeCache.js"
+import type * as Main from "./main.js"
 import type * as Fast from "./startup/fast.js"
 import { runQuick } from "./startup/quick.js"
 import { parseRoute } from "./startup/route.js"
@@ -16,8 +17,6 @@ import { parseRoute } from "./startup/route.js"
 const trace = (path: string) => {
   if ((process.env.OLARES_CLI_DEBUG ?? "") !== "") process.stderr.write(`debug: served by the ${path} path\n`)
 }
-
-const effect = () => loadCached<typeof Fast>(join(__dirname, "cli.cjs"))
 
 const route = parseRoute(process.argv.slice(2))
 const quick = route._tag === "Fast" && process.env.OLARES_CLI_QUICK !== "0" ? runQuick(route.command) : undefined
@@ -29,8 +28,8 @@ if (route._tag === "Refuse") {
   process.exitCode = quick
 } else if (route._tag === "Fast") {
   trace("fast")
-  effect().runFast(route.command).then((code) => (process.exitCode = code))
+  loadCached<typeof Fast>(join(__dirname, "fast.cjs")).runFast(route.command).then((code) => (process.exitCode = code))
 } else {
   trace("full")
-  effect().runFull(route.argv)
+  loadCached<typeof Main>(join(__dirname, "cli.cjs")).main(route.argv)
 }

@@ -1,7 +1,7 @@
 /**
  * The code-cache loader (src/startup/codeCache.ts): a script loads the same with a cache that
  * matches, with none, and with one V8 rejects (another Node, a damaged file); and the built CLI,
- * given a damaged or no dist/cli.cache, prints exactly what it prints with the cache it was built
+ * given a damaged or no dist/fast.cache or dist/cli.cache, prints exactly what it prints with the cache it was built
  * with, and leaves a cache behind that the next run uses (and so does not rewrite).
  */
 import { spawnSync } from "node:child_process"
@@ -60,11 +60,13 @@ describe("the built CLI with a damaged or missing code cache", () => {
       await seedProfile(home, { olaresId: "alice@olares.com", accessToken: await mintJwt({ ttl: 3600 }), refreshToken })
       const copy = join(scratch, "dist")
       cpSync(resolve(BIN, ".."), copy, { recursive: true })
-      const cacheFile = join(copy, "cli.cache")
       // the header kept, the body garbage: what a truncated or bit-rotten file looks like
-      const damaged = readFileSync(cacheFile).subarray(0, 4096)
-      damaged.fill(0x5a, 64)
-      writeFileSync(cacheFile, damaged)
+      const damage = (name: string) => {
+        const damaged = readFileSync(join(copy, name)).subarray(0, 4096)
+        damaged.fill(0x5a, 64)
+        writeFileSync(join(copy, name), damaged)
+        return damaged
+      }
       const run = (bin: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
         const r = spawnSync(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? "", ...home.env, ...env }, encoding: "utf8" })
         recordOutput(`olares-cli ${args.join(" ")}`, r.stdout + r.stderr)
@@ -75,17 +77,26 @@ describe("the built CLI with a damaged or missing code cache", () => {
         expect(run(join(copy, "bin.cjs"), args, env), args.join(" ")).toEqual(ours)
         return ours
       }
-      // rejected: the run works, then replaces the damaged cache with one for this Node
-      expect(same(["profile", "list"], { OLARES_CLI_QUICK: "0" }).stdout).toContain("alice@olares.com")
-      const made = readFileSync(cacheFile)
-      expect(made.equals(damaged)).toBe(false)
-      // accepted: a cache V8 uses is left alone
-      same(["profile", "doctor", "--offline", "-o", "json"])
-      expect(readFileSync(cacheFile).equals(made)).toBe(true)
+      // the fast tier's bundle and the full CLI's, each with a command it serves
+      const served = [
+        { cache: "fast.cache", args: ["profile", "list"], env: { OLARES_CLI_QUICK: "0" } },
+        { cache: "cli.cache", args: ["profile", "doctor", "--offline", "-o", "json"], env: {} }
+      ] as const
+      for (const { args, cache, env } of served) {
+        const cacheFile = join(copy, cache)
+        const damaged = damage(cache)
+        // rejected: the run works, then replaces the damaged cache with one for this Node
+        expect(same(args, env).code, args.join(" ")).toBe(0)
+        const made = readFileSync(cacheFile)
+        expect(made.equals(damaged)).toBe(false)
+        // accepted: a cache V8 uses is left alone
+        same(args, env)
+        expect(readFileSync(cacheFile).equals(made)).toBe(true)
+      }
       // missing: made again, and usage errors are unchanged
-      rmSync(cacheFile)
+      rmSync(join(copy, "cli.cache"))
       same(["profile", "bogus"])
-      expect(existsSync(cacheFile)).toBe(true)
+      expect(existsSync(join(copy, "cli.cache"))).toBe(true)
       expect(readdirSync(copy).filter((f) => f.endsWith(".tmp"))).toEqual([])
     } finally {
       home.cleanup()
