@@ -2,7 +2,7 @@
  * The fast tier, bundled as its own CommonJS script (dist/fast.cjs) that bin.ts loads with a V8
  * code cache like the full CLI's (src/startup/codeCache.ts): `profile list` / `profile use` as the
  * same programs and layers as the full CLI, without @effect/cli or the HTTP stack in the bundle
- * (half the full CLI's code to read and deserialise: ~7 ms of CPU on every run it serves).
+ * (half the full CLI's code to read and deserialise: ~7 ms of CPU less on every run it serves).
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
