@@ -5,7 +5,7 @@ import { readdir } from "node:fs/promises"
 import { basename, join } from "node:path"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { TokenRecords } from "../src/services/TokenRecords.js"
-import { recordPath } from "./Blob.js"
+import { recordPath } from "../src/domain/Paths.js"
 
 /** Record files in `dataDir` that none of `accounts` names (dot files are temporaries, never records). */
 export const unclaimedRecords = (dataDir: string, accounts: ReadonlyArray<string>) =>

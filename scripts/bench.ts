@@ -2,8 +2,9 @@
  * `npm run bench`: what single-flight refresh and the authenticated transport cost, each measured
  * against a baseline in the same run, printed as one markdown table.
  *
- * - start-up: `profile list` / `profile use -` vs a hand-written plain Node script and `node -e 0`,
- *   and `--help` (the full @effect/cli path) vs `node -e 0`;
+ * - start-up: every command the start-up tiers serve (`profile list` / `use` / `whoami` / `remove`
+ *   / `doctor --offline`, `api` GET, `--help`) vs a hand-written plain Node script doing the same
+ *   (scripts/plain-*.cjs), wall time, CPU time and peak memory;
  * - refresh storm: 32 concurrent `olares-cli api` processes on one stale profile (one refresh) vs the
  *   same 32 processes on a fresh profile (no refresh);
  * - transport: 1,000 GETs through HttpAuth (file key store, seeded profile) vs the same GETs through
@@ -22,7 +23,9 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { spawn } from "node:child_process"
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
+import type { Readable } from "node:stream"
 import { performance } from "node:perf_hooks"
 import { AppPathsLive } from "../layers/AppPathsLive.js"
 import { FileLockLive } from "../layers/FileLockLive.js"
@@ -286,19 +289,54 @@ const transport = async (server: Server, homes: Array<TempHome>): Promise<Readon
 
 const STARTUP_RUNS = 21
 
-/** Wall time of one process run to exit; fails on a non-zero exit. */
+/** One process run: wall, CPU time and peak memory (the last two reported by scripts/rusage.cjs). */
+interface Run {
+  readonly wallMs: number
+  readonly cpuMs: number
+  readonly maxRssKb: number
+}
+
+/** Runs one process to exit; fails on a non-zero exit. */
 const runOnce = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  new Promise<number>((done, fail) => {
+  new Promise<Run>((done, fail) => {
     const t0 = performance.now()
-    const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? "", ...env }, stdio: "ignore" })
+    const child = spawn(process.execPath, ["-r", resolve(ROOT, "scripts/rusage.cjs"), ...args], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "ignore", "pipe", "pipe"]
+    })
+    let usage = ""
+    let stderr = ""
+    const [, , err, fd3] = child.stdio as unknown as [unknown, unknown, Readable, Readable]
+    err.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+    fd3.setEncoding("utf8").on("data", (d: string) => (usage += d))
     child.on("error", fail)
-    child.on("close", (code) => (code === 0 ? done(performance.now() - t0) : fail(new Error(`${args.join(" ")} exited ${code}`))))
+    child.on("close", (code) => {
+      const wallMs = performance.now() - t0
+      if (code !== 0) return fail(new Error(`${args.join(" ")} exited ${code}: ${stderr}`))
+      const u = JSON.parse(usage) as { cpuMs: number; maxRssKb: number }
+      done({ wallMs, cpuMs: u.cpuMs, maxRssKb: u.maxRssKb })
+    })
   })
 
+/** One benchmarked command next to its plain baseline; `prepare` (untimed) runs before each run of either. */
+interface Pair {
+  readonly measured: string
+  readonly args: ReadonlyArray<string>
+  readonly env?: Record<string, string>
+  readonly baseline: string
+  readonly baselineArgs: ReadonlyArray<string>
+  readonly target: string
+  readonly prepare?: () => Record<string, string>
+}
+
+/** The median of the per-run ratios (run i of the command against run i of its baseline). */
+const pairedRatio = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => median(a.map((x, i) => x / b[i]!))
+
 /**
- * `profile list` over 3 profiles and `profile use -` against a minimal hand-written Node script that
- * reads the same config.json and token files and prints the same table (scripts/plain-list.cjs),
- * and against `node -e 0`. Runs are interleaved round-robin so load changes hit every variant alike.
+ * Every command the start-up tiers serve against a minimal hand-written Node script doing the same
+ * (scripts/plain-*.cjs: read config.json, decrypt the record, print or request the same), over 3
+ * profiles. Runs are interleaved round-robin so load changes hit every variant alike; wall time
+ * is the table's ratio, CPU time and peak memory (paired, per run) are in the notes.
  */
 const startup = async (server: Server, homes: Array<TempHome>): Promise<ReadonlyArray<Row>> => {
   const home = makeTempHome()
@@ -307,32 +345,74 @@ const startup = async (server: Server, homes: Array<TempHome>): Promise<Readonly
     const g = await server.grant(3600)
     await seedProfile(home, { olaresId: id, accessToken: g.accessToken, refreshToken: g.refreshToken, authUrlOverride: server.url })
   }
-  const bin = resolve(ROOT, "dist/bin.cjs")
-  const variants = {
-    list: [bin, "profile", "list"],
-    use: [bin, "profile", "use", "-"],
-    listEffect: [bin, "profile", "list"],
-    plain: [resolve(ROOT, "scripts/plain-list.cjs")],
-    node: ["-e", "0"],
-    help: [bin, "profile", "login", "--help"]
-  } as const
-  // listEffect: the same command with the quick path off, i.e. the Effect program it falls back to
-  const envOf = (k: keyof typeof variants) => (k === "listEffect" ? { ...home.env, OLARES_CLI_QUICK: "0" } : home.env)
-  const times: Record<keyof typeof variants, Array<number>> = { list: [], use: [], listEffect: [], plain: [], node: [], help: [] }
+  // whoami from the cache: a role and a version already read
+  const cfgFile = resolve(home.home, "config.json")
+  const cfg = JSON.parse(readFileSync(cfgFile, "utf8")) as { profiles: Array<Record<string, unknown>> }
+  for (const p of cfg.profiles) Object.assign(p, { ownerRole: "owner", whoamiRefreshedAt: 1_700_000_000, backendVersion: "1.12.0" })
+  writeFileSync(cfgFile, JSON.stringify(cfg, null, 2))
+  // `remove` runs in a fresh copy of the home each time
+  const scratch = () => {
+    const copy = makeTempHome()
+    homes.push(copy)
+    rmSync(copy.root, { recursive: true, force: true })
+    cpSync(home.root, copy.root, { recursive: true })
+    return copy.env
+  }
+  const helpFile = resolve(home.root, "help.txt")
+  writeFileSync(helpFile, (await runCli(["--help"], { env: home.env })).stdout)
+  // BENCH_BIN=<another build>/dist/bin.cjs compares another build with the same baselines
+  const bin = process.env.BENCH_BIN ?? resolve(ROOT, "dist/bin.cjs")
+  const plain = (name: string) => resolve(ROOT, `scripts/plain-${name}.cjs`)
+  const pairs: ReadonlyArray<Pair> = [
+    { measured: "`profile list`, 3 profiles", args: [bin, "profile", "list"], baseline: "plain script, same table", baselineArgs: [plain("list")], target: "<= 1.5x" },
+    { measured: "`profile use -`", args: [bin, "profile", "use", "-"], baseline: "plain script, same table", baselineArgs: [plain("list")], target: "<= 1.5x; writes config.json under the kernel lock" },
+    { measured: "`profile list`, quick tier off", args: [bin, "profile", "list"], env: { OLARES_CLI_QUICK: "0" }, baseline: "plain script, same table", baselineArgs: [plain("list")], target: "the Effect fast tier" },
+    { measured: "`profile whoami` (cached)", args: [bin, "profile", "whoami"], baseline: "plain script: decrypt, print", baselineArgs: [plain("whoami")], target: "<= 2x" },
+    { measured: "`api /api/echo/x` (GET)", args: [bin, "api", "/api/echo/x"], baseline: "plain `node:http` script: decrypt, one GET", baselineArgs: [plain("api"), "/api/echo/x"], target: "<= 2x" },
+    { measured: "`profile remove alice@olares.com --yes`", args: [bin, "profile", "remove", "alice@olares.com", "--yes"], baseline: "plain script: delete, rewrite config", baselineArgs: [plain("remove"), "alice@olares.com"], target: "<= 3x", prepare: scratch },
+    { measured: "`profile doctor --offline`", args: [bin, "profile", "doctor", "--offline"], baseline: "plain script: stat, decrypt all", baselineArgs: [plain("doctor")], target: "<= 3x" },
+    { measured: "`--help`", args: [bin, "--help"], baseline: "plain script printing the same screen", baselineArgs: [plain("help"), helpFile], target: "<= 3x" }
+  ]
+  const runs = pairs.map(() => ({ cli: [] as Array<Run>, plain: [] as Array<Run> }))
   for (let i = 0; i <= STARTUP_RUNS; i++) {
-    for (const k of Object.keys(variants) as Array<keyof typeof variants>) {
-      const t = await runOnce(variants[k], envOf(k))
-      if (i > 0) times[k].push(t) // run 0 warms the page cache
+    for (const [k, p] of pairs.entries()) {
+      const envA = { ...home.env, ...p.prepare?.(), ...p.env }
+      const a = await runOnce(p.args, envA)
+      const b = await runOnce(p.baselineArgs, { ...home.env, ...p.prepare?.() })
+      // run 0 warms the page cache
+      if (i > 0) {
+        runs[k]!.cli.push(a)
+        runs[k]!.plain.push(b)
+      }
     }
   }
-  const note = `${STARTUP_RUNS} interleaved runs each; target <= 1.5x the plain script`
+  const nodeRuns: Array<Run> = []
+  for (let i = 0; i <= STARTUP_RUNS; i++) {
+    const r = await runOnce(["-e", "0"], {})
+    if (i > 0) nodeRuns.push(r)
+  }
   return [
-    { section: "start-up", measured: "`profile list`, 3 profiles", measuredMs: times.list, baseline: "plain Node script, same table", baselineMs: times.plain, note },
-    { section: "start-up", measured: "`profile use -`", measuredMs: times.use, baseline: "plain Node script, same table", baselineMs: times.plain, note: "writes config.json under the lock" },
-    { section: "start-up", measured: "`profile list`, quick path off", measuredMs: times.listEffect, baseline: "plain Node script, same table", baselineMs: times.plain, note: "OLARES_CLI_QUICK=0: the Effect fast path" },
-    { section: "start-up", measured: "`profile list`, 3 profiles", measuredMs: times.list, baseline: "`node -e 0`", baselineMs: times.node, note: "" },
-    { section: "start-up", measured: "plain Node script", measuredMs: times.plain, baseline: "`node -e 0`", baselineMs: times.node, note: "" },
-    { section: "start-up", measured: "`profile login --help`", measuredMs: times.help, baseline: "`node -e 0`", baselineMs: times.node, note: "the full CLI: @effect/cli loaded, the screen read from its tree" }
+    ...pairs.map((p, k): Row => {
+      const { cli, plain } = runs[k]!
+      const cpu = pairedRatio(cli.map((r) => r.cpuMs), plain.map((r) => r.cpuMs))
+      const rss = pairedRatio(cli.map((r) => r.maxRssKb), plain.map((r) => r.maxRssKb))
+      return {
+        section: "start-up",
+        measured: p.measured,
+        measuredMs: cli.map((r) => r.wallMs),
+        baseline: p.baseline,
+        baselineMs: plain.map((r) => r.wallMs),
+        note: `CPU ${cpu.toFixed(2)}x (${ms(median(cli.map((r) => r.cpuMs)))} ms), peak memory ${rss.toFixed(2)}x; target ${p.target}`
+      }
+    }),
+    {
+      section: "start-up",
+      measured: "plain script, same table",
+      measuredMs: runs[0]!.plain.map((r) => r.wallMs),
+      baseline: "`node -e 0`",
+      baselineMs: nodeRuns.map((r) => r.wallMs),
+      note: `${STARTUP_RUNS} interleaved runs each`
+    }
   ]
 }
 
@@ -356,7 +436,9 @@ const main = async () => {
   const homes: Array<TempHome> = []
   const rows: Array<Row> = []
   try {
-    for (const s of SECTIONS) {
+    // BENCH_SECTIONS=start-up runs only the named sections (comma-separated)
+    const only = (process.env.BENCH_SECTIONS ?? "").split(",").filter((x) => x !== "")
+    for (const s of SECTIONS.filter((x) => only.length === 0 || only.includes(x.name))) {
       process.stderr.write(`bench: ${s.name}...\n`)
       const t = performance.now()
       rows.push(...(await s.run(server, homes)))

@@ -1,11 +1,12 @@
 // Builds dist/ with esbuild, from `npm ci` (via `prepare`) so a clean clone gets a runnable CLI:
-// - dist/bin.cjs: the entry (CommonJS starts faster) with the quick path bundled in; it must load no
-//   framework, so the build fails if effect or @effect/* end up in it;
+// - dist/bin.cjs: the entry (CommonJS starts faster) with the route and the quick tier bundled in;
+//   it must load no framework, so the build fails if effect or @effect/* end up in it;
 // - native modules (koffi, the FFI behind the kernel file locks; @napi-rs/keyring) stay external in
 //   every bundle: required at run time from node_modules, where their prebuilt binaries are;
-// - dist/cli.js + dist/chunks/: the full CLI as code-split ESM (network code loads only when used);
-// - dist/fast.cjs + dist/fast.cache: the Effect fast path for `profile list` / `profile use`,
-//   one script loaded through vm.Script with a V8 code cache made here, on the installing Node;
+// - dist/fast.cjs + dist/fast.cache (the fast tier for `profile list` / `profile use`) and
+//   dist/cli.cjs + dist/cli.cache (the full CLI): single scripts, loaded the same way, through
+//   vm.Script with a V8 code cache made here, on the installing Node, by warm-up runs of the
+//   commonest commands; dynamic imports become lazily evaluated modules (the HTTP stack);
 // - the library (`olares-cli` and `olares-cli/testing`), dependencies left external so a consumer
 //   has one copy of Effect: dist/index.js + dist/testing.js (ESM, sharing dist/lib/ chunks),
 //   dist/index.cjs + dist/testing.cjs (CommonJS), and their declarations under dist/types/esm and
@@ -41,19 +42,9 @@ const heavy = Object.keys(entry.metafile.inputs).filter((f) => /node_modules\/(e
 if (heavy.length > 0) throw new Error(`dist/bin.cjs must stay framework-free, but bundles:\n  ${heavy.join("\n  ")}`)
 
 await esbuild.build({
-  ...bundled,
-  entryPoints: { cli: "src/main.ts" },
-  splitting: true,
-  format: "esm",
-  chunkNames: "chunks/[name]-[hash]",
-  external: NATIVE,
-  banner
-})
-
-await esbuild.build({
   ...script,
-  entryPoints: { fast: "src/fast.ts" },
-  // vm.Script cannot serve import() without a flag: lower it to the require() bin.ts passes in.
+  entryPoints: { fast: "src/startup/fast.ts", cli: "src/main.ts" },
+  // vm.Script cannot serve import() without a flag: lower it to lazily evaluated modules.
   supported: { "dynamic-import": false },
   external: NATIVE
 })
@@ -94,10 +85,12 @@ try {
 renameSync(OUT, "dist")
 rmSync(old, { recursive: true, force: true })
 
-// The code cache, made in place: V8 keeps the script's file name in it, and stack traces should
-// name dist/fast.cjs, not the staging dir. Until it exists the fast path simply compiles from
-// source. Run the fast path once over a throwaway home holding one profile with an
-// encrypted token, so the cache covers config parsing, decryption and JWT decoding too.
+// The code caches, made in place: V8 keeps the script's file name in them, and stack traces should
+// name dist/, not the staging dir. Until they exist the Effect tiers simply compile from
+// source. Warm-up runs over a throwaway home holding one profile with an encrypted token and a
+// cached role (no network): each run starts from its bundle's previous cache and writes it back with
+// what it compiled on top, so the caches cover the fast tier, the full CLI's parsing, help, the
+// layers, config parsing, decryption and JWT decoding.
 const root = mkdtempSync(join(tmpdir(), "olares-cache-"))
 try {
   const home = join(root, "config")
@@ -112,12 +105,14 @@ try {
   const ct = Buffer.concat([c.update(JSON.stringify({ olaresId: "cache@olares.com", accessToken: jwt })), c.final()])
   writeFileSync(join(data, "olares-cli", "master.key"), key, { mode: 0o600 })
   writeFileSync(join(data, "olares-cli", "cache_olares.com.enc"), Buffer.concat([iv, ct, c.getAuthTag()]), { mode: 0o600 })
-  writeFileSync(join(home, "config.json"), JSON.stringify({ profiles: [{ olaresId: "cache@olares.com" }] }), { mode: 0o600 })
-  const r = spawnSync(process.execPath, ["dist/bin.cjs", "profile", "list"], {
-    env: { ...process.env, OLARES_CLI_HOME: home, OLARES_CLI_DATA_DIR: data, OLARES_CLI_WRITE_CODE_CACHE: "1", OLARES_CLI_QUICK: "0", NO_COLOR: "1" },
-    encoding: "utf8"
-  })
-  if (r.status !== 0) console.warn(`warning: code cache not made (profile list exited ${r.status}): ${r.stderr}`)
+  const profile = { olaresId: "cache@olares.com", ownerRole: "owner", authUrlOverride: "http://127.0.0.1:9" }
+  writeFileSync(join(home, "config.json"), JSON.stringify({ currentProfile: "cache@olares.com", profiles: [profile] }), { mode: 0o600 })
+  const env = { PATH: process.env.PATH ?? "", HOME: root, OLARES_CLI_HOME: home, OLARES_CLI_DATA_DIR: data, OLARES_CLI_WRITE_CODE_CACHE: "1", OLARES_CLI_QUICK: "0", NO_COLOR: "1" }
+  const warmUps = [["profile", "list"], ["profile", "whoami"], ["profile", "doctor", "--offline"], ["profile", "login", "--help"], ["profile", "remove", "--yes", "cache@olares.com"]]
+  for (const args of warmUps) {
+    const r = spawnSync(process.execPath, ["dist/bin.cjs", ...args], { env, encoding: "utf8" })
+    if (r.status !== 0) console.warn(`warning: code cache warm-up \`${args.join(" ")}\` exited ${r.status}: ${r.stderr}`)
+  }
 } finally {
   rmSync(root, { recursive: true, force: true })
 }

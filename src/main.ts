@@ -1,4 +1,4 @@
-/** The full CLI: every command through @effect/cli, run by NodeRuntime; bin.ts loads it when the fast paths do not apply. */
+/** The full CLI: every command through @effect/cli, run by NodeRuntime; src/startup/fast.ts evaluates it for every command line the route does not give the fast tier. */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { program } from "./Cli.js"
 

@@ -14,14 +14,8 @@ import { type CliFailure, ExitCode, isCliFailure } from "./errors.js"
  */
 export const safeText = (text: string): string => cap(stripControls(text, true), 8192, "...(truncated)")
 
-/** Whether the invocation asked for JSON output (errors then go to stderr as the JSON envelope). */
-export const wantsJson = (argv: ReadonlyArray<string>): boolean =>
-  argv.some((raw, i) => {
-    // `-o JSON` is JSON too: the reference reads the value in any case
-    const a = raw.toLowerCase()
-    return a === "--json" || a === "--output=json" || a === "-o=json" || a === "-ojson" ||
-      ((raw === "-o" || raw === "--output") && argv[i + 1]?.trim().toLowerCase() === "json")
-  })
+/** Whether the invocation asked for JSON output (read, like the rest of argv, in src/startup/route.ts). */
+export { wantsJson } from "./startup/route.js"
 
 export const isDebug = () => (process.env.OLARES_CLI_DEBUG ?? "") !== ""
 

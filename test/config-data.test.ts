@@ -239,7 +239,7 @@ describe("the entry bundle", () => {
       logLevel: "silent"
     })
     const inputs = Object.keys(result.metafile.inputs)
-    expect(inputs.some((f) => f.endsWith("src/quick.ts"))).toBe(true)
+    expect(inputs.some((f) => f.endsWith("src/startup/quick.ts"))).toBe(true)
     expect(inputs.filter((f) => /node_modules\/(effect|@effect|koffi|@koromix)\//.test(f))).toEqual([])
     // the quick path's lock loads it lazily, from node_modules
     expect(readFileSync(resolve(ROOT, "dist/bin.cjs"), "utf8")).toContain("(\"koffi\")")

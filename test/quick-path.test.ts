@@ -1,5 +1,5 @@
 /**
- * The start-up quick path (src/quick.ts) against the Effect fast path it stands in for: served when
+ * The start-up quick path (src/startup/quick.ts) against the Effect fast path it stands in for: served when
  * the home is plainly healthy, byte-for-byte the same stdout, stderr, exit code and files as an
  * `OLARES_CLI_QUICK=0` run, and declining (to the fast path, which then fixes, explains or waits)
  * whenever anything is off. `OLARES_CLI_DEBUG=1` makes bin.ts say which path served each run.

@@ -1,7 +1,7 @@
 /**
  * The one crash-safe writer of every store (config.json, token records, master keys) and the cleanup
  * of what crashed writers leave, as plain synchronous functions (node:fs only) shared by the stores
- * and the start-up quick path (src/quick.ts). A write is a temp file beside the target (O_EXCL, 0600),
+ * and the start-up quick path (src/startup/quick.ts). A write is a temp file beside the target (O_EXCL, 0600),
  * fsynced, renamed over the target, then the directory fsynced so the rename survives a power cut. A
  * write is a handful of small syscalls, so blocking is cheaper than the thread pool.
  */

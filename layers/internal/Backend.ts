@@ -1,6 +1,6 @@
 /**
  * Which token-store backend this machine uses, as a plain function (no Effect imports), so the
- * start-up quick path (src/quick.ts) decides exactly as KeyStoreLive does.
+ * start-up quick path (src/startup/quick.ts) decides exactly as KeyStoreLive does.
  */
 
 /** The env var that forces a backend. */

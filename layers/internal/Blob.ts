@@ -2,7 +2,7 @@
  * The token store's on-disk crypto and naming, byte-compatible with the Go olares-cli: one
  * `<safe(account)>.enc` per account = IV(12) || AES-256-GCM ciphertext || tag(16), no AAD, under a
  * 32-byte master key. Plain functions (node:crypto only), shared by KeyStoreFile and the start-up
- * quick path (src/quick.ts).
+ * quick path (src/startup/quick.ts).
  */
 import * as Crypto from "node:crypto"
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../../src/domain/Paths.js"

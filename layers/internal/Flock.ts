@@ -2,7 +2,7 @@
  * The kernel's advisory file lock, exactly as the Go CLI takes it with gofrs/flock: an exclusive
  * `flock(2)` on the lock file itself (on Windows `LockFileEx` on its first byte), called through
  * koffi, a C FFI that ships prebuilt binaries. Plain synchronous functions with no Effect import, so
- * the start-up quick path (src/quick.ts) and FileLockLive share one implementation. Every call here
+ * the start-up quick path (src/startup/quick.ts) and FileLockLive share one implementation. Every call here
  * returns at once: the lock is only ever tried (`LOCK_NB`), never waited for; waiting is the
  * caller's bounded, interruptible poll. The kernel drops a lock when its descriptor is closed or its
  * process dies, so there is nothing to clean up after a crash.

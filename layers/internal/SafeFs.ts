@@ -1,6 +1,6 @@
 /**
  * Trust like ssh, as plain functions (node:fs only) shared by ProfileRepoFile, KeyStoreFile and the
- * start-up quick path (src/quick.ts): a config home, config.json, data dir, master key or record that
+ * start-up quick path (src/startup/quick.ts): a config home, config.json, data dir, master key or record that
  * another user owns or can write is refused (they could have planted or changed it); a directory on
  * the way to one that others can swap (group/other-writable without the sticky bit, or owned by
  * another user) is refused too. Files are opened with O_NOFOLLOW | O_NONBLOCK after an lstat, so a

@@ -1,6 +1,6 @@
 /**
  * What `profile list` prints, as plain functions (no Effect imports) shared by listProgram.ts and
- * the start-up quick path (src/quick.ts), so both print byte-identical output.
+ * the start-up quick path (src/startup/quick.ts), so both print byte-identical output.
  */
 import { activeProfile, type ConfigData, displayName, sourceOf } from "../domain/ConfigData.js"
 import { ADD_PROFILE_COMMANDS } from "../domain/Remedies.js"

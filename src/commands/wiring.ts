@@ -31,12 +31,15 @@ import { whoami } from "./whoami.js"
  * The services of `load()`'s layer, built the first time they are asked for (once, however many
  * fibers ask), inside the scope of the layer that serves them and over the context it was given.
  */
-const onDemand = <ROut, RIn>(load: () => Promise<Layer.Layer<ROut, never, RIn>>) =>
+const onDemand = <ROut, RIn>(name: string, load: () => Promise<Layer.Layer<ROut, never, RIn>>) =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const context = yield* Effect.context<RIn>()
     return yield* Effect.cached(
-      Effect.flatMap(Effect.promise(load), (layer) => Effect.provide(Layer.buildWithScope(layer, scope), context))
+      Effect.logDebug(`loading ${name} on first use`).pipe(
+        Effect.zipRight(Effect.promise(load)),
+        Effect.flatMap((layer) => Effect.provide(Layer.buildWithScope(layer, scope), context))
+      )
     )
   })
 
@@ -50,7 +53,7 @@ type NetworkNeeds = Layer.Layer.Context<typeof NetworkLive>
  */
 export const NetworkOnDemand: Layer.Layer<HttpAuth | OlaresAuthApi | RefreshCoordinator, never, NetworkNeeds> = Layer
   .scopedContext(
-    Effect.map(onDemand(() => import("../../layers/NetworkLive.js").then((m) => m.NetworkLive)), (network) => {
+    Effect.map(onDemand("NetworkLive", () => import("../../layers/NetworkLive.js").then((m) => m.NetworkLive)), (network) => {
       const auth = Effect.map(network, Context.get(HttpAuth))
       const authApi = Effect.map(network, Context.get(OlaresAuthApi))
       const coordinator = Effect.map(network, Context.get(RefreshCoordinator))
@@ -79,7 +82,7 @@ export const NetworkOnDemand: Layer.Layer<HttpAuth | OlaresAuthApi | RefreshCoor
 const ReachabilityOnDemand: Layer.Layer<Reachability> = Layer.scoped(
   Reachability,
   Effect.map(
-    onDemand(() => import("../../layers/ReachabilityLive.js").then((m) => m.ReachabilityLive)),
+    onDemand("ReachabilityLive", () => import("../../layers/ReachabilityLive.js").then((m) => m.ReachabilityLive)),
     (loaded) => Reachability.of({ probe: (url, options) => Effect.flatMap(loaded, (c) => Context.get(c, Reachability).probe(url, options)) })
   )
 )

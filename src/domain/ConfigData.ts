@@ -1,7 +1,7 @@
 /**
  * `config.json` as plain data: the profile fields and their types, a strict decoder written without
  * Effect, and the pure operations `profile list` and `profile use` need. The start-up quick path
- * (src/quick.ts) runs on this module alone; Config.ts wraps the same operations in `Option`/`Either`
+ * (src/startup/quick.ts) runs on this module alone; Config.ts wraps the same operations in `Option`/`Either`
  * next to the `Schema`, which stays the authority: `decodeConfigStrict` only ever accepts a subset of
  * what `Config` decodes, to the same value (a property test checks both directions).
  */

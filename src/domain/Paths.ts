@@ -1,6 +1,6 @@
 /**
  * Spec section 4 as plain functions: where config.json, the locks and the token store live. No Effect
- * imports, so the start-up quick path (src/quick.ts) shares it with AppPathsLive.
+ * imports, so the start-up quick path (src/startup/quick.ts) shares it with AppPathsLive.
  */
 import * as Os from "node:os"
 import * as NodePath from "node:path"

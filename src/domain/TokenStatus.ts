@@ -1,6 +1,6 @@
 /**
  * The STATUS column of `profile list` and the token record's wire shape, as plain functions (no
- * Effect imports) shared by StoredToken.ts and the start-up quick path (src/quick.ts).
+ * Effect imports) shared by StoredToken.ts and the start-up quick path (src/startup/quick.ts).
  * `decodeRecordStrict` only ever accepts a subset of what `StoredToken` decodes (property-tested).
  */
 import { parseJson } from "./Json.js"

@@ -1,0 +1,69 @@
+/**
+ * The one place argv is read before a framework loads: which start-up tier serves a command line.
+ * Framework-free (it is bundled into dist/bin.cjs). The shapes it serves are proved against the
+ * @effect/cli tree by test/route.test.ts: every line it routes to a tier is one @effect/cli parses
+ * to the same command and values, so there is one grammar.
+ */
+import { CREDENTIALS_DIR_ENV } from "../domain/Paths.js"
+
+/** A command the quick and fast tiers can run (the same values @effect/cli would parse). */
+export type FastCommand =
+  | { readonly _tag: "list"; readonly output: "table" | "json" }
+  | { readonly _tag: "use"; readonly key: string }
+
+/** What bin.ts does with a command line. */
+export type Route =
+  /** A secret on argv: refused before anything loads. */
+  | { readonly _tag: "Refuse"; readonly message: string; readonly exitCode: number }
+  /** `profile list` / `profile use`: the quick tier, then the fast tier when it declines. */
+  | { readonly _tag: "Fast"; readonly command: FastCommand }
+  /** Everything else (help, usage errors, completions, other commands): the full CLI. */
+  | { readonly _tag: "Full"; readonly argv: ReadonlyArray<string> }
+
+const PASSWORD_ON_ARGV = "Error: there is no --password flag: a password on the command line is visible in `ps` and shell history\n" +
+  "hint: run `olares-cli profile login --olares-id <id>` and type it at the prompt, or pipe it with --password-stdin\n"
+
+
+/** The exact argv shapes the tiers serve; anything else (help, other flags) is undefined. */
+const matchFast = (a: ReadonlyArray<string>): FastCommand | undefined => {
+  if (a[0] !== "profile") return undefined
+  if (a[1] === "list") {
+    const rest = a.slice(2)
+    if (rest.length === 0) return { _tag: "list", output: "table" }
+    const value = rest.length === 2 && (rest[0] === "-o" || rest[0] === "--output")
+      ? rest[1]
+      : rest.length === 1 && rest[0]!.startsWith("--output=")
+      ? rest[0]!.slice("--output=".length)
+      : undefined
+    // `-o JSON` too: the reference reads the value in any case
+    const format = value?.toLowerCase()
+    return format === "json" || format === "table" ? { _tag: "list", output: format } : undefined
+  }
+  if (a[1] === "use" && a.length === 3) {
+    const key = a[2]!
+    return key === "-" || (key !== "" && !key.startsWith("-")) ? { _tag: "use", key } : undefined
+  }
+  return undefined
+}
+
+/**
+ * Routes `argv` (without node and the script). A platform-mounted credential is imported before any
+ * command (maybe over the network): only the full CLI does that, so no shortcut serves such a
+ * container.
+ */
+export const parseRoute = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env): Route => {
+  if (argv.some((a) => a === "--password" || a.startsWith("--password="))) {
+    return { _tag: "Refuse", message: PASSWORD_ON_ARGV, exitCode: 2 }
+  }
+  const fast = (env[CREDENTIALS_DIR_ENV] ?? "").trim() !== "" ? undefined : matchFast(argv)
+  return fast !== undefined ? { _tag: "Fast", command: fast } : { _tag: "Full", argv }
+}
+
+/** Whether the invocation asked for JSON output (errors then go to stderr as the JSON envelope). */
+export const wantsJson = (argv: ReadonlyArray<string>): boolean =>
+  argv.some((raw, i) => {
+    // `-o JSON` is JSON too: the reference reads the value in any case
+    const a = raw.toLowerCase()
+    return a === "--json" || a === "--output=json" || a === "-o=json" || a === "-ojson" ||
+      ((raw === "-o" || raw === "--output") && argv[i + 1]?.trim().toLowerCase() === "json")
+  })
