@@ -12,7 +12,7 @@
 //                                             their relative imports (and snapshot folders) to match
 // vitest.config.ts imports `classifyFlatTests` so `--project unit` works before the move too.
 import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -177,6 +177,8 @@ const move = () => {
       if (/import\.meta\.dirname|__dirname/.test(after)) console.log(`check by hand (paths): ${to}`)
     }
   }
+  const snapshots = join(TEST, "__snapshots__")
+  if (existsSync(snapshots) && readdirSync(snapshots).length === 0) rmdirSync(snapshots)
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
