@@ -79,7 +79,8 @@ export default tseslint.config(
       "require-yield": "off",
       // `switch` fall-through is checked by tsc (noFallthroughCasesInSwitch).
       "no-fallthrough": "off",
-      // Effect idioms: `interface X extends Schema.Type<...> {}` and namespaces merged with classes.
+      // Effect idioms: `Data.TaggedError("Busy")<{}>` (FileLockLive) and `declare namespace` merged with
+      // a class or an interface, both off in Effect's config too.
       "@typescript-eslint/no-empty-object-type": "off",
       "@typescript-eslint/no-namespace": "off",
       // Off as in Effect's config; the two uses (errors.ts isCliFailure, a test server reply) are narrowed.
