@@ -9,7 +9,7 @@
  *   node skill.js bob        # as profile "bob" (a name or an olaresId)
  *
  * CI type-checks this file against the packed package (NodeNext and Bundler, strict) and runs it,
- * plain and bundled with esbuild (ESM and CJS): test/packed.test.ts.
+ * plain and bundled with esbuild (ESM and CJS): test/e2e/packed.test.ts.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"

@@ -2,7 +2,7 @@
  * Every typed error the CLI and the library can surface: plain tagged classes that carry their data
  * and compute their message, plus ONE table (`ERRORS`) from tag to exit code, JSON code,
  * retryability and recovery, which the README's "Exit codes and errors" table mirrors
- * (test/errors.test.ts holds the two together). `output.ts` turns them into output once.
+ * (test/unit/errors.test.ts holds the two together). `output.ts` turns them into output once.
  */
 import * as Schema from "effect/Schema"
 import {

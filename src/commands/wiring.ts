@@ -1,6 +1,6 @@
 /**
  * The composition root of the command tree, and the one module under src/commands that may import
- * layers (test/import-rules.test.ts): each verb gets here the layers it needs (`Command.provide`),
+ * layers (test/unit/import-rules.test.ts): each verb gets here the layers it needs (`Command.provide`),
  * the terminal from its own parsed `--no-input`. The HTTP stack is imported only when a command
  * first talks to a server, so offline commands never load it (start-up time).
  */

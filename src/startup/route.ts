@@ -1,7 +1,7 @@
 /**
  * The one place argv is read before a framework loads: which start-up tier serves a command line.
  * Framework-free (it is bundled into dist/bin.cjs). The shapes it serves are proved against the
- * @effect/cli tree by test/route.test.ts: every line it routes to a tier is one @effect/cli parses
+ * @effect/cli tree by test/unit/route.test.ts: every line it routes to a tier is one @effect/cli parses
  * to the same command and values, so there is one grammar.
  */
 import { CREDENTIALS_DIR_ENV } from "../domain/Paths.js"

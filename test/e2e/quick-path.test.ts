@@ -1,0 +1,687 @@
+/**
+ * The start-up quick path (src/startup/quick.ts) against the Effect fast path it stands in for: served when
+ * the home is plainly healthy, byte-for-byte the same stdout, stderr, exit code and files as an
+ * `OLARES_CLI_QUICK=0` run, and declining (to the fast path, which then fixes, explains or waits)
+ * whenever anything is off. `OLARES_CLI_DEBUG=1` makes bin.ts say which path served each run.
+ */
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { encryptBlob } from "../../layers/internal/Blob.js"
+import { type CliResult, homeAt, runCli, type TempHome } from "../support/cli.js"
+import { useE2e } from "../support/e2e.js"
+import { snapshot } from "../support/hardening-util.js"
+import { removeWorkerBundle, spawnWorker } from "../support/repo-worker.js"
+import { readConfig, recordFile, seedProfile } from "../support/seed.js"
+import { mintJwt } from "../support/server.js"
+
+const e2e = useE2e()
+
+afterAll(() => removeWorkerBundle())
+
+const ALICE_ID = "alice@olares.com"
+const BOB_ID = "bob@olares.com"
+const CAROL_ID = "carol@olares.com"
+const DAVE_ID = "dave@olares.com"
+const ERIN_ID = "erin@olares.com"
+
+type Path = "quick" | "fast" | "full"
+
+// ---------------------------------------------------------------------------------------------
+// Homes and runs
+// ---------------------------------------------------------------------------------------------
+
+const configPath = (h: TempHome) => join(h.home, "config.json")
+const storeDir = (h: TempHome) => join(h.data, "olares-cli")
+const mode = (p: string) => statSync(p).mode & 0o777
+
+const twins: Array<TempHome> = []
+afterAll(() => {
+  for (const t of twins.splice(0)) t.cleanup()
+})
+
+/** An identical copy of `h` (bytes and modes), so two runs can start from the very same state. */
+const twin = (h: TempHome): TempHome => {
+  const t = homeAt(mkdtempSync(join(tmpdir(), "olares-twin-")))
+  twins.push(t)
+  cpSync(h.root, t.root, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true })
+  // cpSync keeps the times of files only: a lock directory's age decides whether it is stale.
+  const keepDirTimes = (rel: string) => {
+    const st = statSync(join(h.root, rel))
+    utimesSync(join(t.root, rel), st.atime, st.mtime)
+    for (const e of readdirSync(join(h.root, rel), { withFileTypes: true })) {
+      if (e.isDirectory()) keepDirTimes(join(rel, e.name))
+    }
+  }
+  keepDirTimes(".")
+  // The copies must be indistinguishable, or the comparison would compare two different states.
+  expect(snapshot(t.root)).toEqual(snapshot(h.root))
+  return t
+}
+
+/** Runs `args` in `h` with the path trace on. */
+const run = (h: TempHome, args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<CliResult> =>
+  runCli(args, { env: { ...h.env, OLARES_CLI_DEBUG: "1", ...env } })
+
+const TRACE = /^debug: served by the (quick|fast|full) path\n/gm
+
+/** Which start-up path served the run (bin.ts traces exactly one). */
+const servedBy = (r: CliResult): Path => {
+  const hits = [...r.stderr.matchAll(TRACE)].map((m) => m[1] as Path)
+  expect(hits, r.stderr).toHaveLength(1)
+  return hits[0]!
+}
+
+/** The run as the user sees it without the trace, with the home's root replaced so two homes compare. */
+const visible = (r: CliResult, h: TempHome) => ({
+  code: r.code,
+  signal: r.signal,
+  stdout: r.stdout.replaceAll(h.root, "<root>"),
+  stderr: r.stderr.replace(TRACE, "").replaceAll(h.root, "<root>")
+})
+
+/**
+ * Runs `args` with the default start-up in `quickHome` and with `OLARES_CLI_QUICK=0` in `fastHome`
+ * (the same home for read-only runs), in parallel; asserts both print the same and returns which
+ * path served the default run.
+ */
+const compare = async (
+  args: ReadonlyArray<string>,
+  quickHome: TempHome,
+  fastHome: TempHome = quickHome,
+  env: Record<string, string> = {}
+): Promise<{ readonly path: Path; readonly quick: CliResult; readonly fast: CliResult }> => {
+  const [quick, fast] = await Promise.all([
+    run(quickHome, args, env),
+    run(fastHome, args, { ...env, OLARES_CLI_QUICK: "0" })
+  ])
+  expect(servedBy(fast), args.join(" ")).toBe("fast")
+  expect(visible(quick, quickHome), args.join(" ")).toEqual(visible(fast, fastHome))
+  return { path: servedBy(quick), quick, fast }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding
+// ---------------------------------------------------------------------------------------------
+
+const live = () => mintJwt({ ttl: 3600 })
+const stale = () => mintJwt({ ttl: -60 })
+/** A server-issued secret (recorded for the leak scan) that is no JWT: stored as an access token it is unparseable. */
+const opaque = async () => (await e2e.server.issueGrant("alice")).refreshToken
+const refresh = async () => (await e2e.server.issueGrant("alice")).refreshToken
+
+/** The parts of config.json the seeds edit by hand. */
+interface RawConfig {
+  currentProfile?: string
+  previousProfile?: string
+  profiles: Array<Record<string, unknown>>
+}
+
+/** Rewrites config.json in place (the file keeps its mode). */
+const editConfig = (h: TempHome, f: (c: RawConfig) => void) => {
+  const c = JSON.parse(readFileSync(configPath(h), "utf8")) as RawConfig
+  f(c)
+  writeFileSync(configPath(h), JSON.stringify(c, null, 2))
+}
+
+/** Writes config.json by hand (as the Go CLI or a user would), with the modes the CLI itself uses. */
+const writeConfig = (h: TempHome, text: string) => {
+  mkdirSync(h.home, { recursive: true, mode: 0o700 })
+  chmodSync(h.home, 0o700)
+  writeFileSync(configPath(h), text, { mode: 0o600 })
+  chmodSync(configPath(h), 0o600)
+}
+
+/** alice (logged in, current), bob (expired), carol as `work` (invalidated); no previous profile. */
+const seedTrio = async (h: TempHome) => {
+  await seedProfile(h, { olaresId: ALICE_ID, accessToken: await live(), refreshToken: await refresh() })
+  await seedProfile(h, { olaresId: BOB_ID, accessToken: await stale(), refreshToken: await refresh(), makeCurrent: false })
+  await seedProfile(h, {
+    olaresId: CAROL_ID,
+    name: "work",
+    accessToken: await live(),
+    invalidatedAt: 1_700_000_000_000,
+    makeCurrent: false
+  })
+}
+
+/** What `profile list -o json` must show for a state (proves the state is the one the label claims). */
+type Row = { readonly name: string; readonly status: string; readonly current: boolean; readonly version?: string | null }
+
+interface State {
+  readonly label: string
+  readonly seed: (h: TempHome) => Promise<void>
+  readonly rows: ReadonlyArray<Row>
+  /** What the table (`profile list`) must show beyond the rows. */
+  readonly table?: RegExp
+}
+
+const GO_CONFIG = `{
+  "schemaVersion": 3,
+  "profiles": [
+    {
+      "olaresId": "alice@olares.com",
+      "goOnlyField": { "nested": [1, 2.5, { "x": null }], "s": "ü" },
+      "name": "home",
+      "backendVersion": "1.12.5",
+      "clusterContext": "olares-cluster",
+      "authUrlOverride": "https://auth.alice.olares.com"
+    },
+    { "ownerRole": "admin", "olaresId": "bob@olares.com", "whoamiRefreshedAt": 1700000000, "futureFlag": true },
+    { "olaresId": "dave@olares.com", "insecureSkipVerify": false, "managed": false }
+  ],
+  "telemetry": { "enabled": false }
+}
+`
+
+const STATES: ReadonlyArray<State> = [
+  { label: "no home at all", seed: async () => {}, rows: [] },
+  { label: "an empty config.json", seed: async (h) => writeConfig(h, ""), rows: [] },
+  { label: "an empty profile list", seed: async (h) => writeConfig(h, "{\n  \"profiles\": []\n}"), rows: [] },
+  {
+    label: "three profiles, current by olaresId",
+    seed: seedTrio,
+    rows: [
+      { name: ALICE_ID, status: "logged-in", current: true, version: null },
+      { name: BOB_ID, status: "expired", current: false },
+      { name: "work", status: "invalidated", current: false }
+    ]
+  },
+  {
+    label: "every status, current by alias, a previous profile and a backend version",
+    seed: async (h) => {
+      await seedTrio(h)
+      await seedProfile(h, { olaresId: ERIN_ID, accessToken: await opaque(), makeCurrent: false })
+      editConfig(h, (c) => {
+        c.profiles.splice(3, 0, { olaresId: DAVE_ID })
+        c.profiles[0]!.backendVersion = "1.12.6"
+        c.currentProfile = "work"
+        c.previousProfile = ALICE_ID
+      })
+    },
+    rows: [
+      { name: ALICE_ID, status: "logged-in", current: false, version: "1.12.6" },
+      { name: BOB_ID, status: "expired", current: false, version: null },
+      { name: "work", status: "invalidated", current: true },
+      { name: DAVE_ID, status: "never", current: false },
+      { name: ERIN_ID, status: "logged-in (unparseable token)", current: false }
+    ]
+  },
+  {
+    label: "written by the Go CLI: unknown fields, another key order, no current profile",
+    seed: async (h) => {
+      await seedProfile(h, { olaresId: ALICE_ID, accessToken: await live() })
+      await seedProfile(h, { olaresId: BOB_ID, accessToken: await stale() })
+      writeConfig(h, GO_CONFIG)
+    },
+    rows: [
+      { name: "home", status: "logged-in", current: true, version: "1.12.5" },
+      { name: BOB_ID, status: "expired", current: false },
+      { name: DAVE_ID, status: "never", current: false }
+    ]
+  },
+  {
+    label: "platform-issued profiles (pending, exchanged) beside a local one: the SOURCE column",
+    seed: async (h) => {
+      await seedProfile(h, { olaresId: ALICE_ID, accessToken: await live() })
+      await seedProfile(h, { olaresId: BOB_ID, accessToken: "", makeCurrent: false })
+      await seedProfile(h, { olaresId: ERIN_ID, accessToken: await live(), makeCurrent: false })
+      editConfig(h, (c) => {
+        c.profiles[1]!.managed = true
+        c.profiles[1]!.appName = "lares"
+        c.profiles[2]!.managed = true
+        c.profiles.push({ olaresId: DAVE_ID, managed: true, appName: "files" })
+      })
+    },
+    rows: [
+      { name: ALICE_ID, status: "logged-in", current: true },
+      { name: BOB_ID, status: "pending", current: false },
+      { name: ERIN_ID, status: "logged-in", current: false },
+      { name: DAVE_ID, status: "pending", current: false }
+    ],
+    table: /^ {4}NAME +OLARES-ID +STATUS +VERSION +SOURCE\n\* +alice@olares\.com +alice@olares\.com +logged-in +- +local\n +bob@olares\.com +bob@olares\.com +pending +- +platform\(lares\)\n +erin@olares\.com +erin@olares\.com +logged-in +- +platform\n +dave@olares\.com +dave@olares\.com +pending +- +platform\(files\)\n$/
+  },
+  {
+    label: "current names a profile that is gone",
+    seed: async (h) => {
+      await seedTrio(h)
+      editConfig(h, (c) => (c.currentProfile = "gone@olares.com"))
+    },
+    rows: [
+      { name: ALICE_ID, status: "logged-in", current: false },
+      { name: BOB_ID, status: "expired", current: false },
+      { name: "work", status: "invalidated", current: false }
+    ]
+  }
+]
+
+const LISTS: ReadonlyArray<ReadonlyArray<string>> = [
+  ["profile", "list"],
+  ["profile", "list", "-o", "json"],
+  ["profile", "list", "--output=table"]
+]
+
+// ---------------------------------------------------------------------------------------------
+// Healthy homes: the quick path serves, and prints exactly what the fast path prints
+// ---------------------------------------------------------------------------------------------
+
+describe("profile list on a healthy home", () => {
+  for (const state of STATES) {
+    it(`${state.label}: served by the quick path, same bytes as OLARES_CLI_QUICK=0, nothing touched`, async () => {
+      const h = e2e.home
+      await state.seed(h)
+      const before = snapshot(h.root)
+      const runs = await Promise.all(LISTS.map((args) => compare(args, h)))
+      for (const [i, r] of runs.entries()) {
+        expect(r.path, LISTS[i]!.join(" ")).toBe("quick")
+        expect(r.quick.code).toBe(0)
+        expect(r.quick.stderr.replace(TRACE, "")).toBe("")
+      }
+      const doc = JSON.parse(runs[1]!.quick.stdout) as { profiles: Array<Row> }
+      expect(doc.profiles).toMatchObject(state.rows)
+      if (state.table !== undefined) expect(runs[0]!.quick.stdout).toMatch(state.table)
+      if (state.rows.length === 0) expect(runs[0]!.quick.stdout).toMatch(/^no profiles configured\./)
+      expect(runs[2]!.quick.stdout).toBe(runs[0]!.quick.stdout)
+      expect(snapshot(h.root)).toEqual(before)
+    })
+  }
+
+  it("OLARES_CLI_KEYSTORE=file (padded too) still takes the quick path", async () => {
+    await seedTrio(e2e.home)
+    for (const value of ["file", " file "]) {
+      const r = await compare(["profile", "list", "-o", "json"], e2e.home, e2e.home, { OLARES_CLI_KEYSTORE: value })
+      expect(r.path).toBe("quick")
+      expect(r.quick.code).toBe(0)
+    }
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// profile use: the same sequence on twin homes writes the same config.json, step by step
+// ---------------------------------------------------------------------------------------------
+
+describe("profile use on a healthy home", () => {
+  const sequences: ReadonlyArray<readonly [string, (h: TempHome) => Promise<void>, ReadonlyArray<string>]> = [
+    ["seeded by the CLI", seedTrio, [BOB_ID, "-", "-", "work", "work", CAROL_ID, "-", ALICE_ID, "-"]],
+    [
+      "written by the Go CLI (the first write canonicalises it)",
+      async (h) => {
+        await seedProfile(h, { olaresId: ALICE_ID, accessToken: await live() })
+        writeConfig(h, GO_CONFIG)
+      },
+      ["home", ALICE_ID, DAVE_ID, "-", "-", BOB_ID, "home"]
+    ]
+  ]
+  for (const [label, seed, keys] of sequences) {
+    it(`${label}: every step served by the quick path, same output and config.json bytes as OLARES_CLI_QUICK=0`, async () => {
+      await seed(e2e.home)
+      const quickHome = e2e.home
+      const fastHome = twin(quickHome)
+      for (const key of keys) {
+        const r = await compare(["profile", "use", key], quickHome, fastHome)
+        expect(r.path, `use ${key}`).toBe("quick")
+        expect(r.quick.code, r.quick.stderr).toBe(0)
+        expect(r.quick.stdout).toMatch(/^switched to profile \S+ \(\S+@olares\.com\)\n$/)
+        expect(readFileSync(configPath(quickHome), "utf8"), `use ${key}`).toBe(readFileSync(configPath(fastHome), "utf8"))
+        expect(mode(configPath(quickHome))).toBe(0o600)
+      }
+      // locks dir, lock file, records, and no temp file left behind
+      expect(snapshot(quickHome.root)).toEqual(snapshot(fastHome.root))
+      expect(readdirSync(quickHome.home).filter((n) => n.startsWith(".tmp-"))).toEqual([])
+    })
+  }
+
+  it("the pointers move as `profile use` documents", async () => {
+    await seedTrio(e2e.home)
+    const step = async (key: string, want: string) => {
+      const r = await run(e2e.home, ["profile", "use", key])
+      expect(servedBy(r)).toBe("quick")
+      expect(r.stdout).toBe(`switched to profile ${want}\n`)
+    }
+    await step(BOB_ID, `${BOB_ID} (${BOB_ID})`)
+    await step("work", `work (${CAROL_ID})`)
+    await step("-", `${BOB_ID} (${BOB_ID})`)
+    const cfg = await readConfig(e2e.home)
+    expect(cfg.currentProfile).toBe(BOB_ID)
+    expect(cfg.previousProfile).toBe("work")
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Declines: the fast path runs instead, and the outcome is exactly an OLARES_CLI_QUICK=0 run's
+// ---------------------------------------------------------------------------------------------
+
+interface Decline {
+  readonly label: string
+  readonly args: ReadonlyArray<string>
+  readonly breakHome: (h: TempHome) => void | Promise<void>
+  readonly env?: Record<string, string>
+  readonly check: (r: CliResult, h: TempHome) => void
+}
+
+const listJson = ["profile", "list", "-o", "json"]
+const statuses = (r: CliResult) => (JSON.parse(r.stdout) as { profiles: Array<Row> }).profiles.map((p) => p.status)
+
+const DECLINES: ReadonlyArray<Decline> = [
+  {
+    label: "config.json mode 0644",
+    args: listJson,
+    breakHome: (h) => chmodSync(configPath(h), 0o644),
+    check: (r, h) => {
+      expect(r.code).toBe(0)
+      expect(r.stderr).toContain(`warning: config file ${configPath(h)} was mode 0644, open to other users; changed to 0600`)
+      expect(mode(configPath(h))).toBe(0o600)
+      expect(statuses(r)).toEqual(["logged-in", "expired", "invalidated"])
+    }
+  },
+  {
+    label: "config home mode 0755",
+    args: ["profile", "list"],
+    breakHome: (h) => chmodSync(h.home, 0o755),
+    check: (r, h) => {
+      expect(r.code).toBe(0)
+      expect(r.stderr).toContain(`config directory ${h.home} was mode 0755`)
+      expect(mode(h.home)).toBe(0o700)
+    }
+  },
+  {
+    label: "a token record with mode 0644",
+    args: listJson,
+    breakHome: async (h) => chmodSync(await recordFile(h, BOB_ID), 0o644),
+    check: (r, h) => {
+      expect(r.code).toBe(0)
+      const rec = join(storeDir(h), "bob_olares.com.enc")
+      expect(r.stderr).toContain(`warning: fixed permissions of ${rec} from 0644 to 0600\n`)
+      expect(mode(rec)).toBe(0o600)
+      expect(statuses(r)).toEqual(["logged-in", "expired", "invalidated"])
+    }
+  },
+  {
+    label: "the token store directory with mode 0755",
+    args: listJson,
+    breakHome: (h) => chmodSync(storeDir(h), 0o755),
+    check: (r, h) => {
+      expect(r.code).toBe(0)
+      expect(r.stderr).toContain(`fixed permissions of ${storeDir(h)} from 0755 to 0700`)
+      expect(mode(storeDir(h))).toBe(0o700)
+    }
+  },
+  {
+    label: "a flipped byte in a record",
+    args: listJson,
+    breakHome: async (h) => {
+      const p = await recordFile(h, ALICE_ID)
+      const b = readFileSync(p)
+      b[20] = b[20]! ^ 0x01
+      writeFileSync(p, b)
+    },
+    check: (r) => {
+      expect(r.code).toBe(0)
+      expect(statuses(r)).toEqual(["unknown", "expired", "invalidated"])
+    }
+  },
+  {
+    label: "a truncated record",
+    args: ["profile", "list"],
+    breakHome: async (h) => {
+      const p = await recordFile(h, BOB_ID)
+      writeFileSync(p, readFileSync(p).subarray(0, 20))
+    },
+    check: (r) => {
+      expect(r.code).toBe(0)
+      expect(r.stdout).toMatch(/bob@olares\.com +unknown/)
+    }
+  },
+  {
+    label: "a record that decrypts to a mistyped token record",
+    args: ["profile", "list"],
+    breakHome: async (h) => {
+      const key = readFileSync(join(storeDir(h), "master.key"))
+      writeFileSync(await recordFile(h, BOB_ID), encryptBlob(JSON.stringify({ olaresId: BOB_ID, accessToken: 42 }), key))
+    },
+    check: (r) => {
+      expect(r.code).toBe(0)
+      expect(r.stdout).toMatch(/bob@olares\.com +unknown/)
+    }
+  },
+  {
+    label: "master.key of 31 bytes",
+    args: listJson,
+    breakHome: (h) => {
+      const p = join(storeDir(h), "master.key")
+      writeFileSync(p, readFileSync(p).subarray(0, 31))
+    },
+    check: (r) => {
+      expect(r.code).toBe(0)
+      expect(statuses(r)).toEqual(["unknown", "unknown", "unknown"])
+    }
+  },
+  {
+    label: "master.key missing while records exist",
+    args: listJson,
+    breakHome: (h) => rmSync(join(storeDir(h), "master.key")),
+    check: (r) => {
+      expect(r.code).toBe(0)
+      expect(statuses(r)).toEqual(["unknown", "unknown", "unknown"])
+    }
+  },
+  {
+    label: "OLARES_CLI_KEYSTORE=bogus",
+    args: listJson,
+    breakHome: () => {},
+    env: { OLARES_CLI_KEYSTORE: "bogus" },
+    check: (r) => {
+      expect(r.code).toBe(0)
+      expect(r.stderr).toContain("OLARES_CLI_KEYSTORE=bogus")
+      expect(r.stderr).toMatch(/^warning: /m)
+      expect(statuses(r)).toEqual(["logged-in", "expired", "invalidated"])
+    }
+  },
+  {
+    label: "OLARES_CLI_KEYSTORE=memory (another backend)",
+    args: listJson,
+    breakHome: () => {},
+    env: { OLARES_CLI_KEYSTORE: "memory" },
+    check: (r) => {
+      expect(r.code).toBe(0)
+      expect(statuses(r)).toEqual(["never", "never", "never"])
+    }
+  },
+  {
+    label: "config.json that is not JSON (list)",
+    args: ["profile", "list"],
+    breakHome: (h) => writeFileSync(configPath(h), "{\"profiles\": [ {\"olaresId\": "),
+    check: (r, h) => {
+      expect(r.code).toBe(1)
+      expect(r.stdout).toBe("")
+      expect(r.stderr).toContain(configPath(h))
+      expect(r.stderr).toMatch(/not valid JSON/)
+    }
+  },
+  {
+    label: "config.json with a mistyped field (use)",
+    args: ["profile", "use", BOB_ID],
+    breakHome: (h) => writeFileSync(configPath(h), "{\"currentProfile\": 3, \"profiles\": []}"),
+    check: (r, h) => {
+      expect(r.code).toBe(1)
+      expect(r.stderr).toContain(configPath(h))
+      expect(r.stderr).toMatch(/currentProfile: expected string/)
+      expect(readFileSync(configPath(h), "utf8")).toBe("{\"currentProfile\": 3, \"profiles\": []}")
+    }
+  },
+  {
+    label: "a hand-edited profile with an empty olaresId",
+    args: listJson,
+    breakHome: (h) => editConfig(h, (c) => void c.profiles.push({ olaresId: "" })),
+    check: (r) => {
+      expect(r.code).toBe(0)
+      expect(statuses(r)).toEqual(["logged-in", "expired", "invalidated", "unknown"])
+    }
+  },
+  {
+    label: "use nobody",
+    args: ["profile", "use", "nobody"],
+    breakHome: () => {},
+    check: (r) => {
+      expect(r.code).toBe(6)
+      expect(r.stdout).toBe("")
+      expect(r.stderr).toContain("profile \"nobody\" not found")
+    }
+  },
+  {
+    label: "use - without a previous profile",
+    args: ["profile", "use", "-"],
+    breakHome: () => {},
+    check: (r) => {
+      expect(r.code).toBe(6)
+      expect(r.stderr).toContain("no previous profile to switch back to")
+    }
+  },
+  {
+    label: "use in a home that does not exist",
+    args: ["profile", "use", BOB_ID],
+    breakHome: (h) => rmSync(h.home, { recursive: true }),
+    check: (r) => {
+      expect(r.code).toBe(6)
+      expect(r.stderr).toContain(`profile "${BOB_ID}" not found`)
+    }
+  },
+  {
+    label: "use with config.json mode 0644",
+    args: ["profile", "use", "work"],
+    breakHome: (h) => chmodSync(configPath(h), 0o644),
+    check: (r, h) => {
+      expect(r.code).toBe(0)
+      expect(r.stdout).toBe(`switched to profile work (${CAROL_ID})\n`)
+      expect(r.stderr).toContain("was mode 0644")
+      expect(mode(configPath(h))).toBe(0o600)
+      expect(JSON.parse(readFileSync(configPath(h), "utf8"))).toMatchObject({ currentProfile: "work", previousProfile: ALICE_ID })
+    }
+  },
+  {
+    label: "use with config.lock a symbolic link",
+    args: ["profile", "use", BOB_ID],
+    breakHome: (h) => {
+      mkdirSync(join(h.home, "locks"), { recursive: true, mode: 0o700 })
+      rmSync(join(h.home, "locks", "config.lock"), { force: true })
+      symlinkSync("planted-target", join(h.home, "locks", "config.lock"))
+    },
+    check: (r, h) => {
+      // refused, never followed: the target is not created and nothing is switched
+      expect(r.code).toBe(1)
+      expect(r.stderr).toContain("symbolic link")
+      expect(existsSync(join(h.home, "locks", "planted-target"))).toBe(false)
+      expect(JSON.parse(readFileSync(configPath(h), "utf8")).currentProfile).not.toBe(BOB_ID)
+    }
+  }
+]
+
+describe("the quick path declines", () => {
+  for (const d of DECLINES) {
+    it(`${d.label}: the fast path serves, exactly as with OLARES_CLI_QUICK=0`, async () => {
+      await seedTrio(e2e.home)
+      await d.breakHome(e2e.home)
+      const quickHome = e2e.home
+      const fastHome = twin(quickHome)
+      const r = await compare(d.args, quickHome, fastHome, d.env)
+      expect(r.path).toBe("fast")
+      d.check(r.quick, quickHome)
+      // the fast path fixed (or left) both homes the same way, whichever start-up it came from
+      expect(snapshot(quickHome.root)).toEqual(snapshot(fastHome.root))
+    })
+  }
+})
+
+// ---------------------------------------------------------------------------------------------
+// Locks and concurrency (real processes)
+// ---------------------------------------------------------------------------------------------
+
+describe("the config lock", () => {
+  it("held by another process: use declines to the fast path, waits, and switches once it is released", async () => {
+    const h = e2e.home
+    await seedTrio(h)
+    const before = readFileSync(configPath(h), "utf8")
+    const holder = spawnWorker(["hold", join(h.home, "locks", "config.lock")])
+    try {
+      await holder.waitFor("locked")
+      let done = false
+      const use = run(h, ["profile", "use", BOB_ID]).finally(() => (done = true))
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+      // still waiting, and nothing written under someone else's lock
+      expect(done).toBe(false)
+      expect(readFileSync(configPath(h), "utf8")).toBe(before)
+      holder.child.kill("SIGKILL") // the kernel releases a dead holder's lock at once
+      await holder.exited
+      const r = await use
+      expect(servedBy(r)).toBe("fast")
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toBe(`switched to profile ${BOB_ID} (${BOB_ID})\n`)
+      expect(await readConfig(h)).toMatchObject({ currentProfile: BOB_ID, previousProfile: ALICE_ID })
+    } finally {
+      holder.child.kill("SIGKILL")
+      await holder.exited
+    }
+  })
+
+  it("16 concurrent uses alternating two profiles, with 4 concurrent full-path imports: nothing lost or left behind", async () => {
+    const h = e2e.home
+    await seedProfile(h, { olaresId: ALICE_ID, accessToken: await live() })
+    await seedProfile(h, { olaresId: BOB_ID, accessToken: await live(), makeCurrent: false })
+    const importers = ["qpa", "qpb", "qpc", "qpd"]
+    for (const u of importers) e2e.server.addUser({ username: u, password: `${u}-password-xyz` })
+    const grants = await Promise.all(importers.map((u) => e2e.server.issueGrant(u)))
+
+    const uses = Array.from({ length: 16 }, (_, i) => {
+      const id = i % 2 === 0 ? BOB_ID : ALICE_ID
+      return run(h, ["profile", "use", id]).then((r) => ({ id, r }))
+    })
+    const imports = importers.map((u, i) =>
+      run(h, ["profile", "import", "--olares-id", `${u}@olares.com`, "--auth-url-override", e2e.server.url, "--no-switch"], {
+        OLARES_REFRESH_TOKEN: grants[i]!.refreshToken
+      })
+    )
+    const [used, imported] = await Promise.all([Promise.all(uses), Promise.all(imports)])
+
+    const paths = used.map(({ id, r }) => {
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toBe(`switched to profile ${id} (${id})\n`)
+      return servedBy(r)
+    })
+    // a use that met the lock held declined and waited in the fast path; none went anywhere else
+    for (const p of paths) expect(["quick", "fast"]).toContain(p)
+    expect(paths).toContain("quick")
+    for (const r of imported) {
+      expect(r.code, r.stderr).toBe(0)
+      expect(servedBy(r)).toBe("full")
+    }
+
+    const cfg = await readConfig(h) // the Schema decode: the file is whole and valid
+    expect([ALICE_ID, BOB_ID]).toContain(cfg.currentProfile)
+    expect([ALICE_ID, BOB_ID]).toContain(cfg.previousProfile)
+    expect(cfg.previousProfile).not.toBe(cfg.currentProfile)
+    expect(cfg.profiles.map((p) => p.olaresId).sort()).toEqual([ALICE_ID, BOB_ID, ...importers.map((u) => `${u}@olares.com`)].sort())
+    expect(mode(configPath(h))).toBe(0o600)
+    expect(readdirSync(h.home).filter((n) => n.startsWith(".tmp-"))).toEqual([])
+    const locks = join(h.home, "locks")
+    expect(readdirSync(locks).filter((n) => statSync(join(locks, n)).isDirectory())).toEqual([])
+
+    // and the quick path is back in business afterwards
+    const after = await run(h, ["profile", "use", cfg.currentProfile!])
+    expect(servedBy(after)).toBe("quick")
+    expect(after.code).toBe(0)
+  })
+})
