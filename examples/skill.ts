@@ -11,9 +11,9 @@
  * CI type-checks this file against the packed package (NodeNext and Bundler, strict) and runs it,
  * plain and bundled with esbuild (ESM and CJS): test/e2e/packed.test.ts.
  */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"

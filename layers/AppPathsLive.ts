@@ -20,7 +20,9 @@ export const AppPathsLive: Layer.Layer<AppPaths, UsageError> = Layer.effect(
   AppPaths,
   Effect.gen(function*() {
     // A string with a default cannot fail to load; anything else is a broken ConfigProvider.
-    const [home, cache, data, runtime] = yield* Effect.orDie(Effect.all([...PATH_ENV_VARS, "XDG_RUNTIME_DIR"].map(envVar)))
+    const [home, cache, data, runtime] = yield* Effect.orDie(
+      Effect.all([...PATH_ENV_VARS, "XDG_RUNTIME_DIR"].map(envVar))
+    )
     const homedir = safeHomedir()
     // An unwritable OLARES_CLI_CACHE_DIR falls back to a private per-user place (src/domain/CacheDir.ts)
     const choice = chooseCacheDir(
@@ -31,7 +33,9 @@ export const AppPathsLive: Layer.Layer<AppPaths, UsageError> = Layer.effect(
     return yield* Effect.try({
       try: () => AppPaths.of(resolvePaths(choice.env, homedir, process.platform)),
       catch: (e) =>
-        e instanceof PathsProblem ? new UsageError({ message: e.message, hint: e.hint }) : new UsageError({ message: String(e) })
+        e instanceof PathsProblem
+          ? new UsageError({ message: e.message, hint: e.hint })
+          : new UsageError({ message: String(e) })
     })
   })
 )

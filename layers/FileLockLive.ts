@@ -49,7 +49,8 @@ const flocker = Effect.tryPromise({
 class Busy extends Data.TaggedError("Busy")<{}> {}
 
 /** The typed error for a lock file we cannot open or lock, with the command that fixes it. */
-export const lockStorageError = (path: string, what: string, e: unknown): StorageError => storageError({ store: "lock", what, path }, e)
+export const lockStorageError = (path: string, what: string, e: unknown): StorageError =>
+  storageError({ store: "lock", what, path }, e)
 
 /** How old a lock directory of an older olares-cli-ts must be before it is known abandoned. */
 const LEGACY_STALE_MS = 5_000
@@ -183,7 +184,12 @@ export const makeLockInspector = (isLocked: FileLockShape["isLocked"]) =>
           const path = join(dir, name)
           const held = yield* Effect.either(isLocked(path))
           if (Either.isLeft(held)) unusable.push({ path, message: held.left.message, hint: held.left.hint })
-          locks.push({ name, path, held: Either.getOrElse(held, () => false), legacyDir: legacyDirs.has(`${name}.lock`) })
+          locks.push({
+            name,
+            path,
+            held: Either.getOrElse(held, () => false),
+            legacyDir: legacyDirs.has(`${name}.lock`)
+          })
         }
         return { locks, unusable }
       })

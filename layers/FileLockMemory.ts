@@ -36,17 +36,20 @@ const makeTable = Effect.gen(function*() {
 
   const lockPort = FileLock.of({
     lock: (path, { timeout }) =>
-      Effect.flatMap(semaphoreFor(path), (semaphore) =>
-        Effect.uninterruptibleMask((restore) =>
-          restore(semaphore.take(1)).pipe(
-            Effect.timeoutFail({
-              duration: timeout,
-              onTimeout: () => new LockTimeout({ path, seconds: Duration.toSeconds(Duration.decode(timeout)) })
-            }),
-            Effect.zipRight(mark(path, true)),
-            Effect.zipRight(Effect.addFinalizer(() => Effect.zipRight(mark(path, false), semaphore.release(1))))
+      Effect.flatMap(
+        semaphoreFor(path),
+        (semaphore) =>
+          Effect.uninterruptibleMask((restore) =>
+            restore(semaphore.take(1)).pipe(
+              Effect.timeoutFail({
+                duration: timeout,
+                onTimeout: () => new LockTimeout({ path, seconds: Duration.toSeconds(Duration.decode(timeout)) })
+              }),
+              Effect.zipRight(mark(path, true)),
+              Effect.zipRight(Effect.addFinalizer(() => Effect.zipRight(mark(path, false), semaphore.release(1))))
+            )
           )
-        )),
+      ),
     isLocked: (path) => Effect.map(Ref.get(held), (s) => s.has(path))
   })
 

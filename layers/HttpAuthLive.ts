@@ -21,9 +21,9 @@ import * as Ref from "effect/Ref"
 import type { Profile } from "../src/domain/Config.js"
 import { currentProfile, findProfile } from "../src/domain/Config.js"
 import { decodeExpiry, decodeIssuedAt, needsPreflight } from "../src/domain/Jwt.js"
+import { mountedTokenFor, type MountState } from "../src/domain/ManagedCredential.js"
 import type { OlaresId } from "../src/domain/OlaresId.js"
 import { authUrl, parseOlaresId } from "../src/domain/OlaresId.js"
-import { type MountState, mountedTokenFor } from "../src/domain/ManagedCredential.js"
 import { unsafeProfileUrl } from "../src/domain/ProfileUrls.js"
 import { isInvalidated } from "../src/domain/StoredToken.js"
 import { profileBaseUrl, profileServiceUrl, scopeUrl, TokenScope } from "../src/domain/TokenScope.js"
@@ -126,11 +126,14 @@ const withRedactedAuthHeader = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 // A fetch-based transport follows redirects by default, re-sending our headers to wherever the
 // server points: ask it not to, so a 3xx comes back as a response (the Node client never follows).
 const withoutFetchRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-    Effect.provideService(effect, FetchHttpClient.RequestInit, {
-      ...Option.getOrElse(init, () => ({})),
-      redirect: "manual"
-    }))
+  Effect.flatMap(
+    Effect.serviceOption(FetchHttpClient.RequestInit),
+    (init) =>
+      Effect.provideService(effect, FetchHttpClient.RequestInit, {
+        ...Option.getOrElse(init, () => ({})),
+        redirect: "manual"
+      })
+  )
 
 /** Builds the transport from its dependencies (yielded once, so methods have `R = never`). */
 export const make = Effect.gen(function*() {
@@ -145,7 +148,10 @@ export const make = Effect.gen(function*() {
   const targetOf = (profile: Profile, id: OlaresId): Effect.Effect<AuthTarget> => {
     const target = authTargetOf(profile, id)
     if (profile.managed !== true) return Effect.succeed(target)
-    const load = Option.match(mount, { onNone: () => Effect.succeed<MountState>({ _tag: "Unset" }), onSome: (m) => m.load })
+    const load = Option.match(mount, {
+      onNone: () => Effect.succeed<MountState>({ _tag: "Unset" }),
+      onSome: (m) => m.load
+    })
     return Effect.map(load, (state) => ({
       ...target,
       managed: { appName: profile.appName ?? "", refreshToken: mountedTokenFor(state, profile.olaresId) }
@@ -179,7 +185,8 @@ export const make = Effect.gen(function*() {
       ) =>
         Effect.timeoutFail(effect, {
           duration: `${REQUEST_TIMEOUT_SECONDS} seconds`,
-          onTimeout: () => new TimeoutError({ endpoint: request.url, seconds: REQUEST_TIMEOUT_SECONDS })
+          onTimeout: () =>
+            new TimeoutError({ endpoint: request.url, seconds: REQUEST_TIMEOUT_SECONDS })
         })
 
       const replayable = (request: HttpClientRequest.HttpClientRequest) =>
@@ -243,7 +250,9 @@ export const make = Effect.gen(function*() {
       const stored = yield* store.get(account)
       let record = Option.getOrUndefined(stored)
       if (record !== undefined && isInvalidated(record)) {
-        return yield* Effect.fail(new TokenInvalidated({ olaresId: account, invalidatedAt: record.invalidatedAt ?? 0, managedApp }))
+        return yield* Effect.fail(
+          new TokenInvalidated({ olaresId: account, invalidatedAt: record.invalidatedAt ?? 0, managedApp })
+        )
       }
       if (target.managed !== undefined && (record === undefined || Redacted.value(record.accessToken) === "")) {
         // Not exchanged yet (the start-up exchange could not reach the server): exchange the mount now.
@@ -286,7 +295,8 @@ export const make = Effect.gen(function*() {
       return yield* resolve(found.value)
     })
 
-  const forProfile = ((p: Profile | string) => (typeof p === "string" ? byKey(p) : resolve(p))) as HttpAuthShape["forProfile"]
+  const forProfile =
+    ((p: Profile | string) => (typeof p === "string" ? byKey(p) : resolve(p))) as HttpAuthShape["forProfile"]
 
   const current = Effect.gen(function*() {
     const config = yield* repo.load

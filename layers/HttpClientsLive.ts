@@ -1,11 +1,11 @@
 /** The two plain HTTP clients (verifying / not verifying TLS certificates) over node:http(s) agents. */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { isCredentialHeader, redactUrl, REDACTED, stripControls } from "../src/domain/Scrub.js"
+import { isCredentialHeader, REDACTED, redactUrl, stripControls } from "../src/domain/Scrub.js"
 import { HttpClients } from "../src/services/HttpClients.js"
 
 /**
@@ -18,7 +18,9 @@ export const requestLine = (request: HttpClientRequest.HttpClientRequest): strin
   const headers = Object.entries(request.headers).map(([name, value]) =>
     `${name}: ${isCredentialHeader(name) ? REDACTED : value}`
   )
-  return stripControls(`${request.method} ${redactUrl(request.url)}${headers.length === 0 ? "" : ` [${headers.join(", ")}]`}`)
+  return stripControls(
+    `${request.method} ${redactUrl(request.url)}${headers.length === 0 ? "" : ` [${headers.join(", ")}]`}`
+  )
 }
 
 // Every request of the CLI goes through one of these two clients, so this is the one place that
@@ -27,7 +29,9 @@ const withDebugLog = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
   client.pipe(
     HttpClient.tapRequest((request) => Effect.logDebug(requestLine(request))),
     HttpClient.tap((response) =>
-      Effect.logDebug(`HTTP ${response.status} for ${response.request.method} ${stripControls(redactUrl(response.request.url))}`)
+      Effect.logDebug(
+        `HTTP ${response.status} for ${response.request.method} ${stripControls(redactUrl(response.request.url))}`
+      )
     )
   )
 

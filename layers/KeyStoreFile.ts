@@ -31,8 +31,16 @@ import { reasonOf, storageError } from "./internal/Errno.js"
 import { loginCommand, masterKeyFile, type MasterKeySource, withAccount } from "./internal/MasterKey.js"
 import { judge } from "./internal/PrivatePolicy.js"
 import { lstatOrUndefined } from "./internal/SafeFs.js"
-import { checkStoreDir, ensurePrivateDir, guarded, readPrivateFile, sweepTemps, trust } from "./internal/SafeFsEffect.js"
+import {
+  checkStoreDir,
+  ensurePrivateDir,
+  guarded,
+  readPrivateFile,
+  sweepTemps,
+  trust
+} from "./internal/SafeFsEffect.js"
 
+export { recordPath } from "../src/domain/Paths.js"
 export { DIR_MODE, encryptBlob, FILE_MODE, IV_BYTES, MASTER_KEY_BYTES, TAG_BYTES } from "./internal/Blob.js"
 export type { DecryptFailure } from "./internal/Blob.js"
 export {
@@ -43,7 +51,6 @@ export {
   readKeyFile
 } from "./internal/MasterKey.js"
 export { ensurePrivateDir, readPrivateFile } from "./internal/SafeFsEffect.js"
-export { recordPath } from "../src/domain/Paths.js"
 
 /** Opens a blob sealed by `encryptBlob` (or by the Go CLI). */
 export const decryptBlob = (blob: Buffer, key: Buffer): Either.Either<string, DecryptFailure> => {
@@ -59,7 +66,8 @@ export const reloginHint = (account: string): string =>
 export const writeFailure = (path: string, dir: string, e: NodeJS.ErrnoException): StorageError =>
   storageError({ store: "data", op: "write", path, dir }, e)
 
-const readFailure = (path: string, e: NodeJS.ErrnoException): StorageError => storageError({ store: "data", op: "read", path }, e)
+const readFailure = (path: string, e: NodeJS.ErrnoException): StorageError =>
+  storageError({ store: "data", op: "read", path }, e)
 
 /** The most a record may need: space for this much is reserved before a grant is exchanged. */
 export const MAX_RECORD_BYTES = 64 * 1024
@@ -86,7 +94,9 @@ const openReservation = (path: string, capacity: number): Effect.Effect<TempFile
   Effect.gen(function*() {
     const dir = NodePath.dirname(path)
     const existing = yield* guarded(() => lstatOrUndefined(path), (e) => nameFailure(path, dir, e))
-    if (existing !== undefined) yield* guarded(() => judge(path, existing, "file", "token record", trust()), (e) => readFailure(path, e))
+    if (existing !== undefined) {
+      yield* guarded(() => judge(path, existing, "file", "token record", trust()), (e) => readFailure(path, e))
+    }
     const temp = yield* guarded(() => openTempSync(path), (e) => nameFailure(path, dir, e))
     return yield* guarded(() => preallocateSync(temp, capacity), (e) => writeFailure(path, dir, e)).pipe(
       Effect.as(temp),
@@ -179,7 +189,9 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
       const text = opened.right
       const json = parseJson(text)
       if (!json.ok) {
-        return yield* Effect.fail(corrupt(path, account, `decrypted token record is ${json.tooDeep ? json.reason : "not valid JSON"}`))
+        return yield* Effect.fail(
+          corrupt(path, account, `decrypted token record is ${json.tooDeep ? json.reason : "not valid JSON"}`)
+        )
       }
       const parsed = parseStoredToken(text, account)
       if (Either.isLeft(parsed)) {
@@ -237,7 +249,8 @@ export const makeFileKeyStore = (options: FileKeyStoreOptions): KeyStoreShape =>
       yield* Effect.acquireRelease(
         Effect.tap(openReservation(path, MAX_RECORD_BYTES), (r) =>
           Effect.sync(() => held.set(account, [...(held.get(account) ?? []), r]))),
-        (r) => release(account, r)
+        (r) =>
+          release(account, r)
       )
     }).pipe(Effect.withSpan("KeyStoreFile.reserve"))
 

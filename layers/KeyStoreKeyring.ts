@@ -4,19 +4,19 @@
  * (falling back to `master.key.file` when the Keychain is unusable). Windows (or when forced): each
  * record's JSON directly in the credential store. The keyring is injected so tests can fake it.
  */
-import * as Crypto from "node:crypto"
-import * as Fs from "node:fs/promises"
-import * as NodePath from "node:path"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Crypto from "node:crypto"
+import * as Fs from "node:fs/promises"
+import * as NodePath from "node:path"
 import { parseJson } from "../src/domain/Json.js"
 import { parseStoredToken, serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
 import { KeychainError, StorageError } from "../src/errors.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
-import { makeFileKeyStore, MASTER_KEY_BYTES, reloginHint, schemaProblem, stampInvalidated } from "./KeyStoreFile.js"
 import { ACCOUNT_PLACEHOLDER, createKeyFile, type MasterKeySource, readKeyFile } from "./internal/MasterKey.js"
+import { makeFileKeyStore, MASTER_KEY_BYTES, reloginHint, schemaProblem, stampInvalidated } from "./KeyStoreFile.js"
 
 /** The keychain service every item lives under. */
 export const SERVICE = "olares-cli"
@@ -115,15 +115,18 @@ export const unwrapGoKeyring = (raw: string): Option.Option<string> => {
 }
 
 /** A value as go-keyring's `Set` stores it, so the Go CLI reads our item as its own. */
-export const wrapGoKeyring = (value: string): string => `${GO_KEYRING_BASE64}${Buffer.from(value, "utf8").toString("base64")}`
+export const wrapGoKeyring = (value: string): string =>
+  `${GO_KEYRING_BASE64}${Buffer.from(value, "utf8").toString("base64")}`
 
 /**
  * The Keychain value as a key: standard base64 of exactly 32 bytes, inside go-keyring's envelope (what
  * the Go CLI writes) or bare (what earlier versions of this CLI wrote); else `None`.
  */
 export const decodeKeychainKey = (value: string): Option.Option<Buffer> =>
-  Option.flatMap(unwrapGoKeyring(value), (inner) =>
-    Option.filter(decodeStdBase64(inner), (bytes) => bytes.length === MASTER_KEY_BYTES))
+  Option.flatMap(
+    unwrapGoKeyring(value),
+    (inner) => Option.filter(decodeStdBase64(inner), (bytes) => bytes.length === MASTER_KEY_BYTES)
+  )
 
 /** The Keychain value for a key: go-keyring's envelope around its standard base64. */
 export const encodeKeychainKey = (key: Buffer): string => wrapGoKeyring(key.toString("base64"))

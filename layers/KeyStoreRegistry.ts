@@ -7,7 +7,7 @@
  * Credential Manager (`@napi-rs/keyring`): such an item is moved here the first time its account
  * is read, then deleted. The OS pieces are injected (layers/internal/WinVault.ts) so tests can fake them.
  */
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -15,6 +15,7 @@ import { serializeStoredToken, type StoredToken } from "../src/domain/StoredToke
 import { KeychainError, StorageError } from "../src/errors.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
 import type { Koffi } from "./internal/Flock.js"
+import { makeWinVault, type WinVault } from "./internal/WinVault.js"
 import { reloginHint, stampInvalidated } from "./KeyStoreFile.js"
 import {
   call,
@@ -26,7 +27,6 @@ import {
   type Keyring,
   SERVICE
 } from "./KeyStoreKeyring.js"
-import { makeWinVault, type WinVault } from "./internal/WinVault.js"
 
 export { decodeStdBase64 } from "./KeyStoreKeyring.js"
 
@@ -96,7 +96,11 @@ export const makeRegistryKeyStore = (options: RegistryKeyStoreOptions): KeyStore
     new StorageError({ path: valueLabel(account), detail, hint: reloginHint(account) })
 
   const write = (token: StoredToken): Effect.Effect<void, KeychainError> =>
-    win("Set", token.olaresId, (v) => v.registry.setString(keyPath, registryValueName(token.olaresId), sealRecord(v, token)))
+    win(
+      "Set",
+      token.olaresId,
+      (v) => v.registry.setString(keyPath, registryValueName(token.olaresId), sealRecord(v, token))
+    )
 
   /** The registry's record; `None` when there is no value (or an empty one, as the reference reads it). */
   const readRegistry = (account: string): Effect.Effect<Option.Option<StoredToken>, KeyStoreError> =>
@@ -145,7 +149,9 @@ export const makeRegistryKeyStore = (options: RegistryKeyStoreOptions): KeyStore
    */
   const migrate = (account: string): Effect.Effect<Option.Option<StoredToken>, KeyStoreError> =>
     Effect.gen(function*() {
-      const found = yield* Effect.either(legacyCall("Get", account, (kr, s) => kr.entry(SERVICE, account).getPassword(s)))
+      const found = yield* Effect.either(
+        legacyCall("Get", account, (kr, s) => kr.entry(SERVICE, account).getPassword(s))
+      )
       if (Either.isLeft(found)) {
         yield* Effect.logDebug(`no migration check for ${account}: ${found.left.message}`)
         return Option.none()
@@ -158,7 +164,9 @@ export const makeRegistryKeyStore = (options: RegistryKeyStoreOptions): KeyStore
       if (Option.isSome(again)) return again
       yield* write(record)
       yield* dropLegacy(account)
-      yield* Effect.logDebug(`moved the token record of ${account} from the Windows Credential Manager to ${REGISTRY_KEY_DISPLAY}`)
+      yield* Effect.logDebug(
+        `moved the token record of ${account} from the Windows Credential Manager to ${REGISTRY_KEY_DISPLAY}`
+      )
       return Option.some(record)
     })
 

@@ -1,12 +1,12 @@
 /** The local half of the wiring: paths, locks, config.json, the token store and the terminal. */
 import * as Layer from "effect/Layer"
+import type { UsageError } from "../src/errors.js"
 import type { AppPaths } from "../src/services/AppPaths.js"
 import type { FileLock } from "../src/services/FileLock.js"
 import type { KeyStore } from "../src/services/KeyStore.js"
 import type { ManagedMount } from "../src/services/ManagedMount.js"
 import type { ProfileRepo } from "../src/services/ProfileRepo.js"
 import type { Prompt } from "../src/services/Prompt.js"
-import type { UsageError } from "../src/errors.js"
 import { AppPathsLive } from "./AppPathsLive.js"
 import { FileLockLive } from "./FileLockLive.js"
 import { KeyStoreLive } from "./KeyStoreLive.js"

@@ -20,16 +20,10 @@ import { createHash } from "node:crypto"
 import { parseJson } from "../src/domain/Json.js"
 import { localPart, loginTargetUrl } from "../src/domain/OlaresId.js"
 import { isHeaderSafe, scrubText, SNIPPET_CHARS, summariseBody } from "../src/domain/Scrub.js"
-import {
-  HttpStatusError,
-  LoginRejected,
-  ResponseDecodeError,
-  TimeoutError,
-  TotpRequired,
-  TransportError
-} from "../src/errors.js"
-import { HttpClients } from "../src/services/HttpClients.js"
+import type { TransportError } from "../src/errors.js"
+import { HttpStatusError, LoginRejected, ResponseDecodeError, TimeoutError, TotpRequired } from "../src/errors.js"
 import { readBody, toTransportError } from "../src/http/HttpReply.js"
+import { HttpClients } from "../src/services/HttpClients.js"
 import { type AuthTarget, OlaresAuthApi, RefreshRejected, type TokenGrant } from "../src/services/OlaresAuthApi.js"
 
 /** Endpoint names used in errors (no host, no query). */
@@ -95,7 +89,10 @@ interface RawReply {
 
 /** Reads at most MAX_RESPONSE_BYTES of a reply; a larger one is flagged, never buffered whole. */
 const readReply = (res: HttpClientResponse.HttpClientResponse) =>
-  Effect.map(readBody(res, MAX_RESPONSE_BYTES), (b): RawReply => ({ status: res.status, body: b.text, tooLarge: b.tooLarge }))
+  Effect.map(
+    readBody(res, MAX_RESPONSE_BYTES),
+    (b): RawReply => ({ status: res.status, body: b.text, tooLarge: b.tooLarge })
+  )
 
 /** Sends one request and reads its reply, with the endpoint's timeout; the connection is released after. */
 const exchange = (
@@ -200,7 +197,8 @@ const checkHeaderSafe = (endpoint: string, d: TokenData): Either.Either<TokenDat
   return bad === undefined ? Either.right(d) : Either.left(
     new ResponseDecodeError({
       endpoint,
-      detail: `the server returned a ${bad} that cannot be sent in an HTTP header (control characters, spaces or non-ASCII); refusing to store it`
+      detail:
+        `the server returned a ${bad} that cannot be sent in an HTTP header (control characters, spaces or non-ASCII); refusing to store it`
     })
   )
 }
@@ -235,7 +233,10 @@ const loginReply = (
   return Effect.gen(function*() {
     const env = yield* decodeEnvelope(endpoint, reply, secrets)
     if (!isOk(env.status)) {
-      return yield* new LoginRejected({ endpoint, detail: `${factor} authentication failed: ${statusText(env, secrets)}` })
+      return yield* new LoginRejected({
+        endpoint,
+        detail: `${factor} authentication failed: ${statusText(env, secrets)}`
+      })
     }
     const data = yield* Either.flatMap(decodeTokenData(endpoint, env.data), (d) => checkHeaderSafe(endpoint, d))
     const accessToken = data.access_token ?? ""

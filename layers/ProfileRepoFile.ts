@@ -59,7 +59,8 @@ export const explainBadConfig = (text: string): string => {
 }
 
 /** Maps a failed file operation on `path` to a `StorageError` whose hint says how to make it work. */
-export const ioError = (path: string, what: string, e: unknown): StorageError => storageError({ store: "config", what, path }, e)
+export const ioError = (path: string, what: string, e: unknown): StorageError =>
+  storageError({ store: "config", what, path }, e)
 
 /** Reads config.json from `AppPaths`, writes it under `FileLock`. */
 export const makeProfileRepoFile = Effect.gen(function*() {
@@ -78,14 +79,20 @@ export const makeProfileRepoFile = Effect.gen(function*() {
   const report = (path: string, what: string, v: Verdict) => logVerdict("config", path, what, v)
 
   /** The config home, if it exists: ours, not writable by others, nothing above it swappable. */
-  const checkHome = guarded(() => checkDirSync(home, "config directory", trust), (e) => ioError(home, "cannot inspect", e)).pipe(
+  const checkHome = guarded(
+    () => checkDirSync(home, "config directory", trust),
+    (e) => ioError(home, "cannot inspect", e)
+  ).pipe(
     Effect.flatMap((r) => (r._tag === "ok" ? report(home, "config directory", r.verdict) : Effect.void))
   )
 
   /** config.json's text ("" when absent) and the file that really holds it (a symlink's target). */
   const readText = Effect.zipRight(
     checkHome,
-    guarded(() => readConfigSync(file, trust), (e) => storageError({ store: "config", what: "cannot read", path: file, reading: true }, e))
+    guarded(
+      () => readConfigSync(file, trust),
+      (e) => storageError({ store: "config", what: "cannot read", path: file, reading: true }, e)
+    )
   ).pipe(
     Effect.tap((r) => (r === undefined ? Effect.void : report(r.file, "config file", r.verdict))),
     Effect.map((r) => (r === undefined ? "" : r.data.toString("utf8")))
@@ -100,14 +107,19 @@ export const makeProfileRepoFile = Effect.gen(function*() {
     return parsed.right
   }).pipe(Effect.withSpan("ProfileRepo.load"))
 
-  const ensureHome = guarded(() => ensureDirSync(home, "config directory", trust), (e) => ioError(file, `cannot create ${home}`, e)).pipe(
+  const ensureHome = guarded(
+    () => ensureDirSync(home, "config directory", trust),
+    (e) => ioError(file, `cannot create ${home}`, e)
+  ).pipe(
     Effect.flatMap((v) => report(home, "config directory", v))
   )
 
   /** Replaces config.json atomically; through a trusted symlink, the target is replaced (the link stays). */
   const write = (text: string) =>
-    guarded(() => writeFileAtomicSync(configTargetSync(file, trust).file, text), (e) => ioError(file, "cannot write", e))
-
+    guarded(
+      () => writeFileAtomicSync(configTargetSync(file, trust).file, text),
+      (e) => ioError(file, "cannot write", e)
+    )
 
   const update = <A, E>(f: (config: Config) => Effect.Effect<readonly [A, Config], E>) =>
     Effect.scoped(

@@ -6,7 +6,6 @@ import { envFlag } from "../src/env.js"
 import { InputTooLong, NotATerminal, StorageError } from "../src/errors.js"
 import { Prompt, type PromptRefusal } from "../src/services/Prompt.js"
 
-
 /** The longest secret line read from stdin: no password or token is anywhere near it. */
 export const MAX_SECRET_LINE_BYTES = 64 * 1024
 
@@ -80,7 +79,11 @@ const readStdinLine = Effect.async<string, StorageError | InputTooLong>((resume)
     stdin.off("error", onError)
     stdin.pause()
     if (err !== undefined) {
-      return resume(Effect.fail(new StorageError({ path: "<stdin>", detail: `read stdin: ${err.message}`, hint: "pipe the value into stdin" })))
+      return resume(
+        Effect.fail(
+          new StorageError({ path: "<stdin>", detail: `read stdin: ${err.message}`, hint: "pipe the value into stdin" })
+        )
+      )
     }
     const bytes = Buffer.concat(chunks)
     const nl = bytes.indexOf(10)

@@ -17,7 +17,11 @@ export const PromptNone: Layer.Layer<Prompt> = Layer.succeed(
     line: (_, refusal) => refuse(refusal),
     confirm: (_, refusal) => refuse(refusal),
     stdinLine: Effect.fail(
-      new StorageError({ path: "<stdin>", detail: "this program never reads stdin", hint: "pass the secret another way" })
+      new StorageError({
+        path: "<stdin>",
+        detail: "this program never reads stdin",
+        hint: "pass the secret another way"
+      })
     )
   })
 )

@@ -4,10 +4,10 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { describeCause } from "../src/http/HttpReply.js"
 import { HttpClients } from "../src/services/HttpClients.js"
 import { type ProbeErrorKind, Reachability } from "../src/services/Reachability.js"
 import { HttpClientsLive } from "./HttpClientsLive.js"
-import { describeCause } from "../src/http/HttpReply.js"
 
 /** Sorts a Node network error into the kinds `profile doctor` explains differently. */
 export const classifyNetworkError = (cause: unknown): { readonly kind: ProbeErrorKind; readonly detail: string } => {
@@ -17,7 +17,8 @@ export const classifyNetworkError = (cause: unknown): { readonly kind: ProbeErro
   if (code === "ECONNREFUSED") return { kind: "refused", detail }
   if (code === "ETIMEDOUT") return { kind: "timeout", detail }
   if (
-    /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|^ERR_TLS|^ERR_SSL|^EPROTO$/.test(code) || /certificate|\bSSL\b|\bTLS\b/i.test(text)
+    /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|^ERR_TLS|^ERR_SSL|^EPROTO$/.test(code) ||
+    /certificate|\bSSL\b|\bTLS\b/i.test(text)
   ) return { kind: "tls", detail }
   return { kind: "network", detail }
 }
@@ -37,7 +38,8 @@ export const ReachabilityFromClients: Layer.Layer<Reachability, never, HttpClien
       return yield* clients.get(options.insecureSkipVerify).execute(HttpClientRequest.head(url)).pipe(
         Effect.timeout(timeout),
         Effect.matchEffect({
-          onSuccess: (res) => Effect.map(elapsed, (elapsedMs) => ({ _tag: "Answered" as const, status: res.status, elapsedMs })),
+          onSuccess: (res) =>
+            Effect.map(elapsed, (elapsedMs) => ({ _tag: "Answered" as const, status: res.status, elapsedMs })),
           onFailure: (e) =>
             Effect.map(elapsed, (elapsedMs) => {
               if (e._tag === "TimeoutException") {

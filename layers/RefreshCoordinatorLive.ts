@@ -11,11 +11,11 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as SynchronizedRef from "effect/SynchronizedRef"
+import { managedRecord } from "../src/domain/ManagedCredential.js"
 import { refreshLockPath, refreshLockPaths } from "../src/domain/Paths.js"
 import type { StoredToken } from "../src/domain/StoredToken.js"
 import { isInvalidated, stillHolds } from "../src/domain/StoredToken.js"
 import { grantNotStored, ManagedNotSecondFactor, NotLoggedIn, TokenInvalidated } from "../src/errors.js"
-import { managedRecord } from "../src/domain/ManagedCredential.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { FileLock, lockAll } from "../src/services/FileLock.js"
 import { KeyStore } from "../src/services/KeyStore.js"
@@ -110,7 +110,11 @@ export const make = Effect.gen(function*() {
     })
 
   /** One `/api/refresh` with a grant: the new access token, or `None` when the server rejected it. */
-  const exchangeOnce = (target: AuthTarget, record: StoredToken | undefined, refreshToken: Redacted.Redacted<string>) => {
+  const exchangeOnce = (
+    target: AuthTarget,
+    record: StoredToken | undefined,
+    refreshToken: Redacted.Redacted<string>
+  ) => {
     const id = accountOf(target)
     const managed = target.managed
     const storedAccess = record === undefined || Redacted.value(record.accessToken) === ""
@@ -191,7 +195,10 @@ export const make = Effect.gen(function*() {
       return yield* semaphore.withPermits(1)(
         Effect.gen(function*() {
           // Check #1: a fiber ahead of us in the semaphore may already have refreshed.
-          const fresh = yield* Effect.flatMap(store.get(id), (stored) => settle(id, stored, stale, target.managed !== undefined))
+          const fresh = yield* Effect.flatMap(
+            store.get(id),
+            (stored) => settle(id, stored, stale, target.managed !== undefined)
+          )
           if (Option.isSome(fresh)) return fresh.value
           return yield* Effect.scoped(
             Effect.zipRight(
@@ -209,5 +216,8 @@ export const make = Effect.gen(function*() {
 })
 
 /** The live coordinator: Semaphore -> file locks -> re-read -> `/api/refresh` -> (rejected) re-read. */
-export const RefreshCoordinatorLive: Layer.Layer<RefreshCoordinator, never, KeyStore | FileLock | OlaresAuthApi | AppPaths> =
-  Layer.effect(RefreshCoordinator, make)
+export const RefreshCoordinatorLive: Layer.Layer<
+  RefreshCoordinator,
+  never,
+  KeyStore | FileLock | OlaresAuthApi | AppPaths
+> = Layer.effect(RefreshCoordinator, make)

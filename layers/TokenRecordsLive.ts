@@ -3,9 +3,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { readdir } from "node:fs/promises"
 import { basename, join } from "node:path"
+import { recordPath } from "../src/domain/Paths.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { TokenRecords } from "../src/services/TokenRecords.js"
-import { recordPath } from "../src/domain/Paths.js"
 
 /** Record files in `dataDir` that none of `accounts` names (dot files are temporaries, never records). */
 export const unclaimedRecords = (dataDir: string, accounts: ReadonlyArray<string>) =>
@@ -21,5 +21,8 @@ export const unclaimedRecords = (dataDir: string, accounts: ReadonlyArray<string
 /** The records of `AppPaths.dataDir`. */
 export const TokenRecordsLive: Layer.Layer<TokenRecords, never, AppPaths> = Layer.effect(
   TokenRecords,
-  Effect.map(AppPaths, (paths) => TokenRecords.of({ unclaimed: (accounts) => unclaimedRecords(paths.dataDir, accounts) }))
+  Effect.map(
+    AppPaths,
+    (paths) => TokenRecords.of({ unclaimed: (accounts) => unclaimedRecords(paths.dataDir, accounts) })
+  )
 )

@@ -25,8 +25,8 @@ import * as Redacted from "effect/Redacted"
 import { spawn } from "node:child_process"
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
-import type { Readable } from "node:stream"
 import { performance } from "node:perf_hooks"
+import type { Readable } from "node:stream"
 import { AppPathsLive } from "../layers/AppPathsLive.js"
 import { FileLockLive } from "../layers/FileLockLive.js"
 import { KeyStoreFile } from "../layers/KeyStoreFile.js"
@@ -89,11 +89,14 @@ const startServer = async (): Promise<Server> => {
   })
   child.stdout.resume()
   const admin = async (path: string, body?: unknown) => {
-    const res = await fetch(`${url}/__admin/${path}`, body === undefined ? {} : {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body)
-    })
+    const res = await fetch(
+      `${url}/__admin/${path}`,
+      body === undefined ? {} : {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body)
+      }
+    )
     if (!res.ok) throw new Error(`admin ${path}: HTTP ${res.status}`)
     return res.json() as Promise<Record<string, unknown>>
   }
@@ -237,9 +240,14 @@ const transport = async (server: Server, homes: Array<TempHome>): Promise<Readon
     const viaAuth = HttpClientRequest.get(url)
 
     const one = <E>(client: HttpClient.HttpClient.With<E>, request: HttpClientRequest.HttpClientRequest) =>
-      Effect.flatMap(client.execute(request), (res) =>
-        Effect.flatMap(res.arrayBuffer, () =>
-          res.status === 200 ? Effect.void : Effect.dieMessage(`${request.url}: HTTP ${res.status}`)))
+      Effect.flatMap(
+        client.execute(request),
+        (res) =>
+          Effect.flatMap(
+            res.arrayBuffer,
+            () => res.status === 200 ? Effect.void : Effect.dieMessage(`${request.url}: HTTP ${res.status}`)
+          )
+      )
 
     const batch = (run: Effect.Effect<void, unknown>) =>
       Effect.forEach(Array.from({ length: REQUESTS }), () => run, { concurrency: CONCURRENCY, discard: true }).pipe(
@@ -343,12 +351,19 @@ const startup = async (server: Server, homes: Array<TempHome>): Promise<Readonly
   homes.push(home)
   for (const id of ["alice@olares.com", "bob@olares.com", "carol@olares.com"]) {
     const g = await server.grant(3600)
-    await seedProfile(home, { olaresId: id, accessToken: g.accessToken, refreshToken: g.refreshToken, authUrlOverride: server.url })
+    await seedProfile(home, {
+      olaresId: id,
+      accessToken: g.accessToken,
+      refreshToken: g.refreshToken,
+      authUrlOverride: server.url
+    })
   }
   // whoami from the cache: a role and a version already read
   const cfgFile = resolve(home.home, "config.json")
   const cfg = JSON.parse(readFileSync(cfgFile, "utf8")) as { profiles: Array<Record<string, unknown>> }
-  for (const p of cfg.profiles) Object.assign(p, { ownerRole: "owner", whoamiRefreshedAt: 1_700_000_000, backendVersion: "1.12.0" })
+  for (const p of cfg.profiles) {
+    Object.assign(p, { ownerRole: "owner", whoamiRefreshedAt: 1_700_000_000, backendVersion: "1.12.0" })
+  }
   writeFileSync(cfgFile, JSON.stringify(cfg, null, 2))
   // `remove` runs in a fresh copy of the home each time
   const scratch = () => {
@@ -364,14 +379,64 @@ const startup = async (server: Server, homes: Array<TempHome>): Promise<Readonly
   const bin = process.env.BENCH_BIN ?? resolve(ROOT, "dist/bin.cjs")
   const plain = (name: string) => resolve(ROOT, `scripts/plain-${name}.cjs`)
   const pairs: ReadonlyArray<Pair> = [
-    { measured: "`profile list`, 3 profiles", args: [bin, "profile", "list"], baseline: "plain script, same table", baselineArgs: [plain("list")], target: "<= 1.5x" },
-    { measured: "`profile use -`", args: [bin, "profile", "use", "-"], baseline: "plain script, same table", baselineArgs: [plain("list")], target: "<= 1.5x; writes config.json under the kernel lock" },
-    { measured: "`profile list`, quick tier off", args: [bin, "profile", "list"], env: { OLARES_CLI_QUICK: "0" }, baseline: "plain script, same table", baselineArgs: [plain("list")], target: "the Effect fast tier" },
-    { measured: "`profile whoami` (cached)", args: [bin, "profile", "whoami"], baseline: "plain script: decrypt, print", baselineArgs: [plain("whoami")], target: "<= 2x" },
-    { measured: "`api /api/echo/x` (GET)", args: [bin, "api", "/api/echo/x"], baseline: "plain `node:http` script: decrypt, one GET", baselineArgs: [plain("api"), "/api/echo/x"], target: "<= 2x" },
-    { measured: "`profile remove alice@olares.com --yes`", args: [bin, "profile", "remove", "alice@olares.com", "--yes"], baseline: "plain script: delete, rewrite config", baselineArgs: [plain("remove"), "alice@olares.com"], target: "<= 3x", prepare: scratch },
-    { measured: "`profile doctor --offline`", args: [bin, "profile", "doctor", "--offline"], baseline: "plain script: stat, decrypt all", baselineArgs: [plain("doctor")], target: "<= 3x" },
-    { measured: "`--help`", args: [bin, "--help"], baseline: "plain script printing the same screen", baselineArgs: [plain("help"), helpFile], target: "<= 3x" }
+    {
+      measured: "`profile list`, 3 profiles",
+      args: [bin, "profile", "list"],
+      baseline: "plain script, same table",
+      baselineArgs: [plain("list")],
+      target: "<= 1.5x"
+    },
+    {
+      measured: "`profile use -`",
+      args: [bin, "profile", "use", "-"],
+      baseline: "plain script, same table",
+      baselineArgs: [plain("list")],
+      target: "<= 1.5x; writes config.json under the kernel lock"
+    },
+    {
+      measured: "`profile list`, quick tier off",
+      args: [bin, "profile", "list"],
+      env: { OLARES_CLI_QUICK: "0" },
+      baseline: "plain script, same table",
+      baselineArgs: [plain("list")],
+      target: "the Effect fast tier"
+    },
+    {
+      measured: "`profile whoami` (cached)",
+      args: [bin, "profile", "whoami"],
+      baseline: "plain script: decrypt, print",
+      baselineArgs: [plain("whoami")],
+      target: "<= 2x"
+    },
+    {
+      measured: "`api /api/echo/x` (GET)",
+      args: [bin, "api", "/api/echo/x"],
+      baseline: "plain `node:http` script: decrypt, one GET",
+      baselineArgs: [plain("api"), "/api/echo/x"],
+      target: "<= 2x"
+    },
+    {
+      measured: "`profile remove alice@olares.com --yes`",
+      args: [bin, "profile", "remove", "alice@olares.com", "--yes"],
+      baseline: "plain script: delete, rewrite config",
+      baselineArgs: [plain("remove"), "alice@olares.com"],
+      target: "<= 3x",
+      prepare: scratch
+    },
+    {
+      measured: "`profile doctor --offline`",
+      args: [bin, "profile", "doctor", "--offline"],
+      baseline: "plain script: stat, decrypt all",
+      baselineArgs: [plain("doctor")],
+      target: "<= 3x"
+    },
+    {
+      measured: "`--help`",
+      args: [bin, "--help"],
+      baseline: "plain script printing the same screen",
+      baselineArgs: [plain("help"), helpFile],
+      target: "<= 3x"
+    }
   ]
   const runs = pairs.map(() => ({ cli: [] as Array<Run>, plain: [] as Array<Run> }))
   for (let i = 0; i <= STARTUP_RUNS; i++) {
@@ -402,7 +467,9 @@ const startup = async (server: Server, homes: Array<TempHome>): Promise<Readonly
         measuredMs: cli.map((r) => r.wallMs),
         baseline: p.baseline,
         baselineMs: plain.map((r) => r.wallMs),
-        note: `CPU ${cpu.toFixed(2)}x (${ms(median(cli.map((r) => r.cpuMs)))} ms), peak memory ${rss.toFixed(2)}x; target ${p.target}`
+        note: `CPU ${cpu.toFixed(2)}x (${ms(median(cli.map((r) => r.cpuMs)))} ms), peak memory ${
+          rss.toFixed(2)
+        }x; target ${p.target}`
       }
     }),
     {

@@ -19,18 +19,21 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFil
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-const banner = {
-  // Bundled CommonJS dependencies call require() for node builtins.
-  js: "import { createRequire as __olaresCreateRequire } from \"node:module\";const require = __olaresCreateRequire(import.meta.url);"
-}
-
 // Build into a fresh directory and swap it in at the end, so a concurrent run of the CLI (or of
 // the tests) never sees a half-written or missing dist/.
 const OUT = `dist.tmp-${process.pid}`
 rmSync(OUT, { recursive: true, force: true })
 
 /** What every CLI bundle shares: minified, for the oldest supported Node, in the staging dir. */
-const bundled = { outdir: OUT, bundle: true, platform: "node", target: "node20", minify: true, legalComments: "none", logLevel: "warning" }
+const bundled = {
+  outdir: OUT,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning"
+}
 /** A single CommonJS script (`.cjs`, whatever the package's module type). */
 const script = { ...bundled, format: "cjs", outExtension: { ".js": ".cjs" } }
 
@@ -64,10 +67,22 @@ await esbuild.build({
 
 // CommonJS cannot share chunks; both entries key every service by a string (Context.Tag) and every
 // error by its `_tag`, so mixing them still works.
-await esbuild.build({ ...library, entryPoints: libraryEntries, outdir: OUT, format: "cjs", outExtension: { ".js": ".cjs" } })
+await esbuild.build({
+  ...library,
+  entryPoints: libraryEntries,
+  outdir: OUT,
+  format: "cjs",
+  outExtension: { ".js": ".cjs" }
+})
 
 // Declarations: emitted by tsc from the same sources (the bundles carry no types).
-const tsc = spawnSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json", "--declarationDir", `${OUT}/types/esm`], {
+const tsc = spawnSync(process.execPath, [
+  "node_modules/typescript/bin/tsc",
+  "-p",
+  "tsconfig.build.json",
+  "--declarationDir",
+  `${OUT}/types/esm`
+], {
   stdio: "inherit"
 })
 if (tsc.status !== 0) throw new Error(`tsc (declarations) failed with status ${tsc.status}`)
@@ -104,14 +119,34 @@ try {
   const c = createCipheriv("aes-256-gcm", key, iv)
   const ct = Buffer.concat([c.update(JSON.stringify({ olaresId: "cache@olares.com", accessToken: jwt })), c.final()])
   writeFileSync(join(data, "olares-cli", "master.key"), key, { mode: 0o600 })
-  writeFileSync(join(data, "olares-cli", "cache_olares.com.enc"), Buffer.concat([iv, ct, c.getAuthTag()]), { mode: 0o600 })
+  writeFileSync(join(data, "olares-cli", "cache_olares.com.enc"), Buffer.concat([iv, ct, c.getAuthTag()]), {
+    mode: 0o600
+  })
   const profile = { olaresId: "cache@olares.com", ownerRole: "owner", authUrlOverride: "http://127.0.0.1:9" }
-  writeFileSync(join(home, "config.json"), JSON.stringify({ currentProfile: "cache@olares.com", profiles: [profile] }), { mode: 0o600 })
-  const env = { PATH: process.env.PATH ?? "", HOME: root, OLARES_CLI_HOME: home, OLARES_CLI_DATA_DIR: data, OLARES_CLI_WRITE_CODE_CACHE: "1", OLARES_CLI_QUICK: "0", NO_COLOR: "1" }
-  const warmUps = [["profile", "list"], ["profile", "whoami"], ["profile", "doctor", "--offline"], ["profile", "login", "--help"], ["profile", "remove", "--yes", "cache@olares.com"]]
+  writeFileSync(
+    join(home, "config.json"),
+    JSON.stringify({ currentProfile: "cache@olares.com", profiles: [profile] }),
+    { mode: 0o600 }
+  )
+  const env = {
+    PATH: process.env.PATH ?? "",
+    HOME: root,
+    OLARES_CLI_HOME: home,
+    OLARES_CLI_DATA_DIR: data,
+    OLARES_CLI_WRITE_CODE_CACHE: "1",
+    OLARES_CLI_QUICK: "0",
+    NO_COLOR: "1"
+  }
+  const warmUps = [["profile", "list"], ["profile", "whoami"], ["profile", "doctor", "--offline"], [
+    "profile",
+    "login",
+    "--help"
+  ], ["profile", "remove", "--yes", "cache@olares.com"]]
   for (const args of warmUps) {
     const r = spawnSync(process.execPath, ["dist/bin.cjs", ...args], { env, encoding: "utf8" })
-    if (r.status !== 0) console.warn(`warning: code cache warm-up \`${args.join(" ")}\` exited ${r.status}: ${r.stderr}`)
+    if (r.status !== 0) {
+      console.warn(`warning: code cache warm-up \`${args.join(" ")}\` exited ${r.status}: ${r.stderr}`)
+    }
   }
 } finally {
   rmSync(root, { recursive: true, force: true })

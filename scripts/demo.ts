@@ -3,12 +3,12 @@
  * CLI (dist/bin.cjs) in a throwaway home: login, login with TOTP, list, use -, an expired token
  * refreshed transparently, invalidation, remove. Secrets are piped, never shown.
  */
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
 import { makeLinuxFileKeyStore } from "../layers/KeyStoreFile.js"
 import { ALICE, BOB, startServer } from "../test/support/server.js"
 
@@ -44,19 +44,47 @@ const main = async () => {
   const auth = ["--auth-url-override", server.url]
   console.log(bold(`olares-cli demo: an Olares-compatible server on ${server.url}, a scratch home in ${root}`))
   try {
-    await step("log in with a password piped on stdin (never on argv)", ["profile", "login", "--olares-id", "alice@olares.com", ...auth, "--password-stdin"], {
+    await step("log in with a password piped on stdin (never on argv)", [
+      "profile",
+      "login",
+      "--olares-id",
+      "alice@olares.com",
+      ...auth,
+      "--password-stdin"
+    ], {
       input: `${ALICE.password}\n`,
       shown: "printf '%s\\n' \"$PASSWORD\" | "
     })
     await step("bob has two-factor authentication: without a code and without a terminal it says what to do", [
-      "profile", "login", "--olares-id", "bob@olares.com", ...auth, "--password-stdin"
+      "profile",
+      "login",
+      "--olares-id",
+      "bob@olares.com",
+      ...auth,
+      "--password-stdin"
     ], { input: `${BOB.password}\n`, shown: "printf '%s\\n' \"$PASSWORD\" | " })
     await step("with the current TOTP code (single-use, never stored)", [
-      "profile", "login", "--olares-id", "bob@olares.com", "--name", "work", ...auth, "--password-stdin", "--totp", server.totpNow("bob")
+      "profile",
+      "login",
+      "--olares-id",
+      "bob@olares.com",
+      "--name",
+      "work",
+      ...auth,
+      "--password-stdin",
+      "--totp",
+      server.totpNow("bob")
     ], { input: `${BOB.password}\n`, shown: "printf '%s\\n' \"$PASSWORD\" | " })
     await step("every profile, its status computed locally from the stored JWT", ["profile", "list"])
     await step("switch back to the previous profile, like cd -", ["profile", "use", "-"])
-    await step("a still-valid token is not overwritten", ["profile", "login", "--olares-id", "alice@olares.com", ...auth, "--password-stdin"], {
+    await step("a still-valid token is not overwritten", [
+      "profile",
+      "login",
+      "--olares-id",
+      "alice@olares.com",
+      ...auth,
+      "--password-stdin"
+    ], {
       input: `${ALICE.password}\n`,
       shown: "printf '%s\\n' \"$PASSWORD\" | "
     })
@@ -81,11 +109,19 @@ const main = async () => {
       const now = await Effect.runPromise(store.get("alice@olares.com"))
       if (now._tag === "Some") await Effect.runPromise(store.set({ ...now.value, accessToken: Redacted.make(expired) }))
     }
-    await step("the server revoked alice's grant: the refresh is refused and the profile is marked", ["api", "/api/olares-info"])
+    await step("the server revoked alice's grant: the refresh is refused and the profile is marked", [
+      "api",
+      "/api/olares-info"
+    ])
     await step("invalidated profiles fail fast with the recovery command, no network", ["profile", "whoami"])
     await step("errors are machine-readable too", ["profile", "whoami", "-o", "json"])
     await step("remove is the logout", ["profile", "remove", "alice@olares.com", "--yes"])
-    await step("removing the last profile also deletes the master key (no record remains)", ["profile", "remove", "work", "--yes"])
+    await step("removing the last profile also deletes the master key (no record remains)", [
+      "profile",
+      "remove",
+      "work",
+      "--yes"
+    ])
     await step("nothing left", ["profile", "list"])
   } finally {
     await server.close()

@@ -6,7 +6,9 @@ const { currentOf, openRecord, readConfig } = require("./plain-common.cjs")
 const p = currentOf(readConfig())
 const token = openRecord(p.olaresId).accessToken
 const url = new URL(process.argv[2], p.authUrlOverride)
-http.get(url, { headers: { "x-authorization": token, cookie: `auth_token=${token}`, "x-unauth-error": "Non-Redirect" } }, (res) => {
+http.get(url, {
+  headers: { "x-authorization": token, cookie: `auth_token=${token}`, "x-unauth-error": "Non-Redirect" }
+}, (res) => {
   if (res.statusCode !== 200) process.exitCode = 1
   res.pipe(process.stdout)
 })

@@ -6,7 +6,9 @@ const { homedir } = require("node:os")
 const { join } = require("node:path")
 
 const home = process.env.OLARES_CLI_HOME || join(homedir(), ".olares-cli")
-const data = process.env.OLARES_CLI_DATA_DIR ? join(process.env.OLARES_CLI_DATA_DIR, "olares-cli") : join(homedir(), ".local/share/olares-cli")
+const data = process.env.OLARES_CLI_DATA_DIR
+  ? join(process.env.OLARES_CLI_DATA_DIR, "olares-cli")
+  : join(homedir(), ".local/share/olares-cli")
 const configFile = join(home, "config.json")
 const recordFile = (id) => join(data, id.replace(/[^a-zA-Z0-9._-]/g, "_") + ".enc")
 
@@ -28,6 +30,7 @@ const openRecord = (id) => {
 }
 
 /** The current profile of `cfg`. */
-const currentOf = (cfg) => (cfg.profiles ?? []).find((p) => p.olaresId === cfg.currentProfile || p.name === cfg.currentProfile)
+const currentOf = (cfg) =>
+  (cfg.profiles ?? []).find((p) => p.olaresId === cfg.currentProfile || p.name === cfg.currentProfile)
 
 module.exports = { home, data, configFile, recordFile, readConfig, openRecord, currentOf }

@@ -8,15 +8,25 @@ const { homedir } = require("node:os")
 const { join } = require("node:path")
 
 const home = process.env.OLARES_CLI_HOME || join(homedir(), ".olares-cli")
-const data = process.env.OLARES_CLI_DATA_DIR ? join(process.env.OLARES_CLI_DATA_DIR, "olares-cli") : join(homedir(), ".local/share/olares-cli")
+const data = process.env.OLARES_CLI_DATA_DIR
+  ? join(process.env.OLARES_CLI_DATA_DIR, "olares-cli")
+  : join(homedir(), ".local/share/olares-cli")
 let cfg = {}
-try { cfg = JSON.parse(readFileSync(join(home, "config.json"), "utf8")) } catch {}
+try {
+  cfg = JSON.parse(readFileSync(join(home, "config.json"), "utf8"))
+} catch {}
 const profiles = cfg.profiles ?? []
 let key
-try { key = readFileSync(join(data, "master.key")) } catch {}
+try {
+  key = readFileSync(join(data, "master.key"))
+} catch {}
 const status = (id) => {
   let blob
-  try { blob = readFileSync(join(data, id.replace(/[^a-zA-Z0-9._-]/g, "_") + ".enc")) } catch { return "never" }
+  try {
+    blob = readFileSync(join(data, id.replace(/[^a-zA-Z0-9._-]/g, "_") + ".enc"))
+  } catch {
+    return "never"
+  }
   try {
     const d = createDecipheriv("aes-256-gcm", key, blob.subarray(0, 12))
     d.setAuthTag(blob.subarray(blob.length - 16))
@@ -24,13 +34,21 @@ const status = (id) => {
     if (rec.invalidatedAt > 0) return "invalidated"
     const exp = JSON.parse(Buffer.from(rec.accessToken.split(".")[1], "base64url").toString()).exp
     return exp === undefined ? "logged-in" : Date.now() >= exp * 1000 ? "expired" : "logged-in"
-  } catch { return "unknown" }
+  } catch {
+    return "unknown"
+  }
 }
 const current = cfg.currentProfile
 const rows = [["  ", "NAME", "OLARES-ID", "STATUS", "VERSION"]]
 for (const p of profiles) {
   const name = p.name || p.olaresId
-  rows.push([name === current || p.olaresId === current ? "*" : " ", name, p.olaresId, status(p.olaresId), p.backendVersion || "-"])
+  rows.push([
+    name === current || p.olaresId === current ? "*" : " ",
+    name,
+    p.olaresId,
+    status(p.olaresId),
+    p.backendVersion || "-"
+  ])
 }
 const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
 console.log(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i] + 2))).join("")).join("\n"))

@@ -9,8 +9,8 @@ import * as Either from "effect/Either"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
-import * as Option from "effect/Option"
 import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
 import { makeStoresLive } from "../layers/Main.js"
 import { apiHelp } from "./commands/api.js"
 import { doctorHelp } from "./commands/doctor/index.js"
@@ -39,7 +39,9 @@ export const root = Command.make("olares-cli").pipe(
   ),
   Command.withSubcommands([profile, api]),
   // Like the reference's PersistentPreRun: before any command (never for --help or --version)
-  Command.transformHandler((handler) => Effect.zipRight(Effect.provide(importManagedCredential, NetworkOnDemand), handler))
+  Command.transformHandler((handler) =>
+    Effect.zipRight(Effect.provide(importManagedCredential, NetworkOnDemand), handler)
+  )
 )
 
 const cli = Command.run(root, { name: "olares-cli", version: VERSION })

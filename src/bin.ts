@@ -7,8 +7,8 @@
  * `OLARES_CLI_QUICK=0` skips the quick tier (to compare it with the fast one, or to rule it out).
  */
 import { join } from "node:path"
-import { loadCached } from "./startup/codeCache.js"
 import type * as Main from "./main.js"
+import { loadCached } from "./startup/codeCache.js"
 import type * as Fast from "./startup/fast.js"
 import { runQuick } from "./startup/quick.js"
 import { parseRoute } from "./startup/route.js"

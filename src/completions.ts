@@ -20,7 +20,11 @@ export type Shell = "bash" | "zsh" | "fish"
 export const completionsShell = (argv: ReadonlyArray<string>): Shell | undefined => {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
-    const value = a === "--completions" ? argv[i + 1] : a.startsWith("--completions=") ? a.slice("--completions=".length) : undefined
+    const value = a === "--completions"
+      ? argv[i + 1]
+      : a.startsWith("--completions=")
+      ? a.slice("--completions=".length)
+      : undefined
     if (value === "bash" || value === "sh") return "bash"
     if (value === "zsh" || value === "fish") return value
   }
@@ -100,7 +104,10 @@ export const withBuiltins = <Name extends string, R, E, A, E2, R2>(
     const disabled = disabledBuiltIn(argv)
     if (disabled !== undefined) {
       const error = HelpDoc.p(`Received unknown argument: '${disabled}'`)
-      return Effect.zipRight(Console.error(HelpDoc.toAnsiText(error)), Effect.fail(ValidationError.invalidArgument(error)))
+      return Effect.zipRight(
+        Console.error(HelpDoc.toAnsiText(error)),
+        Effect.fail(ValidationError.invalidArgument(error))
+      )
     }
     return run
   })

@@ -46,7 +46,9 @@ export interface CliFailure extends Classified {
 export const rfc3339 = (ms: number): string => {
   const d = new globalThis.Date(ms)
   // a hand-made record may hold any number: shown as it is rather than throwing "Invalid time value"
-  return Number.isNaN(d.getTime()) ? `(unix ms ${ms}, not a representable date)` : d.toISOString().replace(/\.\d{3}Z$/, "Z")
+  return Number.isNaN(d.getTime())
+    ? `(unix ms ${ms}, not a representable date)`
+    : d.toISOString().replace(/\.\d{3}Z$/, "Z")
 }
 
 /** Formats a remaining duration as the reference does: `42s`, `3m7s`, `1h2m`. */
@@ -64,36 +66,44 @@ export const formatRemaining = (ms: number): string => {
  * error may have none. A constant is an own field, as a class
  * field would be (so inspecting or serialising an error shows it); a computed one is a getter.
  */
-const Failure = <Self, Recovery extends string | undefined = string>() =>
-<Tag extends string, Fields extends Schema.Struct.Fields>(
-  tag: Tag,
-  fields: Fields
-): Schema.TaggedErrorClass<Self, Tag, { readonly _tag: Schema.tag<Tag> } & Fields> & (new(...args: Array<any>) => Classified<Recovery>) => {
-  const Base = Schema.TaggedError<Self>()(tag, fields) as unknown as new(...args: Array<any>) => { readonly _tag: string }
-  class WithRow extends Base implements Classified {
-    constructor(...args: Array<any>) {
-      super(...args)
-      const row = rowOf(this)
-      for (const key of ["exitCode", "code", "retryable"] as const) {
-        const value = row[key]
-        if (typeof value !== "function") Object.defineProperty(this, key, { value, enumerable: true, writable: true, configurable: true })
+const Failure =
+  <Self, Recovery extends string | undefined = string>() =>
+  <Tag extends string, Fields extends Schema.Struct.Fields>(
+    tag: Tag,
+    fields: Fields
+  ):
+    & Schema.TaggedErrorClass<Self, Tag, { readonly _tag: Schema.tag<Tag> } & Fields>
+    & (new(...args: Array<any>) => Classified<Recovery>) =>
+  {
+    const Base = Schema.TaggedError<Self>()(tag, fields) as unknown as new(
+      ...args: Array<any>
+    ) => { readonly _tag: string }
+    class WithRow extends Base implements Classified {
+      constructor(...args: Array<any>) {
+        super(...args)
+        const row = rowOf(this)
+        for (const key of ["exitCode", "code", "retryable"] as const) {
+          const value = row[key]
+          if (typeof value !== "function") {
+            Object.defineProperty(this, key, { value, enumerable: true, writable: true, configurable: true })
+          }
+        }
+      }
+      get exitCode() {
+        return rowOf(this).exitCode
+      }
+      get code() {
+        return computed(rowOf(this).code, this)
+      }
+      get retryable() {
+        return computed(rowOf(this).retryable, this)
+      }
+      get recovery() {
+        return computed(rowOf(this).recovery, this)
       }
     }
-    get exitCode() {
-      return rowOf(this).exitCode
-    }
-    get code() {
-      return computed(rowOf(this).code, this)
-    }
-    get retryable() {
-      return computed(rowOf(this).retryable, this)
-    }
-    get recovery() {
-      return computed(rowOf(this).recovery, this)
-    }
+    return WithRow as any
   }
-  return WithRow as any
-}
 
 // ---------------------------------------------------------------------------------------------
 // Transient / unexpected (exit 1): never suggest logging in, never mark or delete anything
@@ -216,7 +226,9 @@ export class InvalidOlaresId extends Failure<InvalidOlaresId>()("InvalidOlaresId
   reason: Schema.String
 }) {
   override get message() {
-    return `invalid olaresId ${JSON.stringify(this.input)}: ${this.reason}; expected local@domain, e.g. alice@olares.com`
+    return `invalid olaresId ${
+      JSON.stringify(this.input)
+    }: ${this.reason}; expected local@domain, e.g. alice@olares.com`
   }
 }
 
@@ -285,7 +297,9 @@ export class InputTooLong extends Failure<InputTooLong>()("InputTooLong", {
   limitBytes: Schema.Number
 }) {
   override get message() {
-    return `the ${this.what} is longer than ${this.limitBytes / 1024} KiB; nothing was read past that (is the right file or pipe connected to stdin?)`
+    return `the ${this.what} is longer than ${
+      this.limitBytes / 1024
+    } KiB; nothing was read past that (is the right file or pipe connected to stdin?)`
   }
 }
 
@@ -318,7 +332,9 @@ export class AmbiguousProfile extends Failure<AmbiguousProfile>()("AmbiguousProf
   byOlaresId: Schema.String
 }) {
   override get message() {
-    return `${JSON.stringify(this.key)} is the alias of profile ${this.byAlias} and the olaresId of profile ${this.byOlaresId}; ` +
+    return `${
+      JSON.stringify(this.key)
+    } is the alias of profile ${this.byAlias} and the olaresId of profile ${this.byOlaresId}; ` +
       "refusing to guess which one to remove (nothing was removed)"
   }
 }
@@ -343,7 +359,9 @@ export class NotLoggedIn extends Failure<NotLoggedIn>()("NotLoggedIn", {
   override get message() {
     return this.managedApp !== undefined
       ? `no access token for ${this.olaresId}: ${managedRemedy(this.managedApp)}`
-      : `no access token for ${this.olaresId}; run: ${loginCommand(this.olaresId)}  (or profile import --refresh-token <tok>)`
+      : `no access token for ${this.olaresId}; run: ${
+        loginCommand(this.olaresId)
+      }  (or profile import --refresh-token <tok>)`
   }
 }
 
@@ -360,7 +378,9 @@ export class TokenInvalidated extends Failure<TokenInvalidated>()("TokenInvalida
 }) {
   override get message() {
     if (this.managedApp !== undefined) {
-      return `the credential for ${this.olaresId} was rejected at ${rfc3339(this.invalidatedAt)}: ${managedRemedy(this.managedApp)}`
+      return `the credential for ${this.olaresId} was rejected at ${rfc3339(this.invalidatedAt)}: ${
+        managedRemedy(this.managedApp)
+      }`
     }
     return `refresh token for ${this.olaresId} became invalid at ${rfc3339(this.invalidatedAt)}; please run: ${
       loginCommand(this.olaresId)
@@ -422,7 +442,9 @@ export class ExpiryUnknown extends Failure<ExpiryUnknown>()("ExpiryUnknown", {
   olaresId: Schema.String
 }) {
   override get message() {
-    return `a token is already stored for ${this.olaresId} but its expiry can't be determined client-side.\nto re-authenticate, run: ${removeCommand(this.olaresId)}`
+    return `a token is already stored for ${this.olaresId} but its expiry can't be determined client-side.\nto re-authenticate, run: ${
+      removeCommand(this.olaresId)
+    }`
   }
 }
 
@@ -471,7 +493,6 @@ export class PermissionDenied extends Failure<PermissionDenied>()("PermissionDen
     return "server rejected the request (HTTP 403); the active identity does not have permission for this resource or action; inspect it with `olares-cli profile whoami --refresh`"
   }
 }
-
 
 /** Errors that carry everything needed to print and exit: every class above. */
 export type AppError =
@@ -533,46 +554,213 @@ export type ErrorTable = { readonly [Tag in AppErrorTag]: ErrorRow<Extract<AppEr
  */
 export const ERRORS = {
   // Transient / unexpected (exit 1)
-  TransportError: { exitCode: ExitCode.Transient, code: "transport", retryable: true, recovery: "check the network and the server address, then retry" },
-  TimeoutError: { exitCode: ExitCode.Transient, code: "timeout", retryable: true, recovery: "retry; if it persists check that the server is up" },
-  HttpStatusError: { exitCode: ExitCode.Transient, code: (e) => e.status >= 500 ? "http_5xx" : "http_4xx", retryable: (e) => e.status >= 500, recovery: (e) => e.status >= 500 ? "retry later; the server reported an internal error" : undefined },
-  ResponseDecodeError: { exitCode: ExitCode.Transient, code: "decode", retryable: false, recovery: "check that the address points at an Olares server (see --auth-url-override)" },
+  TransportError: {
+    exitCode: ExitCode.Transient,
+    code: "transport",
+    retryable: true,
+    recovery: "check the network and the server address, then retry"
+  },
+  TimeoutError: {
+    exitCode: ExitCode.Transient,
+    code: "timeout",
+    retryable: true,
+    recovery: "retry; if it persists check that the server is up"
+  },
+  HttpStatusError: {
+    exitCode: ExitCode.Transient,
+    code: (e) => e.status >= 500 ? "http_5xx" : "http_4xx",
+    retryable: (e) => e.status >= 500,
+    recovery: (e) => e.status >= 500 ? "retry later; the server reported an internal error" : undefined
+  },
+  ResponseDecodeError: {
+    exitCode: ExitCode.Transient,
+    code: "decode",
+    retryable: false,
+    recovery: "check that the address points at an Olares server (see --auth-url-override)"
+  },
   StorageError: { exitCode: ExitCode.Transient, code: "storage", retryable: false, recovery: (e) => e.hint },
-  KeychainError: { exitCode: ExitCode.Transient, code: "keychain", retryable: false, recovery: "check that the OS keychain is unlocked and accessible, or run `olares-cli profile doctor`" },
-  LockTimeout: { exitCode: ExitCode.Transient, code: "lock_timeout", retryable: true, recovery: "retry; if no other olares-cli is running, see `olares-cli profile doctor`" },
-  ProblemsFound: { exitCode: ExitCode.Transient, code: "doctor_problems", retryable: false, recovery: "run the fix shown for each problem, then `olares-cli profile doctor` again" },
-  BackendVersionInvalid: { exitCode: ExitCode.Transient, code: "decode", retryable: false, recovery: "check the server, or pass --olares-version <v> to set the version by hand" },
+  KeychainError: {
+    exitCode: ExitCode.Transient,
+    code: "keychain",
+    retryable: false,
+    recovery: "check that the OS keychain is unlocked and accessible, or run `olares-cli profile doctor`"
+  },
+  LockTimeout: {
+    exitCode: ExitCode.Transient,
+    code: "lock_timeout",
+    retryable: true,
+    recovery: "retry; if no other olares-cli is running, see `olares-cli profile doctor`"
+  },
+  ProblemsFound: {
+    exitCode: ExitCode.Transient,
+    code: "doctor_problems",
+    retryable: false,
+    recovery: "run the fix shown for each problem, then `olares-cli profile doctor` again"
+  },
+  BackendVersionInvalid: {
+    exitCode: ExitCode.Transient,
+    code: "decode",
+    retryable: false,
+    recovery: "check the server, or pass --olares-version <v> to set the version by hand"
+  },
   // Usage (exit 2)
   UsageError: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: (e) => e.hint },
-  MissingOlaresId: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: "add --olares-id <id>, e.g. --olares-id alice@olares.com" },
-  InvalidOlaresId: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: "pass --olares-id <local@domain>, e.g. --olares-id alice@olares.com" },
-  EmptySecret: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: "check for premature EOF or an empty pipe" },
-  TotpRequired: { exitCode: ExitCode.Usage, code: "auth_totp_required", retryable: false, recovery: "re-run with --totp <code>, or run interactively on a terminal" },
+  MissingOlaresId: {
+    exitCode: ExitCode.Usage,
+    code: "usage",
+    retryable: false,
+    recovery: "add --olares-id <id>, e.g. --olares-id alice@olares.com"
+  },
+  InvalidOlaresId: {
+    exitCode: ExitCode.Usage,
+    code: "usage",
+    retryable: false,
+    recovery: "pass --olares-id <local@domain>, e.g. --olares-id alice@olares.com"
+  },
+  EmptySecret: {
+    exitCode: ExitCode.Usage,
+    code: "usage",
+    retryable: false,
+    recovery: "check for premature EOF or an empty pipe"
+  },
+  TotpRequired: {
+    exitCode: ExitCode.Usage,
+    code: "auth_totp_required",
+    retryable: false,
+    recovery: "re-run with --totp <code>, or run interactively on a terminal"
+  },
   NotATerminal: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: (e) => e.hint },
-  ForeignUrl: { exitCode: ExitCode.Usage, code: "auth_foreign_url", retryable: false, recovery: "use a path (/api/...) or an https:// URL under the profile's own hosts" },
-  InvalidOlaresVersion: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: "pass an Olares version such as --olares-version 1.12.6 (or 1.12.6-20260603, 1.12.0-rc.0)" },
-  InvalidUrlOption: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: (e) => e.flag === "--local-url-prefix" ? "pass DNS labels each followed by '.', e.g. --local-url-prefix dev." : "pass an absolute http(s) URL without user:password@, query or fragment, e.g. --auth-url-override https://auth.example.com" },
-  InputTooLong: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: "pipe exactly one line: printf '%s\\n' \"$SECRET\" | olares-cli ..." },
-  UnsendableToken: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: "copy the token again without surrounding quotes or line breaks" },
-  AliasConflict: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: (e) => e.as === "alias" ? `choose another --name, or remove the other profile first: ${removeCommand(e.other)}` : "choose another --name (an alias may not be another profile's olaresId)" },
-  AmbiguousProfile: { exitCode: ExitCode.Usage, code: "usage", retryable: false, recovery: (e) => `${removeCommand(e.byAlias)} removes the profile that carries the alias; afterwards ${e.key} names ${e.byOlaresId} alone` },
+  ForeignUrl: {
+    exitCode: ExitCode.Usage,
+    code: "auth_foreign_url",
+    retryable: false,
+    recovery: "use a path (/api/...) or an https:// URL under the profile's own hosts"
+  },
+  InvalidOlaresVersion: {
+    exitCode: ExitCode.Usage,
+    code: "usage",
+    retryable: false,
+    recovery: "pass an Olares version such as --olares-version 1.12.6 (or 1.12.6-20260603, 1.12.0-rc.0)"
+  },
+  InvalidUrlOption: {
+    exitCode: ExitCode.Usage,
+    code: "usage",
+    retryable: false,
+    recovery: (e) =>
+      e.flag === "--local-url-prefix"
+        ? "pass DNS labels each followed by '.', e.g. --local-url-prefix dev."
+        : "pass an absolute http(s) URL without user:password@, query or fragment, e.g. --auth-url-override https://auth.example.com"
+  },
+  InputTooLong: {
+    exitCode: ExitCode.Usage,
+    code: "usage",
+    retryable: false,
+    recovery: "pipe exactly one line: printf '%s\\n' \"$SECRET\" | olares-cli ..."
+  },
+  UnsendableToken: {
+    exitCode: ExitCode.Usage,
+    code: "usage",
+    retryable: false,
+    recovery: "copy the token again without surrounding quotes or line breaks"
+  },
+  AliasConflict: {
+    exitCode: ExitCode.Usage,
+    code: "usage",
+    retryable: false,
+    recovery: (e) =>
+      e.as === "alias"
+        ? `choose another --name, or remove the other profile first: ${removeCommand(e.other)}`
+        : "choose another --name (an alias may not be another profile's olaresId)"
+  },
+  AmbiguousProfile: {
+    exitCode: ExitCode.Usage,
+    code: "usage",
+    retryable: false,
+    recovery: (e) =>
+      `${
+        removeCommand(e.byAlias)
+      } removes the profile that carries the alias; afterwards ${e.key} names ${e.byOlaresId} alone`
+  },
   // Not logged in (exit 3)
-  NoProfile: { exitCode: ExitCode.NotLoggedIn, code: "auth_no_profile", retryable: false, recovery: loginCommand("<id>") },
-  NotLoggedIn: { exitCode: ExitCode.NotLoggedIn, code: "auth_not_logged_in", retryable: false, recovery: (e) => e.managedApp !== undefined ? managedRecovery(e.managedApp) : loginCommand(e.olaresId) },
+  NoProfile: {
+    exitCode: ExitCode.NotLoggedIn,
+    code: "auth_no_profile",
+    retryable: false,
+    recovery: loginCommand("<id>")
+  },
+  NotLoggedIn: {
+    exitCode: ExitCode.NotLoggedIn,
+    code: "auth_not_logged_in",
+    retryable: false,
+    recovery: (e) => e.managedApp !== undefined ? managedRecovery(e.managedApp) : loginCommand(e.olaresId)
+  },
   // Credential rejected (exit 4)
-  TokenInvalidated: { exitCode: ExitCode.CredentialRejected, code: "auth_token_invalidated", retryable: false, recovery: (e) => e.managedApp !== undefined ? managedRecovery(e.managedApp) : loginCommand(e.olaresId) },
-  AccessTokenRejected: { exitCode: ExitCode.CredentialRejected, code: "auth_token_rejected", retryable: false, recovery: (e) => loginCommand(e.olaresId) },
-  LoginRejected: { exitCode: ExitCode.CredentialRejected, code: "auth_login_failed", retryable: false, recovery: "check the olaresId, password or code and try again" },
-  ManagedNotSecondFactor: { exitCode: ExitCode.CredentialRejected, code: "auth_managed_not_second_factor", retryable: false, recovery: managedRecovery("") },
+  TokenInvalidated: {
+    exitCode: ExitCode.CredentialRejected,
+    code: "auth_token_invalidated",
+    retryable: false,
+    recovery: (e) => e.managedApp !== undefined ? managedRecovery(e.managedApp) : loginCommand(e.olaresId)
+  },
+  AccessTokenRejected: {
+    exitCode: ExitCode.CredentialRejected,
+    code: "auth_token_rejected",
+    retryable: false,
+    recovery: (e) => loginCommand(e.olaresId)
+  },
+  LoginRejected: {
+    exitCode: ExitCode.CredentialRejected,
+    code: "auth_login_failed",
+    retryable: false,
+    recovery: "check the olaresId, password or code and try again"
+  },
+  ManagedNotSecondFactor: {
+    exitCode: ExitCode.CredentialRejected,
+    code: "auth_managed_not_second_factor",
+    retryable: false,
+    recovery: managedRecovery("")
+  },
   // Re-authentication refused (exit 5)
-  AlreadyAuthenticated: { exitCode: ExitCode.AlreadyAuthenticated, code: "auth_already_authenticated", retryable: false, recovery: (e) => removeCommand(e.olaresId) },
-  ExpiryUnknown: { exitCode: ExitCode.AlreadyAuthenticated, code: "auth_already_authenticated", retryable: false, recovery: (e) => removeCommand(e.olaresId) },
-  ManagedProfileRefused: { exitCode: ExitCode.AlreadyAuthenticated, code: "auth_managed_profile", retryable: false, recovery: (e) => e.appName === "" ? "uninstall the application that requested this platform-issued credential to revoke it" : `uninstall application ${quoteApp(e.appName)} to revoke this platform-issued credential` },
+  AlreadyAuthenticated: {
+    exitCode: ExitCode.AlreadyAuthenticated,
+    code: "auth_already_authenticated",
+    retryable: false,
+    recovery: (e) => removeCommand(e.olaresId)
+  },
+  ExpiryUnknown: {
+    exitCode: ExitCode.AlreadyAuthenticated,
+    code: "auth_already_authenticated",
+    retryable: false,
+    recovery: (e) => removeCommand(e.olaresId)
+  },
+  ManagedProfileRefused: {
+    exitCode: ExitCode.AlreadyAuthenticated,
+    code: "auth_managed_profile",
+    retryable: false,
+    recovery: (e) =>
+      e.appName === ""
+        ? "uninstall the application that requested this platform-issued credential to revoke it"
+        : `uninstall application ${quoteApp(e.appName)} to revoke this platform-issued credential`
+  },
   // Profile not found (exit 6)
-  ProfileNotFound: { exitCode: ExitCode.ProfileNotFound, code: "profile_not_found", retryable: false, recovery: "olares-cli profile list" },
-  NoPreviousProfile: { exitCode: ExitCode.ProfileNotFound, code: "profile_not_found", retryable: false, recovery: "olares-cli profile list" },
+  ProfileNotFound: {
+    exitCode: ExitCode.ProfileNotFound,
+    code: "profile_not_found",
+    retryable: false,
+    recovery: "olares-cli profile list"
+  },
+  NoPreviousProfile: {
+    exitCode: ExitCode.ProfileNotFound,
+    code: "profile_not_found",
+    retryable: false,
+    recovery: "olares-cli profile list"
+  },
   // Permission denied (exit 7)
-  PermissionDenied: { exitCode: ExitCode.PermissionDenied, code: "http_403", retryable: false, recovery: "olares-cli profile whoami --refresh" }
+  PermissionDenied: {
+    exitCode: ExitCode.PermissionDenied,
+    code: "http_403",
+    retryable: false,
+    recovery: "olares-cli profile whoami --refresh"
+  }
 } as const satisfies ErrorTable
 
 const rowOf = (e: { readonly _tag: string }): ErrorRow<any> => ERRORS[e._tag as AppErrorTag]
@@ -599,8 +787,7 @@ export const grantNotStored = (
 ): StorageError =>
   new StorageError({
     path: cause.path ?? "token store",
-    detail: `the server issued new tokens for ${olaresId}, but they could not be stored (${
-      cause.message
-    }); the credential that was exchanged is spent`,
+    detail:
+      `the server issued new tokens for ${olaresId}, but they could not be stored (${cause.message}); the credential that was exchanged is spent`,
     hint: `fix the storage problem, then run: ${fix}`
   })

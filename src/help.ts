@@ -271,8 +271,22 @@ export const EXIT_CODES: Readonly<Record<keyof typeof ExitCode, string>> = {
 
 /** The built-in flags @effect/cli handles on every level (`--wizard`, `--log-level` are disabled). */
 const BUILT_IN_FLAGS: ReadonlyArray<FlagDoc> = [
-  { name: "help", aliases: ["h"], placeholder: undefined, description: "show help for a command", default: undefined, repeatable: false },
-  { name: "version", aliases: [], placeholder: undefined, description: "print the version", default: undefined, repeatable: false },
+  {
+    name: "help",
+    aliases: ["h"],
+    placeholder: undefined,
+    description: "show help for a command",
+    default: undefined,
+    repeatable: false
+  },
+  {
+    name: "version",
+    aliases: [],
+    placeholder: undefined,
+    description: "print the version",
+    default: undefined,
+    repeatable: false
+  },
   {
     name: "completions",
     aliases: [],
@@ -310,7 +324,11 @@ const block = (text: string, width: number, indent: number): Array<string> =>
  * Two columns, gh's way: names on the left, wrapped text on the right. A name too long for the
  * column (or a screen too narrow for two) puts its text on the next line, further indented.
  */
-const twoColumns = (rows: ReadonlyArray<readonly [string, string]>, width: number, alignWith: number = 0): Array<string> => {
+const twoColumns = (
+  rows: ReadonlyArray<readonly [string, string]>,
+  width: number,
+  alignWith: number = 0
+): Array<string> => {
   const indent = 2
   const longest = Math.max(alignWith, ...rows.map(([l]) => l.length))
   const col = Math.min(longest, Math.max(12, Math.floor((width - indent) * 0.4))) + 3
@@ -403,7 +421,8 @@ export const renderHelp = (
     if (lines.length === 0) return
     out.push("", heading(title), ...lines)
   }
-  const summaryOf = (p: ReadonlyArray<CommandDoc>) => data[pathKey(p)]?.summary ?? wrapWords(p[p.length - 1]!.description, 1000)[0] ?? ""
+  const summaryOf = (p: ReadonlyArray<CommandDoc>) =>
+    data[pathKey(p)]?.summary ?? wrapWords(p[p.length - 1]!.description, 1000)[0] ?? ""
   const commandRows = (parent: ReadonlyArray<CommandDoc>, prefix: string) =>
     parent[parent.length - 1]!.children.map((c) => [`${prefix}${c.name}`, summaryOf([...parent, c])] as const)
 
@@ -415,7 +434,10 @@ export const renderHelp = (
     // On the first screen, each group's commands too: the whole CLI at a glance.
     if (path.length === 1) {
       for (const group of node.children.filter((c) => c.children.length > 0)) {
-        section(`${group.name.toUpperCase()} COMMANDS`, twoColumns(commandRows([...path, group], `${group.name} `), width))
+        section(
+          `${group.name.toUpperCase()} COMMANDS`,
+          twoColumns(commandRows([...path, group], `${group.name} `), width)
+        )
       }
     }
   }
@@ -426,7 +448,9 @@ export const renderHelp = (
   const inheritedNames = new Set(path.slice(0, -1).flatMap((p) => p.flags.map((f) => f.name)))
   const own = node.flags.filter((f) => !inheritedNames.has(f.name))
   const flags = path.length === 1 ? [...own, ...BUILT_IN_FLAGS] : own
-  const inherited = path.length === 1 ? [] : [...path.slice(0, -1).flatMap((p) => p.flags), ...BUILT_IN_FLAGS.filter((f) => f.name === "help")]
+  const inherited = path.length === 1
+    ? []
+    : [...path.slice(0, -1).flatMap((p) => p.flags), ...BUILT_IN_FLAGS.filter((f) => f.name === "help")]
   // both flag tables share one column, so the screen reads as one list
   const labelWidth = Math.max(0, ...[...flags, ...inherited].map((f) => flagLabel(f).length))
   section("FLAGS", twoColumns(flags.map((f) => [flagLabel(f), flagText(f)] as const), width, labelWidth))
@@ -455,7 +479,9 @@ export const renderHelp = (
   )
 
   const more = node.children.length > 0
-    ? `Use \`${key} <command> --help\` (or \`${root.name} help ${path.slice(1).map((c) => `${c.name} `).join("")}<command>\`) for more about a command.`
+    ? `Use \`${key} <command> --help\` (or \`${root.name} help ${
+      path.slice(1).map((c) => `${c.name} `).join("")
+    }<command>\`) for more about a command.`
     : `Use \`${root.name} --help\` for every command.`
   section("LEARN MORE", [
     ...block(more, width, 2),

@@ -15,16 +15,23 @@ import { makeLocalLive } from "../layers/Main.js"
 import { NetworkLive } from "../layers/NetworkLive.js"
 import { makeOlaresCli } from "../layers/OlaresCli.js"
 
-export * from "./errors.js"
-export * from "./schemas.js"
 export * from "./domain/Config.js"
 export * from "./domain/Jwt.js"
 export * from "./domain/OlaresId.js"
 export * from "./domain/StoredToken.js"
 export { profileBaseUrl, profileServiceUrl, scopeUrl, TokenScope, type TokenScopeShape } from "./domain/TokenScope.js"
+export * from "./errors.js"
+export { fetchOsVersion, fetchUserInfo, roleLabel } from "./olaresInfo.js"
+export * from "./schemas.js"
 export { AppPaths, type AppPathsShape } from "./services/AppPaths.js"
 export { FileLock, type FileLockShape, type LockOptions } from "./services/FileLock.js"
-export { type AuthedClient, HttpAuth, type HttpAuthError, type HttpAuthShape, type ResolveError } from "./services/HttpAuth.js"
+export {
+  type AuthedClient,
+  HttpAuth,
+  type HttpAuthError,
+  type HttpAuthShape,
+  type ResolveError
+} from "./services/HttpAuth.js"
 export { HttpClients, type HttpClientsShape } from "./services/HttpClients.js"
 export { KeyStore, type KeyStoreError, type KeyStoreShape } from "./services/KeyStore.js"
 export {
@@ -37,18 +44,17 @@ export {
 export { ProfileRepo, type ProfileRepoShape } from "./services/ProfileRepo.js"
 export { Prompt, type PromptShape } from "./services/Prompt.js"
 export { RefreshCoordinator, type RefreshCoordinatorShape, type RefreshError } from "./services/RefreshCoordinator.js"
-export { fetchOsVersion, fetchUserInfo, roleLabel } from "./olaresInfo.js"
 export { makeLocalLive, makeOlaresCli, NetworkLive }
-export type { LocalPorts } from "../layers/Main.js"
-export type { NetworkPorts } from "../layers/NetworkLive.js"
-export type { OlaresCliPorts } from "../layers/OlaresCli.js"
-export { KeyStoreMemory, makeMemory as makeMemoryKeyStore } from "../layers/KeyStoreMemory.js"
 export { AppPathsLive } from "../layers/AppPathsLive.js"
 export { FileLockLive } from "../layers/FileLockLive.js"
 export { HttpAuthLive } from "../layers/HttpAuthLive.js"
 export { HttpClientsFromContext, HttpClientsLive } from "../layers/HttpClientsLive.js"
 export { KeyStoreLive } from "../layers/KeyStoreLive.js"
+export { KeyStoreMemory, makeMemory as makeMemoryKeyStore } from "../layers/KeyStoreMemory.js"
+export type { LocalPorts } from "../layers/Main.js"
+export type { NetworkPorts } from "../layers/NetworkLive.js"
 export { OlaresAuthApiLive } from "../layers/OlaresAuthApiLive.js"
+export type { OlaresCliPorts } from "../layers/OlaresCli.js"
 export { ProfileRepoFile } from "../layers/ProfileRepoFile.js"
 export { PromptNone } from "../layers/PromptNone.js"
 export { RefreshCoordinatorLive } from "../layers/RefreshCoordinatorLive.js"

@@ -65,7 +65,9 @@ const firstImport = (cred: ManagedCredential, existing: Option.Option<Profile>) 
     const parsed = parseOlaresId(account)
     if (Either.isLeft(parsed)) return yield* debug(`cannot derive auth URL for ${account}: ${parsed.left.message}`)
     const id = parsed.right
-    const stored = yield* Effect.flatMap(KeyStore, (ks) => ks.get(account)).pipe(Effect.orElseSucceed(() => Option.none()))
+    const stored = yield* Effect.flatMap(KeyStore, (ks) => ks.get(account)).pipe(
+      Effect.orElseSucceed(() => Option.none())
+    )
     // Passing what is stored stops the coordinator from taking a pre-existing token for a
     // concurrent refresh and skipping the exchange.
     const current = Option.match(stored, { onNone: () => Redacted.make(""), onSome: (t) => t.accessToken })
@@ -87,7 +89,9 @@ const firstImport = (cred: ManagedCredential, existing: Option.Option<Profile>) 
       yield* debug(`initial refresh for ${account} failed: ${e.message}`)
     }
     yield* adoptTokenEntry(account, deadAt)
-    yield* save((cfg) => upsertProfile(cfg, asManaged(Option.getOrElse(findByOlaresId(cfg, account), () => profile), cred.appName)))
+    yield* save((cfg) =>
+      upsertProfile(cfg, asManaged(Option.getOrElse(findByOlaresId(cfg, account), () => profile), cred.appName))
+    )
   })
 
 /** Runs once before every command: a no-op unless `OLARES_CLI_CREDENTIALS_DIR` holds a grant. */
@@ -105,7 +109,12 @@ export const importManagedCredential = Effect.gen(function*() {
   if (Option.isSome(existing) && existing.value.managed === true) {
     // The steady state: no network; a token that needs rotating is rotated by the call that gets a 401.
     if (existing.value.appName === cred.appName) return
-    return yield* save((c) => upsertProfile(c, asManaged(Option.getOrElse(findByOlaresId(c, cred.olaresId), () => existing.value), cred.appName)))
+    return yield* save((c) =>
+      upsertProfile(
+        c,
+        asManaged(Option.getOrElse(findByOlaresId(c, cred.olaresId), () => existing.value), cred.appName)
+      )
+    )
   }
   yield* firstImport(cred, existing)
 })

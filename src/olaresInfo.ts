@@ -17,8 +17,8 @@ import {
   ResponseDecodeError,
   TimeoutError
 } from "./errors.js"
-import type { AuthedClient } from "./services/HttpAuth.js"
 import { readCapped as readCappedBody, toTransportError } from "./http/HttpReply.js"
+import type { AuthedClient } from "./services/HttpAuth.js"
 
 const USER_INFO = "/api/backend/v1/user-info"
 const OLARES_INFO = "/api/olares-info"
@@ -43,49 +43,82 @@ export const roleLabel = (role: string | undefined): string => {
 export const roleForDisplay = (role: string): string => displayField(role, 32)
 
 const Envelope = <A, I>(data: Schema.Schema<A, I>) =>
-  Schema.Struct({ code: Schema.optional(Schema.Number), message: Schema.optional(Schema.String), data: Schema.optional(data) })
+  Schema.Struct({
+    code: Schema.optional(Schema.Number),
+    message: Schema.optional(Schema.String),
+    data: Schema.optional(data)
+  })
 
-const UserInfo = Envelope(Schema.Struct({ name: Schema.optional(Schema.String), owner_role: Schema.optional(Schema.String) }))
+const UserInfo = Envelope(
+  Schema.Struct({ name: Schema.optional(Schema.String), owner_role: Schema.optional(Schema.String) })
+)
 const OlaresInfo = Envelope(Schema.Struct({ osVersion: Schema.optional(Schema.String) }))
 
 const MAX_BODY = 1024 * 1024
 
 /** The body as text, reading at most `max` bytes; `undefined` when it is larger (never buffered whole). */
-export const readCapped = (res: HttpClientResponse.HttpClientResponse, max: number = MAX_BODY) => readCappedBody(res, max)
+export const readCapped = (res: HttpClientResponse.HttpClientResponse, max: number = MAX_BODY) =>
+  readCappedBody(res, max)
 
 /** GET through the authenticated client; non-2xx, timeouts, oversized and bad JSON become typed transient errors. */
-const getJson = <A, I>(authed: AuthedClient, path: string, schema: Schema.Schema<A, I>, timeout: Duration.DurationInput) => {
+const getJson = <A, I>(
+  authed: AuthedClient,
+  path: string,
+  schema: Schema.Schema<A, I>,
+  timeout: Duration.DurationInput
+) => {
   const url = authed.baseUrl + path
   const endpoint = `GET ${path}`
   return authed.client.pipe(HttpClient.withScope).execute(HttpClientRequest.get(url, { acceptJson: true })).pipe(
     Effect.flatMap((res) =>
-      Effect.flatMap(readCapped(res), (body): Effect.Effect<{ readonly env: A; readonly secrets: ReadonlyArray<string> }, HttpStatusError | ResponseDecodeError> => {
-        if (body === undefined) {
-          return Effect.fail(new ResponseDecodeError({ endpoint, detail: `response body is larger than ${MAX_BODY} bytes; refusing to read it` }))
+      Effect.flatMap(
+        readCapped(res),
+        (
+          body
+        ): Effect.Effect<
+          { readonly env: A; readonly secrets: ReadonlyArray<string> },
+          HttpStatusError | ResponseDecodeError
+        > => {
+          if (body === undefined) {
+            return Effect.fail(
+              new ResponseDecodeError({
+                endpoint,
+                detail: `response body is larger than ${MAX_BODY} bytes; refusing to read it`
+              })
+            )
+          }
+          // what this request carried (the token in X-Authorization and the cookie) is masked in any echo
+          const secrets = secretsOfHeaders(res.request.headers)
+          if (res.status < 200 || res.status >= 300) {
+            return Effect.fail(
+              new HttpStatusError({ endpoint, status: res.status, body: summariseBody(body, secrets, 200) })
+            )
+          }
+          const parsed = parseJson(body)
+          if (!parsed.ok) {
+            return Effect.fail(
+              new ResponseDecodeError({
+                endpoint,
+                detail: parsed.tooDeep
+                  ? `response is not usable: ${parsed.reason}`
+                  : `response is not the expected JSON (body=${scrubText(body, secrets, 200)})`
+              })
+            )
+          }
+          return Either.match(Schema.decodeUnknownEither(schema)(parsed.value), {
+            // a JSON body is never echoed: it may carry tokens
+            onLeft: () =>
+              Effect.fail(new ResponseDecodeError({ endpoint, detail: "response is not the expected JSON" })),
+            onRight: (env) => Effect.succeed({ env, secrets })
+          })
         }
-        // what this request carried (the token in X-Authorization and the cookie) is masked in any echo
-        const secrets = secretsOfHeaders(res.request.headers)
-        if (res.status < 200 || res.status >= 300) {
-          return Effect.fail(new HttpStatusError({ endpoint, status: res.status, body: summariseBody(body, secrets, 200) }))
-        }
-        const parsed = parseJson(body)
-        if (!parsed.ok) {
-          return Effect.fail(new ResponseDecodeError({
-            endpoint,
-            detail: parsed.tooDeep
-              ? `response is not usable: ${parsed.reason}`
-              : `response is not the expected JSON (body=${scrubText(body, secrets, 200)})`
-          }))
-        }
-        return Either.match(Schema.decodeUnknownEither(schema)(parsed.value), {
-          // a JSON body is never echoed: it may carry tokens
-          onLeft: () => Effect.fail(new ResponseDecodeError({ endpoint, detail: "response is not the expected JSON" })),
-          onRight: (env) => Effect.succeed({ env, secrets })
-        })
-      })
+      )
     ),
     Effect.scoped,
-    Effect.timeoutFail({ duration: timeout, onTimeout: () => new TimeoutError({ endpoint, seconds: Duration.toSeconds(timeout) }) }),
+    Effect.timeoutFail({
+      duration: timeout,
+      onTimeout: () => new TimeoutError({ endpoint, seconds: Duration.toSeconds(timeout) })
+    }),
     Effect.catchTags({
       RequestError: (e: HttpClientError.RequestError) => Effect.fail(toTransportError(endpoint, url)(e)),
       ResponseError: (e: HttpClientError.ResponseError) => Effect.fail(toTransportError(endpoint, url)(e))
@@ -101,19 +134,27 @@ interface Read<E> {
 /** A 2xx answer without `data` is not an answer (e.g. an error envelope the gateway made up). */
 const requireData = <D>(path: string, { env, secrets }: Read<{ data?: D | undefined; message?: string | undefined }>) =>
   env.data === undefined || env.data === null
-    ? Effect.fail(new ResponseDecodeError({
-      endpoint: `GET ${path}`,
-      detail: `response has no data${env.message !== undefined && env.message !== "" ? ` (message: ${scrubText(env.message, secrets, 200)})` : ""}`
-    }))
+    ? Effect.fail(
+      new ResponseDecodeError({
+        endpoint: `GET ${path}`,
+        detail: `response has no data${
+          env.message !== undefined && env.message !== "" ? ` (message: ${scrubText(env.message, secrets, 200)})` : ""
+        }`
+      })
+    )
     : Effect.succeed(env.data)
 
 const checkCode = (what: string, { env, secrets }: Read<{ code?: number | undefined; message?: string | undefined }>) =>
   env.code === undefined || env.code === 0 || env.code === 200
     ? Effect.void
-    : Effect.fail(new ResponseDecodeError({
-      endpoint: what,
-      detail: env.message !== undefined && env.message !== "" ? scrubText(env.message, secrets, 200) : `server returned code=${env.code}`
-    }))
+    : Effect.fail(
+      new ResponseDecodeError({
+        endpoint: what,
+        detail: env.message !== undefined && env.message !== ""
+          ? scrubText(env.message, secrets, 200)
+          : `server returned code=${env.code}`
+      })
+    )
 
 /**
  * The server's view of the user: name (scrubbed, capped) and owner role. A role that is not a
@@ -160,5 +201,7 @@ export const fetchOsVersion = (authed: AuthedClient, timeout: Duration.DurationI
 export const checkVersionFlag = (raw: string): Effect.Effect<string, InvalidOlaresVersion> => {
   const v = raw.trim()
   const problem = olaresVersionProblem(v)
-  return problem === undefined ? Effect.succeed(v) : Effect.fail(new InvalidOlaresVersion({ quoted: goQuote(v), reason: problem }))
+  return problem === undefined
+    ? Effect.succeed(v)
+    : Effect.fail(new InvalidOlaresVersion({ quoted: goQuote(v), reason: problem }))
 }

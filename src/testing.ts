@@ -29,13 +29,13 @@ import type { StoredToken } from "./domain/StoredToken.js"
 import { AppPaths, type AppPathsShape } from "./services/AppPaths.js"
 import { KeyStore } from "./services/KeyStore.js"
 import { ProfileRepo } from "./services/ProfileRepo.js"
-import { type Grant, type OlaresTestServer, serverResource, type ServerOptions } from "./testing/server.js"
+import { type Grant, type OlaresTestServer, type ServerOptions, serverResource } from "./testing/server.js"
 
 // Everything of the main entry too, so a test suite can import from `olares-cli/testing` alone.
-export * from "./index.js"
 export { FileLockMemory, makeFileLockMemory } from "../layers/FileLockMemory.js"
 export { KeyStoreMemory, makeMemory as makeMemoryKeyStore } from "../layers/KeyStoreMemory.js"
 export { makeProfileRepoMemory, ProfileRepoMemory } from "../layers/ProfileRepoMemory.js"
+export * from "./index.js"
 export {
   ALICE,
   BOB,
@@ -93,8 +93,9 @@ export const makeOlaresCliTest = <E = never>(options: TestOptions<E> = {}) =>
 export const OlaresCliTest = makeOlaresCliTest()
 
 /** The loopback Olares test server as a scoped resource (closed with the scope). */
-export const testServer = (options: ServerOptions = {}): Effect.Effect<OlaresTestServer, never, import("effect/Scope").Scope> =>
-  serverResource(options)
+export const testServer = (
+  options: ServerOptions = {}
+): Effect.Effect<OlaresTestServer, never, import("effect/Scope").Scope> => serverResource(options)
 
 /** The state of a seeded profile's token. */
 export type SeedState = "valid" | "expired" | "invalidated"
@@ -148,7 +149,10 @@ export const seedProfile = (
     yield* Effect.orDie(repo.update((cfg) => {
       const next = upsertProfile(cfg, profile)
       return Effect.succeed(
-        [undefined, options.current === false ? next : withPointers(next, options.name ?? olaresId, cfg.currentProfile)] as const
+        [
+          undefined,
+          options.current === false ? next : withPointers(next, options.name ?? olaresId, cfg.currentProfile)
+        ] as const
       )
     }))
     const now = yield* Clock.currentTimeMillis

@@ -37,7 +37,9 @@ let counter = 0
  * padded to `length` characters: a temp as long as the name it is renamed to proves that name fits.
  */
 export const tempName = (length = 0): string => {
-  const name = `${TEMP_PREFIX}${process.pid.toString(16)}-${(counter++).toString(16)}-${Math.random().toString(16).slice(2, 10)}`
+  const name = `${TEMP_PREFIX}${process.pid.toString(16)}-${(counter++).toString(16)}-${
+    Math.random().toString(16).slice(2, 10)
+  }`
   return name.length >= length ? name : `${name}-${"0".repeat(length - name.length - 1)}`
 }
 
@@ -93,7 +95,9 @@ export const openTempSync = (target: string): TempFile => {
 /** Writes `capacity` zero bytes into the temp and syncs them, so a later commit of that size only overwrites blocks it owns. */
 export const preallocateSync = (t: TempFile, capacity: number): void => {
   const zeros = Buffer.alloc(Math.min(capacity, 64 * 1024))
-  for (let at = 0; at < capacity; at += zeros.length) writeSync(t.fd, zeros, 0, Math.min(zeros.length, capacity - at), at)
+  for (let at = 0; at < capacity; at += zeros.length) {
+    writeSync(t.fd, zeros, 0, Math.min(zeros.length, capacity - at), at)
+  }
   fsyncSync(t.fd)
 }
 

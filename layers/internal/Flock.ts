@@ -69,7 +69,7 @@ const EINTR = 4
  */
 const mkdirs = (dir: string): void => {
   const missing: Array<string> = []
-  for (let p = dir; ; p = dirname(p)) {
+  for (let p = dir;; p = dirname(p)) {
     try {
       lstatSync(p)
       break

@@ -5,9 +5,9 @@
  * keys). The Linux store keeps it in `master.key`; macOS in the Keychain or `master.key.file`
  * (KeyStoreKeyring.ts), through the same file functions.
  */
-import * as Crypto from "node:crypto"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Crypto from "node:crypto"
 import * as NodePath from "node:path"
 import { masterKeyPath } from "../../src/domain/Paths.js"
 import { StorageError } from "../../src/errors.js"
@@ -76,15 +76,22 @@ export const createKeyFile = (path: string): Effect.Effect<Buffer, StorageError>
     const dir = NodePath.dirname(path)
     yield* ensurePrivateDir(dir)
     const key = Crypto.randomBytes(MASTER_KEY_BYTES)
-    const published = yield* guarded(() => publishOnceSync(path, key), (e) => storageError({ store: "data", op: "write", path, dir }, e))
-    if (published) return key
+    const published = yield* guarded(() => publishOnceSync(path, key), (e) =>
+      storageError({ store: "data", op: "write", path, dir }, e))
+    if (published) {
+      return key
+    }
     // Another writer got there first; one that writes in place (not by link) may still be writing.
     let lastSize = 0
     for (let attempt = 0; attempt < 3; attempt++) {
       const winner = yield* readPrivateFile(path)
-      if (Option.isSome(winner) && winner.value.length === MASTER_KEY_BYTES) return winner.value
+      if (Option.isSome(winner) && winner.value.length === MASTER_KEY_BYTES) {
+        return winner.value
+      }
       lastSize = Option.isSome(winner) ? winner.value.length : 0
-      if (attempt < 2) yield* Effect.sleep("5 millis")
+      if (attempt < 2) {
+        yield* Effect.sleep("5 millis")
+      }
     }
     return yield* Effect.fail(corruptKeyFile(path, lastSize))
   })
@@ -95,7 +102,9 @@ export const masterKeyFile = (dir: string): MasterKeySource => {
   const read = readKeyFile(path)
   return {
     read,
-    readOrCreate: read.pipe(Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => createKeyFile(path) }))),
+    readOrCreate: read.pipe(
+      Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => createKeyFile(path) }))
+    ),
     purge: Effect.void,
     location: Effect.succeed(path)
   }

@@ -92,7 +92,14 @@ const OK: Verdict = { _tag: "ok" }
  * The rules for one path we use directly, from its stat (of the target when `viaSymlink`); throws
  * `Refused` for a path owned by another user, writable by group/others, or of the wrong kind.
  */
-export const judge = (path: string, st: Stats, kind: Kind, what: string, ctx: TrustContext, viaSymlink = false): Verdict => {
+export const judge = (
+  path: string,
+  st: Stats,
+  kind: Kind,
+  what: string,
+  ctx: TrustContext,
+  viaSymlink = false
+): Verdict => {
   const isKind = kind === "directory" ? st.isDirectory() : st.isFile()
   if (!isKind) {
     throw new Refused(
@@ -109,8 +116,12 @@ export const judge = (path: string, st: Stats, kind: Kind, what: string, ctx: Tr
       path,
       `${what} is owned by uid ${st.uid}, not by you (uid ${ctx.uid}): another user could have planted or changed it`,
       kind === "directory"
-        ? `point the CLI at a directory of your own (e.g. mkdir -m 700 -p ~/.olares-cli-private), or, if it is yours, check it and run: sudo chown -R "$(id -un)" ${sh(path)} && chmod ${want.toString(8)} ${sh(path)}`
-        : `if it is yours, check its content and run: sudo chown "$(id -un)" ${sh(path)} && chmod ${want.toString(8)} ${sh(path)}; otherwise move it aside: sudo mv ${sh(path)} ${sh(`${path}.untrusted`)}`
+        ? `point the CLI at a directory of your own (e.g. mkdir -m 700 -p ~/.olares-cli-private), or, if it is yours, check it and run: sudo chown -R "$(id -un)" ${
+          sh(path)
+        } && chmod ${want.toString(8)} ${sh(path)}`
+        : `if it is yours, check its content and run: sudo chown "$(id -un)" ${sh(path)} && chmod ${want.toString(8)} ${
+          sh(path)
+        }; otherwise move it aside: sudo mv ${sh(path)} ${sh(`${path}.untrusted`)}`
     )
   }
   if (isWritableByOthers(mode)) {
@@ -146,7 +157,11 @@ const dataMode = (mode: number) => `0${(mode & 0o777).toString(8).padStart(3, "0
 /** The warning line for a verdict (`undefined` for `ok`); layers log it, they never print. */
 export const verdictWarning = (style: WarningStyle, path: string, what: string, v: Verdict): string | undefined => {
   if (v._tag === "ok") return undefined
-  if (v._tag === "warn") return style === "config" ? `${v.message} (or set OLARES_CLI_HOME to a private directory)` : v.message
+  if (v._tag === "warn") {
+    return style === "config"
+      ? `${v.message} (or set OLARES_CLI_HOME to a private directory)`
+      : v.message
+  }
   return style === "config"
     ? `${what} ${path} was mode ${configMode(v.from)}, open to other users; changed to ${configMode(v.want)}`
     : `fixed permissions of ${path} from ${dataMode(v.from)} to ${dataMode(v.want)}`

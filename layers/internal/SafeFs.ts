@@ -24,21 +24,13 @@ import { dirname, isAbsolute, join, resolve } from "node:path"
 import { PRIVATE_DIR_MODE } from "../../src/domain/Paths.js"
 import { isSwappable, judge, modeText, Refused, sh, type TrustContext, type Verdict } from "./PrivatePolicy.js"
 
-export {
-  judge,
-  type Kind,
-  kindOf,
-  liveContext,
-  Refused,
-  sh,
-  type TrustContext,
-  type Verdict
-} from "./PrivatePolicy.js"
+export { judge, type Kind, kindOf, liveContext, Refused, sh, type TrustContext, type Verdict } from "./PrivatePolicy.js"
 
 const posix = process.platform !== "win32"
 
 /** Open flags for reading a file we must not follow, block on or adopt as a terminal. */
-export const READ_FLAGS = constants.O_RDONLY | (posix ? constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY : 0)
+export const READ_FLAGS = constants.O_RDONLY |
+  (posix ? constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY : 0)
 
 /** Open flags for a directory we may fchmod (never through a symlink). */
 const DIR_FLAGS = constants.O_RDONLY | (posix ? constants.O_NOFOLLOW | constants.O_DIRECTORY | constants.O_NONBLOCK : 0)
@@ -50,7 +42,7 @@ const DIR_FLAGS = constants.O_RDONLY | (posix ? constants.O_NOFOLLOW | constants
 export const checkAncestors = (dir: string, ctx: TrustContext): void => {
   if (ctx.uid === undefined) return
   const home = ctx.userHome === "" ? undefined : resolve(ctx.userHome)
-  for (let p = dirname(dir); ; p = dirname(p)) {
+  for (let p = dirname(dir);; p = dirname(p)) {
     let st: Stats
     try {
       st = statSync(p)
@@ -103,7 +95,9 @@ export const checkDirSync = (dir: string, what: string, ctx: TrustContext): DirR
       throw new Refused(
         dir,
         `${what} is a symbolic link owned by uid ${l.uid}, not by you (uid ${ctx.uid}): another user could have planted it`,
-        `check where it points (ls -l ${sh(dir)}), then replace it with a directory of your own: sudo rm ${sh(dir)} && mkdir -m 700 ${sh(dir)}`
+        `check where it points (ls -l ${sh(dir)}), then replace it with a directory of your own: sudo rm ${
+          sh(dir)
+        } && mkdir -m 700 ${sh(dir)}`
       )
     }
     const target = realpathSync(dir)
@@ -192,7 +186,9 @@ const replaced = <A>(read: () => A): A => {
       return read()
     } catch (e) {
       if (!(e instanceof Replaced) || attempt >= 4) {
-        throw e instanceof Replaced ? new Refused(e.message, "kept changing while it was being opened", "run the command again") : e
+        throw e instanceof Replaced
+          ? new Refused(e.message, "kept changing while it was being opened", "run the command again")
+          : e
       }
     }
   }

@@ -12,11 +12,21 @@ import { safeHomedir } from "../../src/domain/Paths.js"
 import { StorageError } from "../../src/errors.js"
 import { sweepTempsSync } from "./AtomicFile.js"
 import { storageError } from "./Errno.js"
-import { liveContext, Refused, type TrustContext, type Verdict, verdictWarning, type WarningStyle } from "./PrivatePolicy.js"
+import {
+  liveContext,
+  Refused,
+  type TrustContext,
+  type Verdict,
+  verdictWarning,
+  type WarningStyle
+} from "./PrivatePolicy.js"
 import { checkDirSync, ensureDirSync, readPrivateSync } from "./SafeFs.js"
 
 /** Runs a SafeFs call: `Refused` becomes a StorageError whose hint is the refusal's fix; other errors go to `onError`. */
-export const guarded = <A>(f: () => A, onError: (e: NodeJS.ErrnoException) => StorageError): Effect.Effect<A, StorageError> =>
+export const guarded = <A>(
+  f: () => A,
+  onError: (e: NodeJS.ErrnoException) => StorageError
+): Effect.Effect<A, StorageError> =>
   Effect.try({
     try: f,
     catch: (e) =>
@@ -53,9 +63,15 @@ export const ensurePrivateDir = (dir: string): Effect.Effect<void, StorageError>
 
 /** Checks the token store's directory if it exists (`false` when it does not). */
 export const checkStoreDir = (dir: string): Effect.Effect<boolean, StorageError> =>
-  guarded(() => checkDirSync(dir, STORE_DIR, trust()), (e) => storageError({ store: "data", op: "read", path: dir }, e)).pipe(
-    Effect.flatMap((r) => (r._tag === "missing" ? Effect.succeed(false) : Effect.as(logVerdict("data", dir, STORE_DIR, r.verdict), true)))
-  )
+  guarded(() => checkDirSync(dir, STORE_DIR, trust()), (e) => storageError({ store: "data", op: "read", path: dir }, e))
+    .pipe(
+      Effect.flatMap((
+        r
+      ) => (r._tag === "missing"
+        ? Effect.succeed(false)
+        : Effect.as(logVerdict("data", dir, STORE_DIR, r.verdict), true))
+      )
+    )
 
 /**
  * Reads a private file of the token store without following a symlink or blocking on a FIFO; `None`
@@ -64,9 +80,14 @@ export const checkStoreDir = (dir: string): Effect.Effect<boolean, StorageError>
  */
 export const readPrivateFile = (path: string): Effect.Effect<Option.Option<Buffer>, StorageError> => {
   const what = NodePath.basename(path)
-  return guarded(() => readPrivateSync(path, what, trust()), (e) => storageError({ store: "data", op: "read", path }, e)).pipe(
+  return guarded(
+    () => readPrivateSync(path, what, trust()),
+    (e) => storageError({ store: "data", op: "read", path }, e)
+  ).pipe(
     Effect.flatMap((r) =>
-      r === undefined ? Effect.succeed(Option.none<Buffer>()) : Effect.as(logVerdict("data", path, what, r.verdict), Option.some(r.data))
+      r === undefined
+        ? Effect.succeed(Option.none<Buffer>())
+        : Effect.as(logVerdict("data", path, what, r.verdict), Option.some(r.data))
     )
   )
 }

@@ -44,7 +44,10 @@ export interface Dpapi {
 }
 
 /** A `REG_SZ`/`REG_EXPAND_SZ` value, or a value of another type (`type` = its `REG_*` number). */
-export type RegValue = { readonly kind: "string"; readonly data: string } | { readonly kind: "other"; readonly type: number }
+export type RegValue = { readonly kind: "string"; readonly data: string } | {
+  readonly kind: "other"
+  readonly type: number
+}
 
 /** String values of keys under `HKEY_CURRENT_USER`; `path` is relative to it (`Software\...`). */
 export interface UserRegistry {
@@ -227,7 +230,9 @@ const made = new WeakMap<object, WinVault>()
 
 /** DPAPI and the user's registry over a loaded koffi; throws on anything but Windows. */
 export const makeWinVault = (koffi: Koffi): WinVault => {
-  if (process.platform !== "win32") throw new Error(`DPAPI and the registry exist on Windows only, not ${process.platform}`)
+  if (process.platform !== "win32") {
+    throw new Error(`DPAPI and the registry exist on Windows only, not ${process.platform}`)
+  }
   let v = made.get(koffi)
   if (v === undefined) {
     v = windowsVault(koffi)

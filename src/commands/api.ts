@@ -2,21 +2,21 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import type * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as PlatformError from "@effect/platform/Error"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { scopeUrl } from "../domain/TokenScope.js"
 import { makeStreamMasker, secretsOfHeaders, stripControls, summariseBody } from "../domain/Scrub.js"
+import { scopeUrl } from "../domain/TokenScope.js"
 import { HttpStatusError, StorageError, UsageError } from "../errors.js"
 import type { CommandHelp } from "../help.js"
-import { readCapped } from "../olaresInfo.js"
 import { toTransportError } from "../http/HttpReply.js"
-import { HttpAuth, type AuthedClient } from "../services/HttpAuth.js"
+import { readCapped } from "../olaresInfo.js"
+import { type AuthedClient, HttpAuth } from "../services/HttpAuth.js"
 import { Stdio } from "../services/Stdio.js"
 import { noInput } from "./shared.js"
 
@@ -34,11 +34,15 @@ const header = Options.text("header").pipe(
 )
 const input = Options.text("input").pipe(
   Options.withPseudoName("file"),
-  Options.withDescription("request body from FILE (streamed; refreshed first if the token expires within 60 s) or - for stdin"),
+  Options.withDescription(
+    "request body from FILE (streamed; refreshed first if the token expires within 60 s) or - for stdin"
+  ),
   Options.optional
 )
 const target = Args.text({ name: "path-or-url" }).pipe(
-  Args.withDescription("/api/... (resolved against the profile's desktop host) or an absolute URL under the profile's own hosts")
+  Args.withDescription(
+    "/api/... (resolved against the profile's desktop host) or an absolute URL under the profile's own hosts"
+  )
 )
 
 /**
@@ -82,11 +86,17 @@ const withBody = (
       return Effect.flatMap(FileSystem.FileSystem, (fs) =>
         fs.stat(file).pipe(
           Effect.mapError((e) =>
-            new StorageError({ path: file, detail: causeText(e, (c) => c.message), hint: "check the --input file path" })
+            new StorageError({
+              path: file,
+              detail: causeText(e, (c) => c.message),
+              hint: "check the --input file path"
+            })
           ),
           Effect.map((info) => {
             const stream = fs.stream(file).pipe(
-              Stream.mapError((e) => new StorageError({ path: file, detail: causeText(e, String), hint: "check the --input file" }))
+              Stream.mapError((e) =>
+                new StorageError({ path: file, detail: causeText(e, String), hint: "check the --input file" })
+              )
             )
             return HttpClientRequest.bodyStream(req, stream, { contentLength: Number(info.size), contentType })
           })
@@ -133,7 +143,9 @@ const run = (opts: {
     const stdio = yield* Stdio
     const decoder = new TextDecoder("utf-8")
     const emit = (bytes: Uint8Array, last: boolean) =>
-      stdio.write(stdio.stdoutIsTerminal ? Buffer.from(stripControls(decoder.decode(bytes, { stream: !last }), true)) : bytes)
+      stdio.write(
+        stdio.stdoutIsTerminal ? Buffer.from(stripControls(decoder.decode(bytes, { stream: !last }), true)) : bytes
+      )
     yield* res.stream.pipe(
       Stream.runForEach((chunk) => emit(masker.push(chunk), false)),
       Effect.zipRight(Effect.suspend(() => emit(masker.flush(), true))),
@@ -155,7 +167,13 @@ export const apiHelp: CommandHelp = {
   summary: "Make an authenticated request as the current profile (like gh api)",
   examples: [
     { command: "olares-cli api /api/olares-info" },
-    { comment: "a JSON body from a file", command: "olares-cli api -X POST /api/echo -H 'Content-Type: application/json' --input body.json" },
-    { comment: "another of the profile's hosts", command: "olares-cli api https://files.alice.olares.com/api/resources/" }
+    {
+      comment: "a JSON body from a file",
+      command: "olares-cli api -X POST /api/echo -H 'Content-Type: application/json' --input body.json"
+    },
+    {
+      comment: "another of the profile's hosts",
+      command: "olares-cli api https://files.alice.olares.com/api/resources/"
+    }
   ]
 }

@@ -4,6 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import { loginConflict } from "../domain/Aliases.js"
 import {
   type Config,
   currentProfile,
@@ -13,14 +14,18 @@ import {
   upsertProfile,
   withPointers
 } from "../domain/Config.js"
+import { lookupByOlaresId } from "../domain/ConfigData.js"
 import { decodeExpiry } from "../domain/Jwt.js"
 import { authUrl, type OlaresId } from "../domain/OlaresId.js"
-import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
-import { loginConflict } from "../domain/Aliases.js"
-import { lookupByOlaresId } from "../domain/ConfigData.js"
+import {
+  authUrlOverrideProblem,
+  localUrlPrefixProblem,
+  quoteUrlValue,
+  unsafeProfileUrl
+} from "../domain/ProfileUrls.js"
 import { loginCommand, removeCommand } from "../domain/Remedies.js"
 import { showName } from "../domain/Scrub.js"
-import { authUrlOverrideProblem, localUrlPrefixProblem, quoteUrlValue, unsafeProfileUrl } from "../domain/ProfileUrls.js"
+import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
 import {
   AliasConflict,
   AlreadyAuthenticated,
@@ -30,11 +35,11 @@ import {
   ManagedProfileRefused,
   StorageError
 } from "../errors.js"
+import { roleLabel } from "../olaresInfo.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { KeyStore } from "../services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../services/OlaresAuthApi.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
-import { roleLabel } from "../olaresInfo.js"
 import { nowMs, requireOlaresId } from "./shared.js"
 import { cacheBackendVersion, cacheServerFacts, readOsVersion, readUserInfo } from "./versionCache.js"
 
@@ -68,7 +73,9 @@ export const ensureWritable = (id: string, cfg: Config) =>
   Effect.gen(function*() {
     const ks = yield* KeyStore
     if (Option.isNone(findByOlaresId(cfg, id))) {
-      if (yield* hasRecord(id)) yield* Effect.logWarning(`replacing the stray token record for ${id} (it has no profile in config.json)`)
+      if (yield* hasRecord(id)) {
+        yield* Effect.logWarning(`replacing the stray token record for ${id} (it has no profile in config.json)`)
+      }
       return
     }
     const stored = yield* ks.get(id)
@@ -77,7 +84,9 @@ export const ensureWritable = (id: string, cfg: Config) =>
     if (exp._tag === "NoExp") return yield* Effect.fail(new ExpiryUnknown({ olaresId: id }))
     if (exp._tag === "Exp") {
       const now = yield* nowMs
-      if (now < exp.expMs) return yield* Effect.fail(new AlreadyAuthenticated({ olaresId: id, remainingMs: exp.expMs - now }))
+      if (now < exp.expMs) {
+        return yield* Effect.fail(new AlreadyAuthenticated({ olaresId: id, remainingMs: exp.expMs - now }))
+      }
     }
   })
 
@@ -122,7 +131,10 @@ export const activate = (cfg0: Config, profile: Profile, noSwitch: boolean): rea
   }
   if (cfg.currentProfile === name) return [{ profile, switched: false, previous: undefined }, next]
   const previous = prevName === name ? cfg.previousProfile : prevName
-  return [{ profile, switched: prevName !== name, previous: prevName === name ? undefined : prevName }, withPointers(next, name, previous)]
+  return [
+    { profile, switched: prevName !== name, previous: prevName === name ? undefined : prevName },
+    withPointers(next, name, previous)
+  ]
 }
 
 /**
@@ -229,13 +241,21 @@ export const checkUrlFlags = (flags: ProfileFlags) =>
     if (Option.isSome(flags.localUrlPrefix)) {
       const reason = localUrlPrefixProblem(flags.localUrlPrefix.value)
       if (reason !== undefined) {
-        return yield* new InvalidUrlOption({ flag: "--local-url-prefix", quoted: quoteUrlValue(flags.localUrlPrefix.value), reason })
+        return yield* new InvalidUrlOption({
+          flag: "--local-url-prefix",
+          quoted: quoteUrlValue(flags.localUrlPrefix.value),
+          reason
+        })
       }
     }
     if (Option.isSome(flags.authUrlOverride)) {
       const reason = authUrlOverrideProblem(flags.authUrlOverride.value)
       if (reason !== undefined) {
-        return yield* new InvalidUrlOption({ flag: "--auth-url-override", quoted: quoteUrlValue(flags.authUrlOverride.value), reason })
+        return yield* new InvalidUrlOption({
+          flag: "--auth-url-override",
+          quoted: quoteUrlValue(flags.authUrlOverride.value),
+          reason
+        })
       }
     }
   })
@@ -274,7 +294,9 @@ export const prepare = (flags: CredentialFlags, verb: "log in as" | "import cred
     const account = lookupByOlaresId(cfg, id)?.olaresId ?? id
     const existing = findByOlaresId(cfg, account)
     if (Option.isSome(existing) && existing.value.managed === true) {
-      return yield* Effect.fail(new ManagedProfileRefused({ verb, olaresId: account, appName: existing.value.appName ?? "" }))
+      return yield* Effect.fail(
+        new ManagedProfileRefused({ verb, olaresId: account, appName: existing.value.appName ?? "" })
+      )
     }
     const profile = buildProfile(existing, id, flags)
     yield* checkProfile(cfg.profiles, profile, Option.isSome(flags.name))
@@ -297,7 +319,10 @@ export const prepare = (flags: CredentialFlags, verb: "log in as" | "import cred
 export const reserveStorage = (account: string) =>
   Effect.gen(function*() {
     yield* Effect.flatMap(KeyStore, (ks) => ks.reserve(account))
-    yield* Effect.flatMap(ProfileRepo, (repo) => repo.update((current) => Effect.succeed([undefined, current] as const)))
+    yield* Effect.flatMap(
+      ProfileRepo,
+      (repo) => repo.update((current) => Effect.succeed([undefined, current] as const))
+    )
   })
 
 /** The shared epilogue: store, switch, print, and fill the caches best-effort. */

@@ -18,7 +18,9 @@ import { withSpinner } from "./spinner.js"
 
 const refreshToken = Options.text("refresh-token").pipe(
   Options.withPseudoName("token"),
-  Options.withDescription("refresh token to bootstrap from (prefer OLARES_REFRESH_TOKEN or --refresh-token-stdin: argv is visible in ps)"),
+  Options.withDescription(
+    "refresh token to bootstrap from (prefer OLARES_REFRESH_TOKEN or --refresh-token-stdin: argv is visible in ps)"
+  ),
   Options.optional
 )
 const refreshTokenStdin = Options.boolean("refresh-token-stdin").pipe(
@@ -48,16 +50,21 @@ const readRefreshToken = (flag: Option.Option<string>, fromStdin: boolean) =>
       return yield* Effect.fail(
         new UsageError({
           message: "--refresh-token is required",
-          hint: "export OLARES_REFRESH_TOKEN=... (or pipe it to --refresh-token-stdin) and re-run profile import --olares-id <id>"
+          hint:
+            "export OLARES_REFRESH_TOKEN=... (or pipe it to --refresh-token-stdin) and re-run profile import --olares-id <id>"
         })
       )
     }
     const value = Redacted.value(token)
     if (value === "") return yield* Effect.fail(new EmptySecret({ what: "refresh token" }))
-    if (value.length > MAX_TOKEN_CHARS) return yield* new InputTooLong({ what: `refresh token from ${source}`, limitBytes: MAX_TOKEN_CHARS })
+    if (value.length > MAX_TOKEN_CHARS) {
+      return yield* new InputTooLong({ what: `refresh token from ${source}`, limitBytes: MAX_TOKEN_CHARS })
+    }
     // No server issues a token with controls, spaces or non-ASCII: it is a copy-paste accident (quotes,
     // a line break, a BOM) that would be spent on the server and then be unusable in a header.
-    if (!isHeaderSafe(value)) return yield* new UnsendableToken({ what: "refresh token", source })
+    if (!isHeaderSafe(value)) {
+      return yield* new UnsendableToken({ what: "refresh token", source })
+    }
     return token
   })
 
@@ -73,14 +80,19 @@ const run = (
     const grant = yield* api.refresh(target, rt, Option.none(), "10 seconds").pipe(
       withSpinner(`exchanging the refresh token at ${new URL(target.authUrl).host}...`),
       Effect.catchTag("RefreshRejected", () =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: now }))))
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.fail(new TokenInvalidated({ olaresId: id, invalidatedAt: now }))))
     )
     // A reply without a refresh token means the server does not rotate: keep the one given.
     yield* complete(
       "imported credentials for",
       id,
       account,
-      { ...grant, refreshToken: Option.orElse(grant.refreshToken, () => Option.some(rt)) },
+      {
+        ...grant,
+        refreshToken: Option.orElse(grant.refreshToken, () =>
+          Option.some(rt))
+      },
       opts,
       version.olaresVersion,
       `olares-cli profile login --olares-id ${id}  (or profile import --olares-id ${id} with a new refresh token)`
@@ -105,7 +117,13 @@ export const importHelp: CommandHelp = {
   summary: "Create or revive a profile from an existing refresh token",
   required: ["olares-id"],
   examples: [
-    { comment: "the token from the environment", command: "OLARES_REFRESH_TOKEN=... olares-cli profile import --olares-id alice@olares.com" },
-    { comment: "the token from a secret store, on stdin", command: "secret-tool lookup olares rt | olares-cli profile import --olares-id alice --refresh-token-stdin" }
+    {
+      comment: "the token from the environment",
+      command: "OLARES_REFRESH_TOKEN=... olares-cli profile import --olares-id alice@olares.com"
+    },
+    {
+      comment: "the token from a secret store, on stdin",
+      command: "secret-tool lookup olares rt | olares-cli profile import --olares-id alice --refresh-token-stdin"
+    }
   ]
 }

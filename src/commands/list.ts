@@ -17,7 +17,10 @@ import { cacheBackendVersion, readOsVersion } from "./versionCache.js"
 const cacheOverride = (version: string) =>
   Effect.gen(function*() {
     const cfg = yield* Effect.flatMap(ProfileRepo, (r) => r.load)
-    const profile = yield* Option.match(currentProfile(cfg), { onNone: () => Effect.fail(new NoProfile()), onSome: Effect.succeed })
+    const profile = yield* Option.match(currentProfile(cfg), {
+      onNone: () => Effect.fail(new NoProfile()),
+      onSome: Effect.succeed
+    })
     yield* cacheBackendVersion(profile.olaresId, version)
   })
 
@@ -34,7 +37,9 @@ const refreshCurrentVersion = (override: Option.Option<string>) =>
     if (Option.isSome(override)) return yield* cacheOverride(override.value)
     return yield* fetchCurrentVersion
   }).pipe(
-    Effect.catchAll((e) => Console.error(`warning: could not refresh backend version for the current profile: ${e.message}`))
+    Effect.catchAll((e) =>
+      Console.error(`warning: could not refresh backend version for the current profile: ${e.message}`)
+    )
   )
 
 /** The command. */
@@ -56,6 +61,9 @@ export const listHelp: CommandHelp = {
   examples: [
     { command: "olares-cli profile list" },
     { comment: "for scripts: a stable JSON schema", command: "olares-cli profile list -o json" },
-    { comment: "re-read the current profile's Olares version first", command: "olares-cli profile list --refresh-version" }
+    {
+      comment: "re-read the current profile's Olares version first",
+      command: "olares-cli profile list --refresh-version"
+    }
   ]
 }

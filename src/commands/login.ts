@@ -33,7 +33,8 @@ const readPassword = (id: OlaresId, fromStdin: boolean) =>
       ? prompt.stdinLine
       : prompt.secret(`password for ${id}: `, {
         message: "stdin is not a terminal; pass --password-stdin and pipe the password instead",
-        noInputMessage: "--no-input (or OLARES_CLI_NO_INPUT) forbids the password prompt; pass --password-stdin and pipe the password instead",
+        noInputMessage:
+          "--no-input (or OLARES_CLI_NO_INPUT) forbids the password prompt; pass --password-stdin and pipe the password instead",
         hint: `printf '%s\\n' "$PASSWORD" | olares-cli profile login --olares-id ${id} --password-stdin`
       })
     return Effect.flatMap(source, nonEmpty("password"))
@@ -87,11 +88,17 @@ export const loginHelp: CommandHelp = {
   summary: "Log in with a password (and a TOTP code) and store the tokens",
   required: ["olares-id"],
   examples: [
-    { comment: "asks for the password on the terminal (echo off)", command: "olares-cli profile login --olares-id alice@olares.com" },
+    {
+      comment: "asks for the password on the terminal (echo off)",
+      command: "olares-cli profile login --olares-id alice@olares.com"
+    },
     {
       comment: "a script: the password on stdin, the two-factor code as a flag",
       command: "printf '%s\\n' \"$PW\" | olares-cli profile login --olares-id alice --password-stdin --totp 123456"
     },
-    { comment: "a second identity under an alias, keeping the current profile", command: "olares-cli profile login --olares-id bob@olares.com --name work --no-switch" }
+    {
+      comment: "a second identity under an alias, keeping the current profile",
+      command: "olares-cli profile login --olares-id bob@olares.com --name work --no-switch"
+    }
   ]
 }

@@ -19,6 +19,9 @@ export const profileHelp: CommandHelp = {
     { command: "olares-cli profile login --olares-id alice@olares.com" },
     { command: "olares-cli profile list" },
     { command: "olares-cli profile use work" },
-    { comment: "the version flags go before the verb or after it", command: "olares-cli profile --olares-version 1.12.6 whoami" }
+    {
+      comment: "the version flags go before the verb or after it",
+      command: "olares-cli profile --olares-version 1.12.6 whoami"
+    }
   ]
 }

@@ -25,7 +25,9 @@ export interface VersionFlags {
 }
 
 /** Merges a verb's version flags with the `profile` group's and validates `--olares-version`. */
-export const resolveVersionFlags = (own: { readonly olaresVersion: Option.Option<string>; readonly refreshVersion: boolean }) =>
+export const resolveVersionFlags = (
+  own: { readonly olaresVersion: Option.Option<string>; readonly refreshVersion: boolean }
+) =>
   Effect.gen(function*() {
     const parent = yield* profileRoot
     const raw = Option.orElse(own.olaresVersion, () => parent.olaresVersion)

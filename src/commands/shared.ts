@@ -34,7 +34,8 @@ export const normalizeOutputArgv = (
       out.push(...argv.slice(i))
       break
     }
-    const inline = /^(--output|-o)=(.*)$/s.exec(a) ?? (a.startsWith("-o") && a.length > 2 && !a.startsWith("-o=") ? [a, "-o", a.slice(2)] : null)
+    const inline = /^(--output|-o)=(.*)$/s.exec(a) ??
+      (a.startsWith("-o") && a.length > 2 && !a.startsWith("-o=") ? [a, "-o", a.slice(2)] : null)
     const flag = inline !== null ? inline[1]! : a === "-o" || a === "--output" ? a : undefined
     if (flag === undefined) {
       out.push(a)
@@ -47,10 +48,12 @@ export const normalizeOutputArgv = (
     }
     const v = parseOutput(raw)
     if (v === undefined) {
-      return Either.left(new UsageError({
-        message: `unsupported --output ${JSON.stringify(raw)} (allowed: table, json)`,
-        hint: "pass -o table or -o json"
-      }))
+      return Either.left(
+        new UsageError({
+          message: `unsupported --output ${JSON.stringify(raw)} (allowed: table, json)`,
+          hint: "pass -o table or -o json"
+        })
+      )
     }
     out.push(flag, v)
     if (inline === null) i++
@@ -83,7 +86,9 @@ export const noInput = Options.boolean("no-input").pipe(
 /** The optional `--olares-id`; required-ness is checked by the command so the error is typed. */
 export const olaresIdOption = Options.text("olares-id").pipe(
   Options.withPseudoName("id"),
-  Options.withDescription("the identity's olaresId, e.g. alice@olares.com (required; a bare `alice` means alice@olares.com)"),
+  Options.withDescription(
+    "the identity's olaresId, e.g. alice@olares.com (required; a bare `alice` means alice@olares.com)"
+  ),
   Options.optional
 )
 
@@ -110,7 +115,9 @@ export const profileOptions = {
   ),
   localUrlPrefix: Options.text("local-url-prefix").pipe(
     Options.withPseudoName("prefix"),
-    Options.withDescription("label inserted between the service subdomain and the terminus name, e.g. dev. (dev/internal use)"),
+    Options.withDescription(
+      "label inserted between the service subdomain and the terminus name, e.g. dev. (dev/internal use)"
+    ),
     Options.optional
   ),
   insecureSkipVerify: Options.boolean("insecure-skip-verify").pipe(

@@ -5,8 +5,8 @@
  */
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import { Prompt } from "../services/Prompt.js"
 import { envFlag } from "../env.js"
+import { Prompt } from "../services/Prompt.js"
 
 /** The braille frames, drawn every 80 ms. */
 export const SPINNER_FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"] as const

@@ -8,6 +8,8 @@ export const renderTable = (
   const widths: Array<number> = []
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)))
   return rows
-    .map((row, r) => row.map((cell, i) => decorate(r, i, i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 2))).join(""))
+    .map((row, r) =>
+      row.map((cell, i) => decorate(r, i, i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 2))).join("")
+    )
     .join("\n")
 }

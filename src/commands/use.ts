@@ -12,8 +12,11 @@ const key = Args.text({ name: "name|olaresId|-" }).pipe(
 )
 
 /** The command. */
-export const use = Command.make("use", { key, ...versionOptions, noInput }, ({ key, ...opts }) =>
-  Effect.zipRight(resolveVersionFlags(opts), switchProfile(key))).pipe(
+export const use = Command.make(
+  "use",
+  { key, ...versionOptions, noInput },
+  ({ key, ...opts }) => Effect.zipRight(resolveVersionFlags(opts), switchProfile(key))
+).pipe(
   Command.withDescription(
     "Switch the current profile. Every business verb uses the current profile."
   )

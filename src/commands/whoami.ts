@@ -6,23 +6,25 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { displayName } from "../domain/Config.js"
 import { localPart } from "../domain/OlaresId.js"
-import { HttpAuth } from "../services/HttpAuth.js"
-import type { CommandHelp } from "../help.js"
 import { showName, showVersion } from "../domain/Scrub.js"
+import type { CommandHelp } from "../help.js"
 import { roleForDisplay, roleLabel } from "../olaresInfo.js"
 import { renderJson, WhoamiJson } from "../schemas.js"
+import { HttpAuth } from "../services/HttpAuth.js"
 import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
 import { noInput, nowMs, output, versionOptions } from "./shared.js"
 import { cacheServerFacts, readOsVersion, readUserInfo } from "./versionCache.js"
 
 const refresh = Options.boolean("refresh").pipe(
-  Options.withDescription("re-read role (/api/backend/v1/user-info) and version (/api/olares-info) from the server and update the cache")
+  Options.withDescription(
+    "re-read role (/api/backend/v1/user-info) and version (/api/olares-info) from the server and update the cache"
+  )
 )
 
 const ago = (secs: number) =>
   secs < 60 ? `${secs}s ago` : secs < 3600 ? `${Math.floor(secs / 60)}m ago` : secs < 86400
-  ? `${Math.floor(secs / 3600)}h ago`
-  : `${Math.floor(secs / 86400)}d ago`
+    ? `${Math.floor(secs / 3600)}h ago`
+    : `${Math.floor(secs / 86400)}d ago`
 
 const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json" }, version: VersionFlags) =>
   Effect.gen(function*() {
@@ -57,7 +59,9 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
     const refreshedAt = profile.whoamiRefreshedAt
     // Everything below may come from an old or hand-edited config.json: shown sanitised and capped.
     const profileName = showName(displayName(profile))
-    const shownVersion = profile.backendVersion !== undefined && profile.backendVersion !== "" ? showVersion(profile.backendVersion) : undefined
+    const shownVersion = profile.backendVersion !== undefined && profile.backendVersion !== ""
+      ? showVersion(profile.backendVersion)
+      : undefined
     const doc: WhoamiJson = {
       olaresId: id,
       profile: profileName,
@@ -69,7 +73,9 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
       ...(shownVersion !== undefined ? { backendVersion: shownVersion } : {})
     }
     if (opts.output === "json") return yield* Console.log(yield* renderJson(WhoamiJson, doc))
-    const who = serverName !== undefined && serverName !== "" && serverName !== localPart(id) ? `${id} (name: ${serverName})` : id
+    const who = serverName !== undefined && serverName !== "" && serverName !== localPart(id)
+      ? `${id} (name: ${serverName})`
+      : id
     yield* Console.log(`${who} — ${roleLabel(role)}`)
     yield* Console.log(
       source === "server"
@@ -85,8 +91,11 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
   })
 
 /** The command. */
-export const whoami = Command.make("whoami", { refresh, output, ...versionOptions, noInput }, (opts) =>
-  Effect.flatMap(resolveVersionFlags(opts), (version) => run(opts, version))).pipe(
+export const whoami = Command.make(
+  "whoami",
+  { refresh, output, ...versionOptions, noInput },
+  (opts) => Effect.flatMap(resolveVersionFlags(opts), (version) => run(opts, version))
+).pipe(
   Command.withDescription(
     "Show the active identity: olaresId, role (Owner/Admin/User) and Olares version, from the cache; --refresh re-reads them."
   )

@@ -53,29 +53,38 @@ type NetworkNeeds = Layer.Layer.Context<typeof NetworkLive>
  */
 export const NetworkOnDemand: Layer.Layer<HttpAuth | OlaresAuthApi | RefreshCoordinator, never, NetworkNeeds> = Layer
   .scopedContext(
-    Effect.map(onDemand("NetworkLive", () => import("../../layers/NetworkLive.js").then((m) => m.NetworkLive)), (network) => {
-      const auth = Effect.map(network, Context.get(HttpAuth))
-      const authApi = Effect.map(network, Context.get(OlaresAuthApi))
-      const coordinator = Effect.map(network, Context.get(RefreshCoordinator))
-      const forProfile = (p: Parameters<HttpAuthShape["forProfile"]>[0]) =>
-        Effect.flatMap(auth, (a) => (typeof p === "string" ? a.forProfile(p) : a.forProfile(p)))
-      return Context.make(
-        HttpAuth,
-        HttpAuth.of({ current: Effect.flatMap(auth, (a) => a.current), forProfile: forProfile as HttpAuthShape["forProfile"] })
-      ).pipe(
-        Context.add(
-          OlaresAuthApi,
-          OlaresAuthApi.of({
-            login: (target, password, totp) => Effect.flatMap(authApi, (a) => a.login(target, password, totp)),
-            refresh: (target, token, access, timeout) => Effect.flatMap(authApi, (a) => a.refresh(target, token, access, timeout))
+    Effect.map(
+      onDemand("NetworkLive", () => import("../../layers/NetworkLive.js").then((m) => m.NetworkLive)),
+      (network) => {
+        const auth = Effect.map(network, Context.get(HttpAuth))
+        const authApi = Effect.map(network, Context.get(OlaresAuthApi))
+        const coordinator = Effect.map(network, Context.get(RefreshCoordinator))
+        const forProfile = (p: Parameters<HttpAuthShape["forProfile"]>[0]) =>
+          Effect.flatMap(auth, (a) => (typeof p === "string" ? a.forProfile(p) : a.forProfile(p)))
+        return Context.make(
+          HttpAuth,
+          HttpAuth.of({
+            current: Effect.flatMap(auth, (a) => a.current),
+            forProfile: forProfile as HttpAuthShape["forProfile"]
           })
-        ),
-        Context.add(
-          RefreshCoordinator,
-          RefreshCoordinator.of({ refresh: (target, stale) => Effect.flatMap(coordinator, (c) => c.refresh(target, stale)) })
+        ).pipe(
+          Context.add(
+            OlaresAuthApi,
+            OlaresAuthApi.of({
+              login: (target, password, totp) => Effect.flatMap(authApi, (a) => a.login(target, password, totp)),
+              refresh: (target, token, access, timeout) =>
+                Effect.flatMap(authApi, (a) => a.refresh(target, token, access, timeout))
+            })
+          ),
+          Context.add(
+            RefreshCoordinator,
+            RefreshCoordinator.of({
+              refresh: (target, stale) => Effect.flatMap(coordinator, (c) => c.refresh(target, stale))
+            })
+          )
         )
-      )
-    })
+      }
+    )
   )
 
 /** Reachability whose first probe imports and builds its HTTP clients (`profile doctor --offline` never does). */
@@ -83,13 +92,17 @@ const ReachabilityOnDemand: Layer.Layer<Reachability> = Layer.scoped(
   Reachability,
   Effect.map(
     onDemand("ReachabilityLive", () => import("../../layers/ReachabilityLive.js").then((m) => m.ReachabilityLive)),
-    (loaded) => Reachability.of({ probe: (url, options) => Effect.flatMap(loaded, (c) => Context.get(c, Reachability).probe(url, options)) })
+    (loaded) =>
+      Reachability.of({
+        probe: (url, options) => Effect.flatMap(loaded, (c) => Context.get(c, Reachability).probe(url, options))
+      })
   )
 )
 
 /** The terminal as the verb's own `--no-input` (or OLARES_CLI_NO_INPUT) asks. */
-const withPrompt = <Name extends string, R, E, A extends { readonly noInput: boolean }>(self: Command.Command<Name, R, E, A>) =>
-  Command.provide(self, (opts: A) => makePromptLive(opts.noInput))
+const withPrompt = <Name extends string, R, E, A extends { readonly noInput: boolean }>(
+  self: Command.Command<Name, R, E, A>
+) => Command.provide(self, (opts: A) => makePromptLive(opts.noInput))
 
 /** `olares-cli profile ...`, every verb with its layers. */
 export const profile = profileGroup.pipe(

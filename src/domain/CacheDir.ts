@@ -47,7 +47,9 @@ const privateRuntimeDir = (raw: string | undefined, uid: number | undefined): st
   if (raw === undefined || raw === "" || !NodePath.isAbsolute(raw) || uid === undefined) return undefined
   try {
     const st = Fs.lstatSync(raw)
-    return st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0 && unwritableReason(raw) === undefined ? raw : undefined
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0 && unwritableReason(raw) === undefined
+      ? raw
+      : undefined
   } catch {
     return undefined
   }
@@ -83,6 +85,7 @@ export const chooseCacheDir = (
   const { OLARES_CLI_CACHE_DIR: _dropped, ...defaults } = pathEnv
   return {
     env: defaults,
-    warning: `OLARES_CLI_CACHE_DIR ${cache} is not writable (${reason}); using the per-user defaults under ${homedir} instead`
+    warning:
+      `OLARES_CLI_CACHE_DIR ${cache} is not writable (${reason}); using the per-user defaults under ${homedir} instead`
   }
 }

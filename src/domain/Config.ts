@@ -6,7 +6,6 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { NoPreviousProfile, ProfileNotFound } from "../errors.js"
-import { parseJsonBounded } from "./JsonSchema.js"
 import {
   activeProfile,
   displayName,
@@ -18,6 +17,7 @@ import {
   switchCurrent,
   withPointers
 } from "./ConfigData.js"
+import { parseJsonBounded } from "./JsonSchema.js"
 
 /** Keys written by the Go CLI that we do not model are kept as they are. */
 const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
@@ -66,7 +66,8 @@ export const parseConfig = (text: string): Either.Either<Config, string> =>
 export { displayName, serializeConfig, withPointers } from "./ConfigData.js"
 
 /** Alias first, then olaresId. */
-export const findProfile = (cfg: Config, key: string): Option.Option<Profile> => Option.fromNullable(lookupProfile(cfg, key))
+export const findProfile = (cfg: Config, key: string): Option.Option<Profile> =>
+  Option.fromNullable(lookupProfile(cfg, key))
 
 /** Exact olaresId match. */
 export const findByOlaresId = (cfg: Config, id: string): Option.Option<Profile> =>
@@ -83,8 +84,10 @@ export const upsertProfile = (cfg: Config, p: Profile): Config => {
 }
 
 /** Applies an edit to the profile with this olaresId, if it is there. */
-export const modifyProfile = (cfg: Config, id: string, f: (p: Profile) => Profile): Config =>
-  ({ ...cfg, profiles: cfg.profiles.map((p) => (p.olaresId === id ? f(p) : p)) })
+export const modifyProfile = (cfg: Config, id: string, f: (p: Profile) => Profile): Config => ({
+  ...cfg,
+  profiles: cfg.profiles.map((p) => (p.olaresId === id ? f(p) : p))
+})
 
 /** `profile use <key>` / `profile use -`: the new config and the selected profile. */
 export const setCurrent = (

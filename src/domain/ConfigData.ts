@@ -38,7 +38,9 @@ export const PROFILE_TABLE = {
 type Table = typeof PROFILE_TABLE
 
 /** The modelled fields (every field but the `kept` ones) and their kinds. */
-export type ProfileFieldKinds = { readonly [F in keyof Table as Table[F] extends FieldKind ? F : never]: Extract<Table[F], FieldKind> }
+export type ProfileFieldKinds = {
+  readonly [F in keyof Table as Table[F] extends FieldKind ? F : never]: Extract<Table[F], FieldKind>
+}
 
 /** Every modelled profile field and its type (the table without its `kept` fields). */
 export const PROFILE_FIELDS = Object.fromEntries(
@@ -167,7 +169,11 @@ export const activeProfile = <P extends ProfileData>(
     : lookupProfile(cfg, cfg.currentProfile)
 
 /** Sets (or, for undefined/empty, drops) the current and previous pointers. */
-export const withPointers = <C extends ConfigData>(cfg: C, current: string | undefined, previous: string | undefined): C => {
+export const withPointers = <C extends ConfigData>(
+  cfg: C,
+  current: string | undefined,
+  previous: string | undefined
+): C => {
   const { currentProfile: _c, previousProfile: _p, ...rest } = cfg
   return {
     ...rest,
@@ -200,4 +206,6 @@ export const switchCurrent = <C extends ConfigData>(cfg: C, key: string): Switch
 
 /** The `SOURCE` cell of `profile list`: `local`, or `platform(<app>)` for a platform-issued profile (`platform` without an app). */
 export const sourceOf = (p: ProfileData): string =>
-  p.managed === true ? (typeof p.appName === "string" && p.appName !== "" ? `platform(${p.appName})` : "platform") : "local"
+  p.managed === true
+    ? (typeof p.appName === "string" && p.appName !== "" ? `platform(${p.appName})` : "platform")
+    : "local"

@@ -38,7 +38,9 @@ export type JsonResult =
 
 /** `JSON.parse` with the nesting limit; the reason names the problem, never the content. */
 export const parseJson = (text: string, limit: number = MAX_JSON_DEPTH): JsonResult => {
-  if (jsonDepth(text, limit) > limit) return { ok: false, reason: `JSON nested deeper than ${limit} levels`, tooDeep: true }
+  if (jsonDepth(text, limit) > limit) {
+    return { ok: false, reason: `JSON nested deeper than ${limit} levels`, tooDeep: true }
+  }
   try {
     return { ok: true, value: JSON.parse(text) }
   } catch (e) {

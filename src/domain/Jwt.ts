@@ -41,7 +41,9 @@ export const expiryOfClaim = (exp: unknown): JwtExpiry => {
   if (!Number.isFinite(exp) || Math.abs(exp) > MAX_EXP_SECONDS) {
     return { _tag: "Unparseable", reason: `exp claim ${exp} is out of range (beyond the year 275760)` }
   }
-  if (!Number.isInteger(exp)) return { _tag: "Unparseable", reason: `exp claim ${exp} is not a whole number of seconds` }
+  if (!Number.isInteger(exp)) {
+    return { _tag: "Unparseable", reason: `exp claim ${exp} is not a whole number of seconds` }
+  }
   return { _tag: "Exp", expMs: exp * 1000 }
 }
 

@@ -57,26 +57,37 @@ export const parseManagedCredential = (text: string, path: string): MountState =
     const keys = Object.keys(json)
     const key = keys.includes(field) ? field : keys.find((k) => k.toLowerCase() === field.toLowerCase())
     const v = key === undefined ? undefined : (json as Record<string, unknown>)[key]
-    if (v !== undefined && v !== null && typeof v !== "string") return invalid(`parse ${path}: ${field} is not a string`)
+    if (v !== undefined && v !== null && typeof v !== "string") {
+      return invalid(`parse ${path}: ${field} is not a string`)
+    }
     values[field] = (v ?? "").trim()
   }
   const missing = FIELDS.filter((f) => values[f] === "")
   if (missing.length > 0) return invalid(`${path} is missing ${missing.join(", ")}`)
   return {
     _tag: "Mounted",
-    credential: { refreshToken: Redacted.make(values.refreshToken!), olaresId: values.olaresId!, appName: values.appName! }
+    credential: {
+      refreshToken: Redacted.make(values.refreshToken!),
+      olaresId: values.olaresId!,
+      appName: values.appName!
+    }
   }
 }
 
 /** The mount's refresh token when it names `account` (exactly, as the reference compares), else none. */
 export const mountedTokenFor = (state: MountState, account: string): Option.Option<Redacted.Redacted<string>> =>
-  state._tag === "Mounted" && state.credential.olaresId === account ? Option.some(state.credential.refreshToken) : Option.none()
+  state._tag === "Mounted" && state.credential.olaresId === account
+    ? Option.some(state.credential.refreshToken)
+    : Option.none()
 
 /** The record a managed refresh stores: no refresh token (the mount is the platform's only copy), marked `managed`. */
 export const managedRecord = (account: string, grant: TokenGrant, nowMs: number): StoredToken => ({
   olaresId: account,
   accessToken: grant.accessToken,
-  ...Option.match(Option.filter(grant.sessionId, (s) => s !== ""), { onNone: () => ({}), onSome: (sessionId) => ({ sessionId }) }),
+  ...Option.match(Option.filter(grant.sessionId, (s) => s !== ""), {
+    onNone: () => ({}),
+    onSome: (sessionId) => ({ sessionId })
+  }),
   grantedAt: nowMs,
   managed: true
 })

@@ -19,7 +19,9 @@ const checkHostPart = (part: string, what: "local part" | "domain"): string | un
   for (const label of part.split(".")) {
     if (label === "") return `the ${what} has an empty label`
     if (!LABEL.test(label)) {
-      return `the ${what} ${JSON.stringify(part)} holds characters a host name cannot (letters, digits, '-' and '.' only)`
+      return `the ${what} ${
+        JSON.stringify(part)
+      } holds characters a host name cannot (letters, digits, '-' and '.' only)`
     }
   }
   return undefined

@@ -8,7 +8,8 @@
 export const MAX_VERSION_CHARS = 64
 
 // Go's regexp classes are ASCII: `[0-9]` never matches other scripts' digits.
-const SEMVER = /^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?(\+([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?$/
+const SEMVER =
+  /^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?(\+([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?$/
 
 const UINT64_MAX = 18446744073709551615n
 
@@ -46,7 +47,10 @@ export const goQuote = (raw: string): string => {
     else if (ch === "\t") out += "\\t"
     else if (ch === "\r") out += "\\r"
     else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, "0")}`
-    else if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp === 0x200e || cp === 0x200f || cp === 0xfeff) {
+    else if (
+      (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp === 0x200e ||
+      cp === 0x200f || cp === 0xfeff
+    ) {
       out += `\\u${cp.toString(16).padStart(4, "0")}`
     } else out += ch
   }

@@ -62,7 +62,9 @@ export const resolvePaths = (env: PathEnv, homedir: string, platform: NodeJS.Pla
     if (P.isAbsolute(cleaned)) return cleaned
     throw new PathsProblem(
       `${name}=${JSON.stringify(v)} is not an absolute path (a relative one would move with the working directory)`,
-      `export ${name}=${v.startsWith("~") ? `"$HOME${v.slice(1)}"` : `"$PWD/${v}"`} (an absolute path), or unset ${name}`
+      `export ${name}=${
+        v.startsWith("~") ? `"$HOME${v.slice(1)}"` : `"$PWD/${v}"`
+      } (an absolute path), or unset ${name}`
     )
   }
   const explicitHome = absolute("OLARES_CLI_HOME", nonEmpty(env.OLARES_CLI_HOME))
@@ -133,7 +135,7 @@ export const configLockPath = (locksDir: string): string => NodePath.join(locksD
  */
 export const safeLockName = (id: string): string => {
   if (id === "") return "_"
-  // eslint-disable-next-line no-control-regex
+
   return id.replace(/[/\\:*?"<>|\x00-\x1f]/g, "_")
 }
 

@@ -55,10 +55,17 @@ export const quoteUrlValue = (value: string): string => JSON.stringify(displayFi
  */
 export const profileUrlProblem = (
   p: { readonly localUrlPrefix?: string | undefined; readonly authUrlOverride?: string | undefined }
-): { readonly field: "localUrlPrefix" | "authUrlOverride"; readonly value: string; readonly reason: string } | undefined => {
+):
+  | { readonly field: "localUrlPrefix" | "authUrlOverride"; readonly value: string; readonly reason: string }
+  | undefined =>
+{
   const prefix = p.localUrlPrefix ?? ""
   if (!/^[A-Za-z0-9.-]{0,253}$/.test(prefix)) {
-    return { field: "localUrlPrefix", value: prefix, reason: "it holds characters a host name cannot (only letters, digits, '-' and '.')" }
+    return {
+      field: "localUrlPrefix",
+      value: prefix,
+      reason: "it holds characters a host name cannot (only letters, digits, '-' and '.')"
+    }
   }
   const override = p.authUrlOverride ?? ""
   if (override === "") return undefined
@@ -75,14 +82,20 @@ export const profileUrlProblem = (
  * every authenticated request): nothing, not a password hash nor a token, goes to such a host.
  */
 export const unsafeProfileUrl = (
-  p: { readonly olaresId: string; readonly localUrlPrefix?: string | undefined; readonly authUrlOverride?: string | undefined }
+  p: {
+    readonly olaresId: string
+    readonly localUrlPrefix?: string | undefined
+    readonly authUrlOverride?: string | undefined
+  }
 ): StorageError | undefined => {
   const bad = profileUrlProblem(p)
   if (bad === undefined) return undefined
   const flag = bad.field === "localUrlPrefix" ? "--local-url-prefix" : "--auth-url-override"
   return new StorageError({
     path: "config.json",
-    detail: `profile ${p.olaresId} keeps an unsafe ${bad.field} ${quoteUrlValue(bad.value)}: ${bad.reason}; refusing to send credentials`,
+    detail: `profile ${p.olaresId} keeps an unsafe ${bad.field} ${
+      quoteUrlValue(bad.value)
+    }: ${bad.reason}; refusing to send credentials`,
     hint: `run olares-cli profile remove ${p.olaresId} and log in again (with a valid ${flag} if you need one)`
   })
 }

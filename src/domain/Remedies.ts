@@ -20,7 +20,9 @@ export const quoteApp = (app: string): string => JSON.stringify(app)
 export const managedRemedy = (app: string): string =>
   app === ""
     ? "this credential is issued by the platform; reinstall or repair the application that requested it to have it re-issued"
-    : `this credential is issued by the platform for application ${quoteApp(app)}; reinstall or repair that application to have it re-issued`
+    : `this credential is issued by the platform for application ${
+      quoteApp(app)
+    }; reinstall or repair that application to have it re-issued`
 
 /** The reference's action for a platform-issued credential failure (prose: no command can fix it). */
 export const managedRecovery = (app: string): string =>

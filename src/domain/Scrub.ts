@@ -20,16 +20,14 @@ export const TRUNCATED = "...(truncated)"
 // Escape sequences as a terminal parses them, removed whole so no parameter text is left behind:
 // CSI (ESC [ or the 8-bit 0x9b), string sequences (OSC, DCS, SOS, PM, APC, 7- or 8-bit) up to BEL
 // or ST (an unterminated one swallows the rest, as it would on a terminal), other ESC sequences.
-// eslint-disable-next-line no-control-regex
-const ESCAPES = /(?:\u001b\[|\u009b)[\u0030-\u003f]*[\u0020-\u002f]*[\u0040-\u007e]?|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[\u0020-\u002f]*[\u0030-\u007e]?/g
+const ESCAPES =
+  /(?:\u001b\[|\u009b)[\u0030-\u003f]*[\u0020-\u002f]*[\u0040-\u007e]?|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[\u0020-\u002f]*[\u0030-\u007e]?/g
 // Line and paragraph breaks of every kind become one space.
 const BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]+/g
 const BREAKS_BUT_LF = /[\t\v\f\r\u0085\u2028\u2029]+/g
 // C0, DEL, C1, and the invisible format characters that reorder or hide text (bidi embeddings,
 // overrides and isolates, marks, zero-width characters, the BOM).
-// eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g
-// eslint-disable-next-line no-control-regex
 const LF = /\n/g
 // A compact JWS/JWT (header and payload are base64url JSON objects, so they start with `eyJ`).
 const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g
@@ -89,7 +87,11 @@ const FIELD_CHARS = 128
  * characters; JSON summarised as its `status`/`code`/`message`/`error` fields only (each scrubbed),
  * never echoed (it may carry tokens). Empty stays empty.
  */
-export const summariseBody = (body: string, secrets: ReadonlyArray<string> = [], max: number = SNIPPET_CHARS): string => {
+export const summariseBody = (
+  body: string,
+  secrets: ReadonlyArray<string> = [],
+  max: number = SNIPPET_CHARS
+): string => {
   if (body.trim() === "") return ""
   const parsed = parseJson(body)
   if (!parsed.ok) return scrubText(body, secrets, max)
@@ -140,7 +142,8 @@ export const secretsOfHeaders = (headers: Readonly<Record<string, string>>): Arr
 }
 
 // Query parameters that carry credentials (`?token=`, `?access_token=`, `?api_key=`, ...), not `?hideCookie=`.
-const CREDENTIAL_PARAM = /^(?:.*[-_])?(?:token|password|passwd|pwd|secret|key|apikey|auth|authorization|session|sid|signature|sig|code)$/i
+const CREDENTIAL_PARAM =
+  /^(?:.*[-_])?(?:token|password|passwd|pwd|secret|key|apikey|auth|authorization|session|sid|signature|sig|code)$/i
 
 /** `scheme://user:pass@host/...` shows as `scheme://***@host/...`; credential-like query values as `<redacted>`. */
 export const redactUrl = (url: string): string =>

@@ -55,7 +55,9 @@ export const serializeStoredToken = (t: StoredToken): string => {
   for (const [field, kind] of Object.entries(RECORD_TABLE)) {
     const raw = (t as Record<string, unknown>)[field]
     const v = kind === "secret" && raw !== undefined ? Redacted.value(raw as Redacted.Redacted<string>) : raw
-    if (field === "olaresId" || field === "accessToken" || !(v === undefined || v === "" || v === 0 || v === false)) out[field] = v
+    if (field === "olaresId" || field === "accessToken" || !(v === undefined || v === "" || v === 0 || v === false)) {
+      out[field] = v
+    }
   }
   return JSON.stringify(out)
 }

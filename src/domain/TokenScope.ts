@@ -63,7 +63,6 @@ export const profileZone = (profile: Profile, id: OlaresId): string =>
 
 // What an error may show of a caller's text: no control characters (C0, DEL, C1), at most 100 chars.
 const cleanText = (raw: string): string => {
-  // eslint-disable-next-line no-control-regex
   const clean = raw.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?")
   return JSON.stringify(clean.length > 100 ? `${clean.slice(0, 100)}...` : clean)
 }
@@ -95,7 +94,9 @@ export const scopeUrl = (
   if (url.username !== "" || url.password !== "") return refuse(where, "the URL carries credentials of its own")
   if (Option.contains(override, url.origin) || extra.includes(url.origin)) return Either.right(url.href)
   if (url.hostname.endsWith(`.${zone}`)) {
-    if (url.protocol !== "https:") return refuse(where, "a profile host is reached over https only, never cleartext http")
+    if (url.protocol !== "https:") {
+      return refuse(where, "a profile host is reached over https only, never cleartext http")
+    }
     if (url.port !== "") return refuse(where, "a profile host is reached on the default https port only")
     return Either.right(url.href)
   }

@@ -42,7 +42,12 @@ export const statusOf = (accessToken: string, invalidatedAt: number | undefined,
  * The status of a stored record, platform-issued profiles included: a managed profile whose record
  * holds no access token yet (and no invalidation) is `pending`, not broken (reference notes 7.2).
  */
-export const recordStatus = (accessToken: string, invalidatedAt: number | undefined, managed: boolean, nowMs: number): TokenStatus =>
+export const recordStatus = (
+  accessToken: string,
+  invalidatedAt: number | undefined,
+  managed: boolean,
+  nowMs: number
+): TokenStatus =>
   managed && accessToken === "" && (invalidatedAt ?? 0) <= 0 ? "pending" : statusOf(accessToken, invalidatedAt, nowMs)
 
 /** What `profile list` reads out of a decrypted record. */

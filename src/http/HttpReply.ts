@@ -114,14 +114,15 @@ export const originOf = (url: string): string => {
  * the request (its origin is what the words name). A body that breaks off mid-read is a
  * `ResponseError`; everything before the reply (refused, DNS, TLS, reset) goes through `transportDetail`.
  */
-export const toTransportError = (endpoint: string, url: string) => (e: HttpClientError.HttpClientError): TransportError => {
-  const origin = originOf(url)
-  return new TransportError({
-    endpoint,
-    detail: e._tag === "RequestError" && e.reason === "InvalidUrl"
-      ? `invalid URL ${JSON.stringify(url)}`
-      : e._tag === "ResponseError"
-      ? `the connection to ${origin} broke while reading the response: ${describeCause(e.cause).text}`
-      : transportDetail(origin, e.cause)
-  })
-}
+export const toTransportError =
+  (endpoint: string, url: string) => (e: HttpClientError.HttpClientError): TransportError => {
+    const origin = originOf(url)
+    return new TransportError({
+      endpoint,
+      detail: e._tag === "RequestError" && e.reason === "InvalidUrl"
+        ? `invalid URL ${JSON.stringify(url)}`
+        : e._tag === "ResponseError"
+        ? `the connection to ${origin} broke while reading the response: ${describeCause(e.cause).text}`
+        : transportDetail(origin, e.cause)
+    })
+  }

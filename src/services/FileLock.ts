@@ -1,6 +1,6 @@
 /** Cross-process advisory locks (the kernel's, on the Go CLI's lock files), as scoped resources. */
-import * as Context from "effect/Context"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -45,7 +45,9 @@ export const lockAll = (
       const left = total - ((yield* Clock.currentTimeMillis) - start)
       yield* locks.lock(path, { timeout: Duration.millis(Math.max(left, 1)) }).pipe(
         // the message names the bound the caller asked for, not what was left of it
-        Effect.mapError((e) => (e._tag === "LockTimeout" ? new LockTimeout({ path: e.path, seconds: total / 1000 }) : e))
+        Effect.mapError((
+          e
+        ) => (e._tag === "LockTimeout" ? new LockTimeout({ path: e.path, seconds: total / 1000 }) : e))
       )
     }
   })

@@ -21,7 +21,10 @@ export interface PromptShape {
   /** True when `--no-input` or OLARES_CLI_NO_INPUT asked for no interaction at all (also turns off spinners). */
   readonly noInput: boolean
   /** Reads a secret with echo off. Ctrl-C interrupts the fiber (exit 130), nothing is half-written. */
-  readonly secret: (prompt: string, refusal: PromptRefusal) => Effect.Effect<Redacted.Redacted<string>, NotATerminal | InputTooLong>
+  readonly secret: (
+    prompt: string,
+    refusal: PromptRefusal
+  ) => Effect.Effect<Redacted.Redacted<string>, NotATerminal | InputTooLong>
   /** Reads one echoed line (a TOTP code is single-use, so it is echoed to make typing it easier). */
   readonly line: (prompt: string, refusal: PromptRefusal) => Effect.Effect<string, NotATerminal | InputTooLong>
   /** Asks yes/no; default no. */

@@ -2,7 +2,13 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
-import type { LockTimeout, ManagedNotSecondFactor, NotLoggedIn, TokenInvalidated, TransientHttpError } from "../errors.js"
+import type {
+  LockTimeout,
+  ManagedNotSecondFactor,
+  NotLoggedIn,
+  TokenInvalidated,
+  TransientHttpError
+} from "../errors.js"
 import type { KeyStoreError } from "./KeyStore.js"
 import type { AuthTarget } from "./OlaresAuthApi.js"
 

@@ -3,8 +3,8 @@
  * our help screens instead of its own, argv rewrites for shapes it mis-parses, plain text where the
  * terminal carries no colour, and the JSON envelope for its usage errors.
  */
-import type * as Command from "@effect/cli/Command"
 import * as CliConfig from "@effect/cli/CliConfig"
+import type * as Command from "@effect/cli/Command"
 import * as Descriptor from "@effect/cli/CommandDescriptor"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import type * as ValidationError from "@effect/cli/ValidationError"
@@ -15,7 +15,15 @@ import * as Option from "effect/Option"
 import { normalizeOutputArgv } from "../commands/shared.js"
 import { colorEnabled, colorOn, stripAnsi } from "../commands/style.js"
 import { type CliFailure, ExitCode, UsageError } from "../errors.js"
-import { type CommandDoc, type CommandHelp, commandPath, describeCommand, findCommand, readmeNear, renderHelp } from "../help.js"
+import {
+  type CommandDoc,
+  type CommandHelp,
+  commandPath,
+  describeCommand,
+  findCommand,
+  readmeNear,
+  renderHelp
+} from "../help.js"
 
 /** Prints the help screen of the command at the end of `path`: as wide as the terminal, at most 100 columns. */
 export const printHelp = (helpData: Readonly<Record<string, CommandHelp>>) => (path: ReadonlyArray<CommandDoc>) =>
@@ -35,7 +43,10 @@ const namesOf = (node: { readonly _tag: string; readonly [k: string]: unknown })
     case "Map":
       return namesOf(node.command as typeof node)
     case "Subcommands":
-      return { ...namesOf(node.parent as typeof node), children: (node.children as ReadonlyArray<typeof node>).map(namesOf) }
+      return {
+        ...namesOf(node.parent as typeof node),
+        children: (node.children as ReadonlyArray<typeof node>).map(namesOf)
+      }
     default:
       return { name: String(node.name), description: "", flags: [], args: [], children: [] }
   }
@@ -48,7 +59,10 @@ const namesOf = (node: { readonly _tag: string; readonly [k: string]: unknown })
  * usage error included, is left to `Command.run`, which reports it as before. `help [command...]`
  * is ours: the words must name a command exactly.
  */
-export const helpRequest = <Name extends string, R, E, A>(root: Command.Command<Name, R, E, A>, argv: ReadonlyArray<string>) =>
+export const helpRequest = <Name extends string, R, E, A>(
+  root: Command.Command<Name, R, E, A>,
+  argv: ReadonlyArray<string>
+) =>
   Effect.gen(function*() {
     const helpTree = () => describeCommand(root)
     if (argv[0] === "help") {
@@ -56,7 +70,10 @@ export const helpRequest = <Name extends string, R, E, A>(root: Command.Command<
       const path = findCommand(helpTree(), words)
       if (path === undefined) {
         return yield* Effect.fail(
-          new UsageError({ message: `unknown command "${words.join(" ")}" for "olares-cli help"`, hint: "olares-cli --help" })
+          new UsageError({
+            message: `unknown command "${words.join(" ")}" for "olares-cli help"`,
+            hint: "olares-cli --help"
+          })
         )
       }
       return Option.some(path)
@@ -68,7 +85,9 @@ export const helpRequest = <Name extends string, R, E, A>(root: Command.Command<
     const path = commandPath(helpTree(), argv)
     const end = argv.indexOf("--")
     if ((end < 0 ? argv : argv.slice(0, end)).some(isHelpFlag)) return Option.some(path)
-    const directive = yield* Effect.option(Descriptor.parse(root.descriptor, ["olares-cli", ...argv], CliConfig.defaultConfig))
+    const directive = yield* Effect.option(
+      Descriptor.parse(root.descriptor, ["olares-cli", ...argv], CliConfig.defaultConfig)
+    )
     if (Option.isNone(directive)) return Option.none()
     const d = directive.value
     const wanted = d._tag === "BuiltIn" ? d.option._tag === "ShowHelp" : group && d.leftover.length === 0

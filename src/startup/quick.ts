@@ -7,17 +7,29 @@
  * config, a held lock, an unknown profile, another backend) it declines before writing anything,
  * and bin.ts runs the Effect program, which then does the fixing, waiting or explaining.
  */
-import { type ConfigData, decodeConfigStrict, displayName, serializeConfig, switchCurrent } from "../domain/ConfigData.js"
-import { chooseCacheDir } from "../domain/CacheDir.js"
-import { configLockPath, CREDENTIALS_DIR_ENV, masterKeyPath, resolvePaths, safeHomedir } from "../domain/Paths.js"
-import { decodeRecordStrict, recordStatus, type TokenStatus } from "../domain/TokenStatus.js"
-import { profileRows, renderList, switchedLine } from "../commands/listView.js"
-import type { FastCommand } from "./route.js"
+import { sweepTempsSync, writeFileAtomicSync } from "../../layers/internal/AtomicFile.js"
 import { selectBackend } from "../../layers/internal/Backend.js"
 import { MASTER_KEY_BYTES, openBlob, recordPath } from "../../layers/internal/Blob.js"
-import { sweepTempsSync, writeFileAtomicSync } from "../../layers/internal/AtomicFile.js"
 import { makeFlocker, requireKoffi } from "../../layers/internal/Flock.js"
-import { checkDirSync, liveContext, readConfigSync, readPrivateSync, type Verdict } from "../../layers/internal/SafeFs.js"
+import {
+  checkDirSync,
+  liveContext,
+  readConfigSync,
+  readPrivateSync,
+  type Verdict
+} from "../../layers/internal/SafeFs.js"
+import { profileRows, renderList, switchedLine } from "../commands/listView.js"
+import { chooseCacheDir } from "../domain/CacheDir.js"
+import {
+  type ConfigData,
+  decodeConfigStrict,
+  displayName,
+  serializeConfig,
+  switchCurrent
+} from "../domain/ConfigData.js"
+import { configLockPath, CREDENTIALS_DIR_ENV, masterKeyPath, resolvePaths, safeHomedir } from "../domain/Paths.js"
+import { decodeRecordStrict, recordStatus, type TokenStatus } from "../domain/TokenStatus.js"
+import type { FastCommand } from "./route.js"
 
 /** Thrown to leave the quick path; nothing has been changed when it is. */
 class Decline extends Error {}

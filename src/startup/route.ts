@@ -20,9 +20,9 @@ export type Route =
   /** Everything else (help, usage errors, completions, other commands): the full CLI. */
   | { readonly _tag: "Full"; readonly argv: ReadonlyArray<string> }
 
-const PASSWORD_ON_ARGV = "Error: there is no --password flag: a password on the command line is visible in `ps` and shell history\n" +
+const PASSWORD_ON_ARGV =
+  "Error: there is no --password flag: a password on the command line is visible in `ps` and shell history\n" +
   "hint: run `olares-cli profile login --olares-id <id>` and type it at the prompt, or pipe it with --password-stdin\n"
-
 
 /** The exact argv shapes the tiers serve; anything else (help, other flags) is undefined. */
 const matchFast = (a: ReadonlyArray<string>): FastCommand | undefined => {

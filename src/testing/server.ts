@@ -19,6 +19,9 @@
  * program's Effect `Clock`: it plays the remote Olares, which a TestClock in the client's test must
  * not move.
  */
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { jwtVerify, SignJWT } from "jose"
 import { spawnSync } from "node:child_process"
 import { createHash, createHmac, randomBytes } from "node:crypto"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -27,9 +30,6 @@ import * as https from "node:https"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import * as Effect from "effect/Effect"
-import type * as Scope from "effect/Scope"
-import { jwtVerify, SignJWT } from "jose"
 
 // Every secret the server issues or accepts is announced to these listeners (the repo's test suite
 // scans all output for them); a consumer's tests may listen too.
@@ -497,8 +497,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<OlaresTe
           text: Buffer.concat(kept).subarray(0, MAX_BODY).toString("utf8"),
           length,
           sha256: hash.digest("hex")
-        })
-      )
+        }))
       req.on("error", reject)
     })
 
@@ -513,7 +512,9 @@ export const startServer = async (options: ServerOptions = {}): Promise<OlaresTe
     } catch {
       return "body is not JSON"
     }
-    return typeof parsed === "object" && parsed !== null ? parsed as Record<string, unknown> : "body is not a JSON object"
+    return typeof parsed === "object" && parsed !== null
+      ? parsed as Record<string, unknown>
+      : "body is not a JSON object"
   }
 
   const firstFactor = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) => {
@@ -812,7 +813,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<OlaresTe
       return undefined
     },
     mintJwt: mint,
-    issueGrant: (username, opts = {}) => newGrant(username, opts.ttlSeconds ?? accessTtl, undefined, opts.ageSeconds ?? 0),
+    issueGrant: (username, opts = {}) =>
+      newGrant(username, opts.ttlSeconds ?? accessTtl, undefined, opts.ageSeconds ?? 0),
     revokeGrants,
     isRefreshTokenLive: (t) => refreshTokens.get(t)?.live === true,
     totpNow,

@@ -22,7 +22,8 @@ mkdirSync(scratchRoot, { recursive: true })
 const scratch = mkdtempSync(join(scratchRoot, "code-cache-"))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
-const SOURCE = "module.exports = { twice: (x) => x * 2, dir: __dirname, file: __filename, hasRequire: typeof require('node:path').join }\n"
+const SOURCE =
+  "module.exports = { twice: (x) => x * 2, dir: __dirname, file: __filename, hasRequire: typeof require('node:path').join }\n"
 
 describe("loadCached", () => {
   const file = join(scratch, "mod.cjs")
@@ -68,7 +69,10 @@ describe("the built CLI with a damaged or missing code cache", () => {
         return damaged
       }
       const run = (bin: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-        const r = spawnSync(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? "", ...home.env, ...env }, encoding: "utf8" })
+        const r = spawnSync(process.execPath, [bin, ...args], {
+          env: { PATH: process.env.PATH ?? "", ...home.env, ...env },
+          encoding: "utf8"
+        })
         recordOutput(`olares-cli ${args.join(" ")}`, r.stdout + r.stderr)
         return { code: r.status, stdout: r.stdout, stderr: r.stderr }
       }

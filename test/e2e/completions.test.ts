@@ -49,16 +49,22 @@ const bashComplete = (...words: Array<string>): Array<string> => {
 }
 
 describe("completion scripts", () => {
-  it.each(["bash", "zsh", "fish"])("%s: generated, non-empty, names profile/login/doctor, one spelling of the name", (shell) => {
-    const s = scripts[shell]!
-    expect(s.length).toBeGreaterThan(1000)
-    for (const word of ["olares-cli", "profile", "login", "list", "whoami", "doctor", "olares-id"]) expect(s).toContain(word)
-    expect(s).not.toContain("olares__cli")
-    expect(s).not.toContain("Examples:") // descriptions are one paragraph
-    // the framework's --wizard and --log-level are disabled, so never offered; --help and --version are
-    expect(s).not.toMatch(/wizard|log-level/)
-    for (const word of ["help", "version", "completions"]) expect(s).toContain(word)
-  })
+  it.each(["bash", "zsh", "fish"])(
+    "%s: generated, non-empty, names profile/login/doctor, one spelling of the name",
+    (shell) => {
+      const s = scripts[shell]!
+      expect(s.length).toBeGreaterThan(1000)
+      for (const word of ["olares-cli", "profile", "login", "list", "whoami", "doctor", "olares-id"]) {
+        expect(s)
+          .toContain(word)
+      }
+      expect(s).not.toContain("olares__cli")
+      expect(s).not.toContain("Examples:") // descriptions are one paragraph
+      // the framework's --wizard and --log-level are disabled, so never offered; --help and --version are
+      expect(s).not.toMatch(/wizard|log-level/)
+      for (const word of ["help", "version", "completions"]) expect(s).toContain(word)
+    }
+  )
 
   it("--completions=<shell> and `sh` (bash) work too", async () => {
     const eq = await runCli(["--completions=fish"], { env: home.env })

@@ -6,11 +6,11 @@
  * actually serves). Also: the entry bundle loads no framework.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as esbuild from "esbuild"
 import * as Either from "effect/Either"
 import * as fc from "effect/FastCheck"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as esbuild from "esbuild"
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { parseConfig, Profile, serializeConfig as serializeSchemaConfig } from "../../src/domain/Config.js"
@@ -73,17 +73,21 @@ const setAt = (value: unknown, path: ReadonlyArray<string | number>, to: unknown
 
 /** A valid config with one value replaced (top-level or in a profile, known field or not, or a whole profile). */
 const brokenConfig = fc
-  .tuple(validConfig, fc.constantFrom(
-    ["currentProfile"],
-    ["previousProfile"],
-    ["profiles"],
-    ["profiles", 0],
-    ["profiles", 1],
-    ...Object.keys(PROFILE_FIELDS).map((k) => ["profiles", 0, k]),
-    ["__proto__"],
-    ["profiles", 0, "__proto__"],
-    ["profiles", 0, "olaresId"]
-  ), fc.oneof(wrongish, fc.constant("")))
+  .tuple(
+    validConfig,
+    fc.constantFrom(
+      ["currentProfile"],
+      ["previousProfile"],
+      ["profiles"],
+      ["profiles", 0],
+      ["profiles", 1],
+      ...Object.keys(PROFILE_FIELDS).map((k) => ["profiles", 0, k]),
+      ["__proto__"],
+      ["profiles", 0, "__proto__"],
+      ["profiles", 0, "olaresId"]
+    ),
+    fc.oneof(wrongish, fc.constant(""))
+  )
   .map(([cfg, path, to]) => setAt(cfg, path as Array<string | number>, to))
 
 const configText = fc.oneof(
@@ -140,16 +144,21 @@ describe("ConfigData.decodeConfigStrict", () => {
     expect(Either.isLeft(decodes({}))).toBe(true)
   })
 
-  it.prop("accepts only what the Schema accepts, decoding to the same value and the same file", [configText], ([text]) => {
-    const plain = decodeConfigStrict(text)
-    if (plain === undefined) return
-    const schema = parseConfig(text)
-    expect(Either.isRight(schema)).toBe(true)
-    if (Either.isRight(schema)) {
-      expect(plain).toEqual(schema.right)
-      expect(serializeConfig(plain)).toBe(serializeSchemaConfig(schema.right))
-    }
-  }, { fastCheck: { numRuns: 2000 } })
+  it.prop(
+    "accepts only what the Schema accepts, decoding to the same value and the same file",
+    [configText],
+    ([text]) => {
+      const plain = decodeConfigStrict(text)
+      if (plain === undefined) return
+      const schema = parseConfig(text)
+      expect(Either.isRight(schema)).toBe(true)
+      if (Either.isRight(schema)) {
+        expect(plain).toEqual(schema.right)
+        expect(serializeConfig(plain)).toBe(serializeSchemaConfig(schema.right))
+      }
+    },
+    { fastCheck: { numRuns: 2000 } }
+  )
 
   it.prop("accepts every config the CLI or the Go CLI writes", [validConfig], ([cfg]) => {
     expect(decodeConfigStrict(JSON.stringify(cfg))).toBeDefined()
@@ -157,7 +166,19 @@ describe("ConfigData.decodeConfigStrict", () => {
   }, { fastCheck: { numRuns: 500 } })
 
   it("declines each kind of broken file the Schema refuses", () => {
-    for (const text of ["{", "[]", "null", "5", "{\"profiles\":\"x\"}", "{\"profiles\":[{}]}", "{\"profiles\":[{\"olaresId\":1}]}", "{\"currentProfile\":1}", "{\"profiles\":[{\"olaresId\":\"a\",\"whoamiRefreshedAt\":1.5}]}"]) {
+    for (
+      const text of [
+        "{",
+        "[]",
+        "null",
+        "5",
+        "{\"profiles\":\"x\"}",
+        "{\"profiles\":[{}]}",
+        "{\"profiles\":[{\"olaresId\":1}]}",
+        "{\"currentProfile\":1}",
+        "{\"profiles\":[{\"olaresId\":\"a\",\"whoamiRefreshedAt\":1.5}]}"
+      ]
+    ) {
       expect(decodeConfigStrict(text), text).toBeUndefined()
       expect(Either.isLeft(parseConfig(text)), text).toBe(true)
     }
@@ -165,16 +186,21 @@ describe("ConfigData.decodeConfigStrict", () => {
 })
 
 describe("TokenStatus.decodeRecordStrict", () => {
-  it.prop("accepts only records the Schema accepts, with the same token and invalidation stamp", [recordText], ([text]) => {
-    const plain = decodeRecordStrict(text)
-    if (plain === undefined) return
-    const schema = parseStoredToken(text, "alice@olares.com")
-    expect(Either.isRight(schema)).toBe(true)
-    if (Either.isRight(schema)) {
-      expect(plain.accessToken).toBe(Redacted.value(schema.right.accessToken))
-      expect(plain.invalidatedAt).toBe(schema.right.invalidatedAt)
-    }
-  }, { fastCheck: { numRuns: 2000 } })
+  it.prop(
+    "accepts only records the Schema accepts, with the same token and invalidation stamp",
+    [recordText],
+    ([text]) => {
+      const plain = decodeRecordStrict(text)
+      if (plain === undefined) return
+      const schema = parseStoredToken(text, "alice@olares.com")
+      expect(Either.isRight(schema)).toBe(true)
+      if (Either.isRight(schema)) {
+        expect(plain.accessToken).toBe(Redacted.value(schema.right.accessToken))
+        expect(plain.invalidatedAt).toBe(schema.right.invalidatedAt)
+      }
+    },
+    { fastCheck: { numRuns: 2000 } }
+  )
 
   it.prop("accepts every record the key store writes", [validRecord], ([r]) => {
     const token = Schema.decodeUnknownSync(StoredToken)(r)
@@ -204,7 +230,11 @@ describe("the field tables", () => {
 
   it("kept fields are carried as any JSON by both decoders, to the same value", () => {
     const text = JSON.stringify({
-      profiles: [{ olaresId: "a@b.c", clusterContext: { workspaces: ["x"] }, clusterContextRefreshedAt: "not a number" }]
+      profiles: [{
+        olaresId: "a@b.c",
+        clusterContext: { workspaces: ["x"] },
+        clusterContextRefreshedAt: "not a number"
+      }]
     })
     const plain = decodeConfigStrict(text)
     expect(plain).toBeDefined()

@@ -3,12 +3,12 @@
  * every check, every problem's exact fix (and that running the fix really clears the problem), the
  * exit codes, and the JSON document decoded with its schema (unknown keys rejected).
  */
-import { execFileSync } from "node:child_process"
-import { chmodSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { execFileSync } from "node:child_process"
+import { chmodSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { makeLinuxFileKeyStore } from "../../layers/KeyStoreFile.js"
 import { diagnose, type DoctorFacts, shellQuote } from "../../src/commands/doctor/diagnose.js"
@@ -50,7 +50,8 @@ const cli = (args: ReadonlyArray<string>, opts: { input?: string; env?: Record<s
 
 const strict = { onExcessProperty: "error" } as const
 const decodeDoctor = (stdout: string) => Schema.decodeUnknownSync(DoctorJson, strict)(JSON.parse(stdout))
-const decodeError = (stderr: string) => Schema.decodeUnknownSync(ErrorEnvelopeJson, strict)(JSON.parse(stderr.slice(stderr.indexOf("{\n"))))
+const decodeError = (stderr: string) =>
+  Schema.decodeUnknownSync(ErrorEnvelopeJson, strict)(JSON.parse(stderr.slice(stderr.indexOf("{\n"))))
 
 const storeDir = () => join(home.data, "olares-cli")
 const store = () => makeLinuxFileKeyStore(storeDir())
@@ -64,7 +65,15 @@ const editConfig = (f: (cfg: { profiles: Array<Record<string, unknown>> }) => vo
 
 const importProfile = async (username: string, extra: ReadonlyArray<string> = []) => {
   const g = await server.issueGrant(username)
-  const r = await cli(["profile", "import", "--olares-id", `${username}@olares.com`, "--auth-url-override", server.url, ...extra], {
+  const r = await cli([
+    "profile",
+    "import",
+    "--olares-id",
+    `${username}@olares.com`,
+    "--auth-url-override",
+    server.url,
+    ...extra
+  ], {
     env: { OLARES_REFRESH_TOKEN: g.refreshToken }
   })
   expect(r.code, r.stderr).toBe(0)
@@ -133,7 +142,12 @@ describe("profile doctor", () => {
         elapsedMs: expect.any(Number)
       }
     }])
-    expect(doc.locks).toEqual([{ name: "config.lock", path: join(locksDir(), "config.lock"), held: false, stale: false }])
+    expect(doc.locks).toEqual([{
+      name: "config.lock",
+      path: join(locksDir(), "config.lock"),
+      held: false,
+      stale: false
+    }])
     // one unauthenticated HEAD of the auth base: no token, no cookie
     const reqs = server.requests()
     expect(reqs.map((q) => `${q.method} ${q.path}`)).toEqual(["HEAD /"])
@@ -144,7 +158,9 @@ describe("profile doctor", () => {
     const text = await cli(["profile", "doctor"])
     expect(text.code).toBe(0)
     expect(text.stdout).toContain("backend   file")
-    expect(text.stdout).toMatch(/alice@olares\.com +logged-in +http:\/\/127\.0\.0\.1:\d+ \(override\) +answers \(HTTP 401 in \d+ ms\)/)
+    expect(text.stdout).toMatch(
+      /alice@olares\.com +logged-in +http:\/\/127\.0\.0\.1:\d+ \(override\) +answers \(HTTP 401 in \d+ ms\)/
+    )
     expect(text.stdout).toContain("config.lock  free")
     expect(text.stdout).toContain("no problems found")
     expect(text.stdout).not.toContain("\u001b[")
@@ -174,24 +190,45 @@ describe("profile doctor", () => {
       expect(r.code).toBe(1)
       const doc = decodeDoctor(r.stdout)
       expect(doc.healthy).toBe(false)
-      expect(decodeError(r.stderr).error).toMatchObject({ code: "doctor_problems", status: "ProblemsFound", exitCode: 1 })
+      expect(decodeError(r.stderr).error).toMatchObject({
+        code: "doctor_problems",
+        status: "ProblemsFound",
+        exitCode: 1
+      })
       const problem = (code: string, subject: string) => {
         const p = doc.problems.find((x) => x.code === code && x.subject === subject)
         expect(p, `${code} ${subject} in ${JSON.stringify(doc.problems, null, 2)}`).toBeDefined()
         return p!
       }
       expect(problem("path_insecure", locksDir())).toMatchObject({ severity: "error", fix: `chmod 700 ${locksDir()}` })
-      expect(problem("token_invalidated", "alice@olares.com").fix).toBe("olares-cli profile login --olares-id alice@olares.com")
-      expect(problem("token_missing", "dave@olares.com").fix).toBe("olares-cli profile login --olares-id dave@olares.com")
+      expect(problem("token_invalidated", "alice@olares.com").fix).toBe(
+        "olares-cli profile login --olares-id alice@olares.com"
+      )
+      expect(problem("token_missing", "dave@olares.com").fix).toBe(
+        "olares-cli profile login --olares-id dave@olares.com"
+      )
       expect(problem("token_missing", "carol@olares.com").severity).toBe("error")
       const unreachable = problem("auth_unreachable", "carol@olares.com")
       expect(unreachable.message).toContain("nothing listens at")
       expect(unreachable.fix).toBe(`curl -sS -o /dev/null -w '%{http_code}\\n' --max-time 10 http://127.0.0.1:${port}/`)
-      expect(doc.profiles.find((p) => p.olaresId === "carol@olares.com")!.auth).toMatchObject({ reachable: false, errorKind: "refused" })
+      expect(doc.profiles.find((p) => p.olaresId === "carol@olares.com")!.auth).toMatchObject({
+        reachable: false,
+        errorKind: "refused"
+      })
       expect(problem("lock_stale", staleLock)).toMatchObject({ severity: "warning", fix: `rm -rf ${staleLock}.lock` })
       expect(problem("lock_stale", staleLock).message).toContain("left by an older olares-cli-ts")
-      expect(doc.locks).toContainEqual({ name: "bob@olares.com.refresh.lock", path: heldLock, held: true, stale: false })
-      expect(doc.locks).toContainEqual({ name: "erin@olares.com.refresh.lock", path: staleLock, held: false, stale: true })
+      expect(doc.locks).toContainEqual({
+        name: "bob@olares.com.refresh.lock",
+        path: heldLock,
+        held: true,
+        stale: false
+      })
+      expect(doc.locks).toContainEqual({
+        name: "erin@olares.com.refresh.lock",
+        path: staleLock,
+        held: false,
+        stale: true
+      })
       expect(doc.problems.filter((p) => p.subject === heldLock)).toEqual([]) // a held lock is not a problem
       expect(doc.problems.filter((p) => p.severity === "error")).toHaveLength(5)
 
@@ -200,7 +237,9 @@ describe("profile doctor", () => {
       expect(text.stdout).toContain(`✗ ${locksDir()}: locks directory ${locksDir()} is mode 0755`)
       expect(text.stdout).toContain(`      fix: chmod 700 ${locksDir()}`)
       expect(text.stdout).toContain(`! ${staleLock}: `)
-      expect(text.stdout).toMatch(/bob@olares\.com\.refresh\.lock +held by a running process \(this CLI or the Go olares-cli\): leave it alone/)
+      expect(text.stdout).toMatch(
+        /bob@olares\.com\.refresh\.lock +held by a running process \(this CLI or the Go olares-cli\): leave it alone/
+      )
       expect(text.stdout).toContain("5 problems, 1 warning")
       expect(text.stderr).toContain("Error: profile doctor found 5 problems and 1 warning")
 
@@ -226,7 +265,12 @@ describe("profile doctor", () => {
     await importProfile("alice")
     await importProfile("frank", ["--no-switch", "--name", "work"])
     writeFileSync(join(storeDir(), "frank_olares.com.enc"), Buffer.alloc(40, 7))
-    editConfig((c) => c.profiles.push({ olaresId: "erin@olares.com", authUrlOverride: server.url }, { olaresId: "gina@olares.com", authUrlOverride: server.url }))
+    editConfig((c) =>
+      c.profiles.push({ olaresId: "erin@olares.com", authUrlOverride: server.url }, {
+        olaresId: "gina@olares.com",
+        authUrlOverride: server.url
+      })
+    )
     await seedToken("erin@olares.com", await server.mintJwt({ ttl: -60 }))
     await seedToken("gina@olares.com", "not-a-jwt")
     await seedToken("alice@olares.com", await server.mintJwt({ ttl: -60 }), "rt-alice-still-live")
@@ -238,10 +282,16 @@ describe("profile doctor", () => {
     expect(unreadable.fix).toBe(
       `olares-cli profile remove frank@olares.com --yes && olares-cli profile login --olares-id frank@olares.com --name work --auth-url-override ${server.url}`
     )
-    expect(byCode["token_expired_no_refresh erin@olares.com"]).toMatchObject({ severity: "error", fix: "olares-cli profile login --olares-id erin@olares.com" })
+    expect(byCode["token_expired_no_refresh erin@olares.com"]).toMatchObject({
+      severity: "error",
+      fix: "olares-cli profile login --olares-id erin@olares.com"
+    })
     expect(byCode["token_unparseable gina@olares.com"]).toMatchObject({ severity: "warning" })
     // expired with a refresh token is normal: the next call renews it
-    expect(doc.profiles.find((p) => p.olaresId === "alice@olares.com")).toMatchObject({ status: "expired", hasRefreshToken: true })
+    expect(doc.profiles.find((p) => p.olaresId === "alice@olares.com")).toMatchObject({
+      status: "expired",
+      hasRefreshToken: true
+    })
     expect(doc.problems.filter((p) => p.subject === "alice@olares.com")).toEqual([])
     const text = await cli(["profile", "doctor", "--offline"])
     expect(text.stdout).toContain("expired (renewed on next use)")
@@ -251,7 +301,10 @@ describe("profile doctor", () => {
     expect((await cli(removeHalf!.split(" ").slice(1))).code).toBe(0)
     expect((await runLoginFix(loginHalf!, FRANK.password)).code).toBe(0)
     const again = decodeDoctor((await cli(["profile", "doctor", "-o", "json", "--offline"])).stdout)
-    expect(again.profiles.find((p) => p.olaresId === "frank@olares.com")).toMatchObject({ name: "work", status: "logged-in" })
+    expect(again.profiles.find((p) => p.olaresId === "frank@olares.com")).toMatchObject({
+      name: "work",
+      status: "logged-in"
+    })
   })
 
   it("--offline never touches the network; a slow host times out after ~3 s", async () => {
@@ -260,7 +313,11 @@ describe("profile doctor", () => {
     const offline = await cli(["profile", "doctor", "--offline", "-o", "json"])
     expect(offline.code).toBe(0)
     expect(server.requests()).toEqual([])
-    expect(decodeDoctor(offline.stdout).profiles[0]!.auth).toMatchObject({ checked: false, reachable: null, httpStatus: null })
+    expect(decodeDoctor(offline.stdout).profiles[0]!.auth).toMatchObject({
+      checked: false,
+      reachable: null,
+      httpStatus: null
+    })
     expect(offline.stdout).not.toContain("not checked") // JSON only
 
     server.setFault("/", { delayMs: 6_000 })
@@ -275,25 +332,33 @@ describe("profile doctor", () => {
     expect(took).toBeLessThan(5_900)
   })
 
-  it.skipIf(!hasOpenssl())("an untrusted certificate is a tls problem; insecureSkipVerify probes without verification", async () => {
-    const tls = await startServer({ tls: selfSignedCert() })
-    try {
-      await importProfile("alice")
-      editConfig((c) => c.profiles.push(
-        { olaresId: "tls@olares.com", authUrlOverride: tls.url },
-        { olaresId: "dev@olares.com", authUrlOverride: tls.url, insecureSkipVerify: true }
-      ))
-      const doc = decodeDoctor((await cli(["profile", "doctor", "-o", "json"])).stdout)
-      const tlsProfile = doc.profiles.find((p) => p.olaresId === "tls@olares.com")!
-      expect(tlsProfile.auth).toMatchObject({ reachable: false, errorKind: "tls" })
-      const p = doc.problems.find((x) => x.code === "auth_unreachable" && x.subject === "tls@olares.com")!
-      expect(p.fix).toBe("export NODE_EXTRA_CA_CERTS=/path/to/the-ca.pem")
-      expect(p.message).toContain("--insecure-skip-verify")
-      expect(doc.profiles.find((x) => x.olaresId === "dev@olares.com")!.auth).toMatchObject({ reachable: true, insecureSkipVerify: true })
-    } finally {
-      await tls.close()
+  it.skipIf(!hasOpenssl())(
+    "an untrusted certificate is a tls problem; insecureSkipVerify probes without verification",
+    async () => {
+      const tls = await startServer({ tls: selfSignedCert() })
+      try {
+        await importProfile("alice")
+        editConfig((c) =>
+          c.profiles.push(
+            { olaresId: "tls@olares.com", authUrlOverride: tls.url },
+            { olaresId: "dev@olares.com", authUrlOverride: tls.url, insecureSkipVerify: true }
+          )
+        )
+        const doc = decodeDoctor((await cli(["profile", "doctor", "-o", "json"])).stdout)
+        const tlsProfile = doc.profiles.find((p) => p.olaresId === "tls@olares.com")!
+        expect(tlsProfile.auth).toMatchObject({ reachable: false, errorKind: "tls" })
+        const p = doc.problems.find((x) => x.code === "auth_unreachable" && x.subject === "tls@olares.com")!
+        expect(p.fix).toBe("export NODE_EXTRA_CA_CERTS=/path/to/the-ca.pem")
+        expect(p.message).toContain("--insecure-skip-verify")
+        expect(doc.profiles.find((x) => x.olaresId === "dev@olares.com")!.auth).toMatchObject({
+          reachable: true,
+          insecureSkipVerify: true
+        })
+      } finally {
+        await tls.close()
+      }
     }
-  })
+  )
 
   it("an empty home is healthy with one warning; a corrupt config.json is a problem with its fix", async () => {
     const empty = await cli(["profile", "doctor", "-o", "json"])
@@ -355,27 +420,44 @@ describe("diagnose (pure)", () => {
   const withHome = (home: PathCheckJson) => facts({ paths: { ...facts().paths, home } })
 
   it("a shared or someone else's config home is not chmod-ed: the fix points OLARES_CLI_HOME elsewhere", () => {
-    for (const home of [dir("/tmp", { mode: "1777" }), dir("/home/u", { mode: "0755" }), dir("/srv/x", { mode: "0755", ownedByUser: false })]) {
+    for (
+      const home of [
+        dir("/tmp", { mode: "1777" }),
+        dir("/home/u", { mode: "0755" }),
+        dir("/srv/x", { mode: "0755", ownedByUser: false })
+      ]
+    ) {
       const p = diagnose(withHome(home)).find((x) => x.code === "path_insecure")!
       expect(p.fix, home.path).toBe("mkdir -m 700 -p ~/.olares-cli && export OLARES_CLI_HOME=~/.olares-cli")
     }
-    expect(diagnose(withHome(dir("/h", { mode: "0750" }))).find((x) => x.code === "path_insecure")!.fix).toBe("chmod 700 /h")
+    expect(diagnose(withHome(dir("/h", { mode: "0750" }))).find((x) => x.code === "path_insecure")!.fix).toBe(
+      "chmod 700 /h"
+    )
   })
 
   it("not writable: chmod when it is ours, chown when it is not; paths are shell-quoted", () => {
     const mine = diagnose(withHome(dir("/my dir", { writable: false }))).find((x) => x.code === "path_not_writable")!
     expect(mine.fix).toBe("chmod u+rwx '/my dir'")
-    const theirs = diagnose(withHome(dir("/h", { writable: false, ownedByUser: false }))).find((x) => x.code === "path_not_writable")!
+    const theirs = diagnose(withHome(dir("/h", { writable: false, ownedByUser: false }))).find((x) =>
+      x.code === "path_not_writable"
+    )!
     expect(theirs.fix).toBe("sudo chown -R \"$(id -un)\" /h")
     const file = diagnose(withHome(dir("/h", { kind: "file" })))
     expect(file[0]).toMatchObject({ code: "path_wrong_kind", fix: "mv /h /h.bak" })
-    expect(shellQuote("/Users/a/Library/Application Support/olares-cli")).toBe("'/Users/a/Library/Application Support/olares-cli'")
+    expect(shellQuote("/Users/a/Library/Application Support/olares-cli")).toBe(
+      "'/Users/a/Library/Application Support/olares-cli'"
+    )
     expect(shellQuote("it's")).toBe("'it'\\''s'")
   })
 
   it("a memory store is a warning; missing paths are not problems", () => {
     const missing = { ...dir("/h"), exists: false, kind: null, mode: null, writable: null, ownedByUser: null }
-    const ps = diagnose(facts({ store: { backend: "memory", location: "(process memory)", reason: "forced" }, paths: { ...facts().paths, home: missing } }))
+    const ps = diagnose(
+      facts({
+        store: { backend: "memory", location: "(process memory)", reason: "forced" },
+        paths: { ...facts().paths, home: missing }
+      })
+    )
     expect(ps.map((p) => [p.code, p.severity])).toEqual([["store_memory", "warning"], ["no_profiles", "warning"]])
     expect(ps[0]!.fix).toBe("unset OLARES_CLI_KEYSTORE")
   })

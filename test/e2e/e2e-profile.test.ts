@@ -2,10 +2,10 @@
  * End to end: the built CLI (dist/bin.cjs) spawned against the loopback Olares server, one temp home
  * per test. Covers every profile command and every row of the error / exit-code table.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { makeLinuxFileKeyStore } from "../../layers/KeyStoreFile.js"
 import { useE2e } from "../support/e2e.js"
@@ -16,7 +16,16 @@ const e2e = useE2e()
 const cli = e2e.cli
 
 const loginAlice = (extra: ReadonlyArray<string> = []) =>
-  cli(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin", ...extra], {
+  cli([
+    "profile",
+    "login",
+    "--olares-id",
+    "alice@olares.com",
+    "--auth-url-override",
+    e2e.server.url,
+    "--password-stdin",
+    ...extra
+  ], {
     input: `${ALICE.password}\n`
   })
 
@@ -29,7 +38,11 @@ const seedToken = (id: string, accessToken: string, extra: { invalidatedAt?: num
       olaresId: id,
       accessToken: Redacted.make(accessToken),
       ...(extra.refreshToken !== undefined ? { refreshToken: Redacted.make(extra.refreshToken) } : {})
-    }).pipe(Effect.zipRight(extra.invalidatedAt !== undefined ? store().markInvalidated(id, extra.invalidatedAt) : Effect.void))
+    }).pipe(
+      Effect.zipRight(
+        extra.invalidatedAt !== undefined ? store().markInvalidated(id, extra.invalidatedAt) : Effect.void
+      )
+    )
   )
 const config = () => JSON.parse(readFileSync(join(e2e.home.home, "config.json"), "utf8"))
 const mode = (p: string) => statSync(p).mode & 0o777
@@ -37,7 +50,15 @@ const mode = (p: string) => statSync(p).mode & 0o777
 /** Imports a profile from a fresh server grant (no password involved). */
 const importProfile = async (username: string, extra: ReadonlyArray<string> = []) => {
   const g = await e2e.server.issueGrant(username)
-  return cli(["profile", "import", "--olares-id", `${username}@olares.com`, "--auth-url-override", e2e.server.url, ...extra], {
+  return cli([
+    "profile",
+    "import",
+    "--olares-id",
+    `${username}@olares.com`,
+    "--auth-url-override",
+    e2e.server.url,
+    ...extra
+  ], {
     env: { OLARES_REFRESH_TOKEN: g.refreshToken }
   })
 }
@@ -53,7 +74,11 @@ describe("profile login", () => {
     expect(e2e.server.hits("/api/firstfactor")).toBe(1)
     const cfg = config()
     expect(cfg.currentProfile).toBe("alice@olares.com")
-    expect(cfg.profiles[0]).toMatchObject({ olaresId: "alice@olares.com", ownerRole: "owner", backendVersion: "1.12.6" })
+    expect(cfg.profiles[0]).toMatchObject({
+      olaresId: "alice@olares.com",
+      ownerRole: "owner",
+      backendVersion: "1.12.6"
+    })
     expect(JSON.stringify(cfg)).not.toMatch(/accessToken|refreshToken|eyJ/)
     expect(mode(e2e.home.home)).toBe(0o700)
     expect(mode(join(e2e.home.home, "config.json"))).toBe(0o600)
@@ -66,7 +91,17 @@ describe("profile login", () => {
 
   it("bare `alice` means alice@olares.com; --name sets the alias", async () => {
     const r = await cli(
-      ["profile", "login", "--olares-id", "alice", "--name", "home", "--auth-url-override", e2e.server.url, "--password-stdin"],
+      [
+        "profile",
+        "login",
+        "--olares-id",
+        "alice",
+        "--name",
+        "home",
+        "--auth-url-override",
+        e2e.server.url,
+        "--password-stdin"
+      ],
       { input: `${ALICE.password}\n` }
     )
     expect(r.code).toBe(0)
@@ -75,7 +110,15 @@ describe("profile login", () => {
   })
 
   it("logs in with TOTP via --totp; without it and without a TTY fails TotpRequired (exit 2)", async () => {
-    const args = ["profile", "login", "--olares-id", "bob@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin"]
+    const args = [
+      "profile",
+      "login",
+      "--olares-id",
+      "bob@olares.com",
+      "--auth-url-override",
+      e2e.server.url,
+      "--password-stdin"
+    ]
     const noCode = await cli(args, { input: `${BOB.password}\n` })
     expect(noCode.code).toBe(2)
     expect(noCode.stderr).toContain("two-factor authentication required: re-run with --totp <code>")
@@ -88,7 +131,15 @@ describe("profile login", () => {
 
   it("a wrong password or TOTP code is LoginRejected (exit 4) and stores nothing", async () => {
     const bad = await cli(
-      ["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin"],
+      [
+        "profile",
+        "login",
+        "--olares-id",
+        "alice@olares.com",
+        "--auth-url-override",
+        e2e.server.url,
+        "--password-stdin"
+      ],
       { input: "not-the-password\n" }
     )
     expect(bad.code).toBe(4)
@@ -96,7 +147,17 @@ describe("profile login", () => {
     expect(bad.stderr).not.toContain("not-the-password")
     const wrongCode = String((Number(e2e.server.totpNow("bob")) + 500_000) % 1_000_000).padStart(6, "0")
     const badTotp = await cli(
-      ["profile", "login", "--olares-id", "bob@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin", "--totp", wrongCode],
+      [
+        "profile",
+        "login",
+        "--olares-id",
+        "bob@olares.com",
+        "--auth-url-override",
+        e2e.server.url,
+        "--password-stdin",
+        "--totp",
+        wrongCode
+      ],
       { input: `${BOB.password}\n` }
     )
     expect(badTotp.code).toBe(4)
@@ -115,11 +176,17 @@ describe("profile login", () => {
   it("refuses re-login over a token without exp (ExpiryUnknown, exit 5)", async () => {
     // the guard is for configured profiles (a stray record is replaced: see secdisk.test.ts)
     mkdirSync(e2e.home.home, { recursive: true, mode: 0o700 })
-    writeFileSync(join(e2e.home.home, "config.json"), JSON.stringify({ profiles: [{ olaresId: "alice@olares.com" }] }), { mode: 0o600 })
+    writeFileSync(
+      join(e2e.home.home, "config.json"),
+      JSON.stringify({ profiles: [{ olaresId: "alice@olares.com" }] }),
+      { mode: 0o600 }
+    )
     await seedToken("alice@olares.com", await e2e.server.mintJwt({ noExp: true }))
     const r = await loginAlice()
     expect(r.code).toBe(5)
-    expect(r.stderr).toContain("a token is already stored for alice@olares.com but its expiry can't be determined client-side.")
+    expect(r.stderr).toContain(
+      "a token is already stored for alice@olares.com but its expiry can't be determined client-side."
+    )
   })
 
   it("writes over an expired or invalidated token, clearing invalidatedAt", async () => {
@@ -138,7 +205,9 @@ describe("profile login", () => {
     const malformed = await cli(["profile", "login", "--olares-id", "a@b@c", "--password-stdin"], { input: "x\n" })
     expect(malformed.code).toBe(2)
     expect(malformed.stderr).toContain("more than one '@'")
-    const spaces = await cli(["profile", "login", "--olares-id", "al ice@olares.com", "--password-stdin"], { input: "x\n" })
+    const spaces = await cli(["profile", "login", "--olares-id", "al ice@olares.com", "--password-stdin"], {
+      input: "x\n"
+    })
     expect(spaces.code).toBe(2)
 
     const argvPw = await cli(["profile", "login", "--olares-id", "alice", "--password", "hunter2-secret"])
@@ -192,13 +261,28 @@ describe("profile import", () => {
   it("imports from --refresh-token-stdin and from --refresh-token", async () => {
     const g = await e2e.server.issueGrant("alice")
     const viaStdin = await cli(
-      ["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url, "--refresh-token-stdin"],
+      [
+        "profile",
+        "import",
+        "--olares-id",
+        "alice@olares.com",
+        "--auth-url-override",
+        e2e.server.url,
+        "--refresh-token-stdin"
+      ],
       { input: `${g.refreshToken}\n` }
     )
     expect(viaStdin.code).toBe(0)
     const g2 = await e2e.server.issueGrant("bob")
     const viaFlag = await cli([
-      "profile", "import", "--olares-id", "bob@olares.com", "--auth-url-override", e2e.server.url, "--refresh-token", g2.refreshToken
+      "profile",
+      "import",
+      "--olares-id",
+      "bob@olares.com",
+      "--auth-url-override",
+      e2e.server.url,
+      "--refresh-token",
+      g2.refreshToken
     ])
     expect(viaFlag.code).toBe(0)
   })
@@ -232,7 +316,15 @@ describe("profile import", () => {
     expect(none.code).toBe(2)
     expect(none.stderr).toContain("--refresh-token is required")
 
-    const empty = await cli(["profile", "import", "--olares-id", "alice", "--refresh-token-stdin", "--auth-url-override", e2e.server.url], {
+    const empty = await cli([
+      "profile",
+      "import",
+      "--olares-id",
+      "alice",
+      "--refresh-token-stdin",
+      "--auth-url-override",
+      e2e.server.url
+    ], {
       input: "\n"
     })
     expect(empty.code).toBe(2)
@@ -290,9 +382,20 @@ describe("profile list", () => {
     expect(json.code).toBe(0)
     const doc = JSON.parse(json.stdout)
     expect(doc.profiles.map((p: { status: string }) => p.status)).toEqual([
-      "logged-in", "expired", "invalidated", "never", "logged-in (unparseable token)", "unknown"
+      "logged-in",
+      "expired",
+      "invalidated",
+      "never",
+      "logged-in (unparseable token)",
+      "unknown"
     ])
-    expect(doc.profiles[0]).toEqual({ current: true, name: "alice@olares.com", olaresId: "alice@olares.com", status: "logged-in", version: "1.12.6" })
+    expect(doc.profiles[0]).toEqual({
+      current: true,
+      name: "alice@olares.com",
+      olaresId: "alice@olares.com",
+      status: "logged-in",
+      version: "1.12.6"
+    })
   })
 
   it("--refresh-version re-reads the current profile's version; a failure is only a warning", async () => {
@@ -390,7 +493,13 @@ describe("profile whoami", () => {
     const fresh = await cli(["profile", "whoami", "--refresh", "-o", "json"])
     expect(fresh.code).toBe(0)
     const doc = JSON.parse(fresh.stdout)
-    expect(doc).toMatchObject({ olaresId: "bob@olares.com", role: "admin", roleLabel: "Admin", source: "server", backendVersion: "1.12.6" })
+    expect(doc).toMatchObject({
+      olaresId: "bob@olares.com",
+      role: "admin",
+      roleLabel: "Admin",
+      source: "server",
+      backendVersion: "1.12.6"
+    })
     expect(e2e.server.hits("/api/backend/v1/user-info")).toBe(1)
     expect(e2e.server.hits("/api/olares-info")).toBe(1)
   })
@@ -401,7 +510,12 @@ describe("profile whoami", () => {
     expect(none.stderr).toContain("no Olares profile is configured")
     const noneJson = await cli(["profile", "whoami", "-o", "json"])
     expect(noneJson.code).toBe(3)
-    expect(JSON.parse(noneJson.stderr).error).toMatchObject({ code: "auth_no_profile", status: "NoProfile", exitCode: 3, retryable: false })
+    expect(JSON.parse(noneJson.stderr).error).toMatchObject({
+      code: "auth_no_profile",
+      status: "NoProfile",
+      exitCode: 3,
+      retryable: false
+    })
 
     expect((await importProfile("alice")).code).toBe(0)
     await Effect.runPromise(store().remove("alice@olares.com"))

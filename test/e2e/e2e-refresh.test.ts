@@ -2,7 +2,6 @@
  * End to end: transparent refresh through the built CLI (spec section 7). Real processes, real
  * loopback HTTP, temp homes seeded through the real layers, every output leak-scanned.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { spawn } from "node:child_process"
@@ -11,6 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { join } from "node:path"
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { refreshLockPath } from "../../layers/RefreshCoordinatorLive.js"
 import { BIN, makeTempHome, runCli, type TempHome } from "../support/cli.js"
 import { flockBusy } from "../support/golock.js"
@@ -92,7 +92,7 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex")
 
 describe("refresh storm", () => {
   it("32 concurrent api processes on one stale profile make exactly one /api/refresh", async () => {
-    const { home, grant } = await staleHome()
+    const { grant, home } = await staleHome()
     const N = 32
     const results = await Promise.all(Array.from({ length: N }, () => api(home, ["/api/echo/x"], 60_000)))
 
@@ -157,7 +157,7 @@ describe("SIGKILL while holding the refresh lock", () => {
   // first test turns rotation off, so the stored refresh token stays live.
   it("the dead holder's lock is free at once and the next call succeeds (rotation off)", async () => {
     server.setRotateRefreshTokens(false)
-    const { home, grant } = await staleHome()
+    const { grant, home } = await staleHome()
     await killDuringRefresh(home)
     const cfgBefore = configBytes(home)
 
@@ -182,7 +182,7 @@ describe("SIGKILL while holding the refresh lock", () => {
   })
 
   it("with rotation on, the next call finds the grant rotated away: invalidated, no deadlock, nothing corrupt", async () => {
-    const { home, grant } = await staleHome()
+    const { grant, home } = await staleHome()
     await killDuringRefresh(home)
     // the dead process's exchange completes server-side and rotates the grant it used
     await waitFor("the server-side rotation", () => !server.isRefreshTokenLive(grant.refreshToken))
@@ -205,7 +205,7 @@ describe("SIGKILL while holding the refresh lock", () => {
 
 describe("/api/refresh rejects the grant", () => {
   it.each([401, 403, 459])("HTTP %i: exit 4 with the recovery, invalidated, next call is offline", async (status) => {
-    const { home, grant } = await staleHome()
+    const { grant, home } = await staleHome()
     server.setFault("/api/refresh", { status })
 
     const r = await api(home, ["/api/echo/x"])
@@ -318,7 +318,7 @@ describe("transient refresh failures never invalidate", () => {
 
 describe("streaming upload", () => {
   const upload = async (ttlSeconds: number) => {
-    const { home, grant } = await homeWithGrant(ttlSeconds)
+    const { grant, home } = await homeWithGrant(ttlSeconds)
     const file = join(home.root, "upload.bin")
     const bytes = randomBytes(1024 * 1024)
     writeFileSync(file, bytes)
@@ -337,7 +337,7 @@ describe("streaming upload", () => {
   }
 
   it("a token expiring within 60 s is refreshed before the body is sent", async () => {
-    const { home, grant } = await upload(30)
+    const { grant, home } = await upload(30)
     expect(server.hits("/api/refresh")).toBe(1)
     const paths = server.requests().map((r) => r.path)
     expect(paths).toEqual(["/api/refresh", "/api/echo/upload"])

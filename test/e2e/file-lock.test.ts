@@ -263,7 +263,9 @@ describe("FileLockLive", () => {
       const err = yield* Effect.scoped(lock.lock(path, { timeout: "5 seconds" })).pipe(Effect.flip)
       expect(err).toBeInstanceOf(StorageError)
       expect(err.message).toContain("symbolic link")
-      expect((err as StorageError).hint).toBe(`remove the link (rm ${JSON.stringify(path)}); it is recreated as a plain file`)
+      expect((err as StorageError).hint).toBe(
+        `remove the link (rm ${JSON.stringify(path)}); it is recreated as a plain file`
+      )
       expect(existsSync(target)).toBe(false)
       writeFileSync(target, "keep", { mode: 0o644 })
       expect(yield* Effect.flip(Effect.scoped(lock.lock(path, { timeout: "5 seconds" })))).toBeInstanceOf(StorageError)

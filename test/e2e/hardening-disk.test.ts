@@ -15,10 +15,10 @@ import { describe, expect, it } from "vitest"
 import { corruptKeyFile, makeLinuxFileKeyStore, writeFailure } from "../../layers/KeyStoreFile.js"
 import { ioError } from "../../layers/ProfileRepoFile.js"
 import { BIN } from "../support/cli.js"
-import { flockBusy } from "../support/golock.js"
-import { recordOutput } from "../support/leaks.js"
 import { useE2e } from "../support/e2e.js"
+import { flockBusy } from "../support/golock.js"
 import { expectNoStack, snapshot as snapshotOf } from "../support/hardening-util.js"
+import { recordOutput } from "../support/leaks.js"
 
 const ALICE_ID = "alice@olares.com"
 const BOB_ID = "bob@olares.com"
@@ -37,7 +37,15 @@ const mode = (p: string) => statSync(p).mode & 0o777
 /** Imports a profile from a fresh server grant; the token only ever travels in the environment. */
 const importProfile = async (username: string, extra: ReadonlyArray<string> = []) => {
   const g = await e2e.server.issueGrant(username)
-  return cli(["profile", "import", "--olares-id", `${username}@olares.com`, "--auth-url-override", e2e.server.url, ...extra], {
+  return cli([
+    "profile",
+    "import",
+    "--olares-id",
+    `${username}@olares.com`,
+    "--auth-url-override",
+    e2e.server.url,
+    ...extra
+  ], {
     env: { OLARES_REFRESH_TOKEN: g.refreshToken }
   })
 }
@@ -55,18 +63,30 @@ describe("concurrent writers", () => {
     const users = Array.from({ length: 20 }, (_, i) => `conc${String(i).padStart(2, "0")}`)
     for (const u of users) e2e.server.addUser({ username: u, password: `${u}-password-xyz` })
     const grants = await Promise.all(users.map((u) => e2e.server.issueGrant(u)))
-    const results = await Promise.all(users.map((u, i) =>
-      cli(["profile", "import", "--olares-id", `${u}@olares.com`, "--auth-url-override", e2e.server.url, "--no-switch"], {
-        env: { OLARES_REFRESH_TOKEN: grants[i]!.refreshToken },
-        timeoutMs: 60_000
-      })
-    ))
+    const results = await Promise.all(
+      users.map((u, i) =>
+        cli([
+          "profile",
+          "import",
+          "--olares-id",
+          `${u}@olares.com`,
+          "--auth-url-override",
+          e2e.server.url,
+          "--no-switch"
+        ], {
+          env: { OLARES_REFRESH_TOKEN: grants[i]!.refreshToken },
+          timeoutMs: 60_000
+        })
+      )
+    )
     for (const [i, r] of results.entries()) {
       expect(r.code, `${users[i]}: ${r.stderr}`).toBe(0)
       expectNoStack(r)
     }
     const cfg = JSON.parse(readFileSync(configPath(), "utf8"))
-    expect(cfg.profiles.map((p: { olaresId: string }) => p.olaresId).sort()).toEqual(users.map((u) => `${u}@olares.com`))
+    expect(cfg.profiles.map((p: { olaresId: string }) => p.olaresId).sort()).toEqual(
+      users.map((u) => `${u}@olares.com`)
+    )
     // every post-login cache fill landed too (three read-modify-writes per process, none lost)
     for (const p of cfg.profiles) expect(p).toMatchObject({ ownerRole: "owner", backendVersion: "1.12.6" })
     expect(users.map((u) => `${u}@olares.com`)).toContain(cfg.currentProfile)
@@ -127,7 +147,11 @@ describe("concurrent writers", () => {
     }
     const check = (text: string) => {
       if (text === "" || text.startsWith("<unreadable: ENOENT")) return // absent = empty config
-      const cfg = JSON.parse(text) as { currentProfile?: string; previousProfile?: string; profiles?: Array<{ olaresId: string; name?: string }> }
+      const cfg = JSON.parse(text) as {
+        currentProfile?: string
+        previousProfile?: string
+        profiles?: Array<{ olaresId: string; name?: string }>
+      }
       const names = new Set((cfg.profiles ?? []).flatMap((p) => [p.olaresId, p.name ?? p.olaresId]))
       if (cfg.currentProfile !== undefined) expect(names.has(cfg.currentProfile), text).toBe(true)
       if (cfg.previousProfile !== undefined) expect(names.has(cfg.previousProfile), text).toBe(true)
@@ -154,7 +178,11 @@ describe("bad config.json", () => {
   const cases: ReadonlyArray<readonly [string, string, RegExp]> = [
     ["not JSON", "{\"profiles\": [ {\"olaresId\": \"alice@olares.com\" ", /not valid JSON/],
     ["profiles is a string", "{\"profiles\": \"x\"}", /profiles: expected an array/],
-    ["olaresId is a number", "{\"profiles\": [{\"olaresId\": 5}]}", /profiles\[0\]\.olaresId: expected string, actual 5/],
+    [
+      "olaresId is a number",
+      "{\"profiles\": [{\"olaresId\": 5}]}",
+      /profiles\[0\]\.olaresId: expected string, actual 5/
+    ],
     ["currentProfile is a number", "{\"currentProfile\": 3, \"profiles\": []}", /currentProfile: expected string/]
   ]
   for (const [label, text, why] of cases) {
@@ -227,7 +255,9 @@ describe("bad token records", () => {
         expect(r.code, r.stderr).toBe(1)
         expect(r.stderr).toContain(encPath(ALICE_ID))
         expect(r.stderr).toMatch(why)
-        expect(r.stderr).toContain(`olares-cli profile remove ${ALICE_ID} && olares-cli profile login --olares-id ${ALICE_ID}`)
+        expect(r.stderr).toContain(
+          `olares-cli profile remove ${ALICE_ID} && olares-cli profile login --olares-id ${ALICE_ID}`
+        )
         expectNoStack(r)
       }
       // re-importing over an unreadable record is refused the same way, before the network
@@ -242,9 +272,11 @@ describe("bad token records", () => {
 
       // the printed fix works
       expect((await cli(["profile", "remove", ALICE_ID, "--yes"])).code).toBe(0)
-      expect((await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url], {
-        env: { OLARES_REFRESH_TOKEN: g.refreshToken }
-      })).code).toBe(0)
+      expect(
+        (await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url], {
+          env: { OLARES_REFRESH_TOKEN: g.refreshToken }
+        })).code
+      ).toBe(0)
       expect(Option.isSome(await readRecord(BOB_ID))).toBe(true)
     })
   }
@@ -363,7 +395,15 @@ describe("permissions and unusable directories", () => {
     expectNoStack(r)
     expect(e2e.server.hits("/api/refresh")).toBe(0)
     expect(e2e.server.isRefreshTokenLive(g.refreshToken)).toBe(true)
-    const login = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url, "--password-stdin"], {
+    const login = await cli([
+      "profile",
+      "login",
+      "--olares-id",
+      ALICE_ID,
+      "--auth-url-override",
+      e2e.server.url,
+      "--password-stdin"
+    ], {
       input: "alice-password-123\n"
     })
     expect(login.code).toBe(1)

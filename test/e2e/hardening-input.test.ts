@@ -14,8 +14,8 @@ import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { makeLinuxFileKeyStore } from "../../layers/KeyStoreFile.js"
 import { runCli } from "../support/cli.js"
-import { expectNoStack, snapshot, STACK_TRACE } from "../support/hardening-util.js"
 import { useE2e } from "../support/e2e.js"
+import { expectNoStack, snapshot, STACK_TRACE } from "../support/hardening-util.js"
 import {
   ALICE,
   closedPort,
@@ -172,69 +172,77 @@ describe("bad server replies", () => {
     expect(snapshot(e2e.home.root)).toEqual(before)
   })
 
-  it.skipIf(!hasOpenssl())("TLS: a self-signed server fails without --insecure-skip-verify, works with it", async () => {
-    const tls = await startServer({ tls: selfSignedCert() })
-    try {
-      const g = await tls.issueGrant("alice")
-      const refused = await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", tls.url], {
-        env: { OLARES_REFRESH_TOKEN: g.refreshToken }
-      })
-      expectTransient(refused, "/api/refresh")
-      expect(refused.stderr).toContain("TLS certificate verification failed")
-      expect(refused.stderr).toContain("--insecure-skip-verify")
-      expect(tls.hits("/api/refresh")).toBe(0)
-      expect(existsSync(configPath())).toBe(false)
-      const loginRefused = await cli(
-        ["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", tls.url, "--password-stdin"],
-        { input: `${ALICE.password}\n` }
-      )
-      expectTransient(loginRefused, "/api/firstfactor")
-      expect(loginRefused.stderr).toContain("TLS certificate verification failed")
+  it.skipIf(!hasOpenssl())(
+    "TLS: a self-signed server fails without --insecure-skip-verify, works with it",
+    async () => {
+      const tls = await startServer({ tls: selfSignedCert() })
+      try {
+        const g = await tls.issueGrant("alice")
+        const refused = await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", tls.url], {
+          env: { OLARES_REFRESH_TOKEN: g.refreshToken }
+        })
+        expectTransient(refused, "/api/refresh")
+        expect(refused.stderr).toContain("TLS certificate verification failed")
+        expect(refused.stderr).toContain("--insecure-skip-verify")
+        expect(tls.hits("/api/refresh")).toBe(0)
+        expect(existsSync(configPath())).toBe(false)
+        const loginRefused = await cli(
+          ["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", tls.url, "--password-stdin"],
+          { input: `${ALICE.password}\n` }
+        )
+        expectTransient(loginRefused, "/api/firstfactor")
+        expect(loginRefused.stderr).toContain("TLS certificate verification failed")
 
-      const ok = await cli(
-        ["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", tls.url, "--insecure-skip-verify"],
-        { env: { OLARES_REFRESH_TOKEN: g.refreshToken } }
-      )
-      expect(ok.code, ok.stderr).toBe(0)
-      expect(ok.stdout).toContain("role: Owner")
-      expect(JSON.parse(readFileSync(configPath(), "utf8")).profiles[0].insecureSkipVerify).toBe(true)
-      // the flag is remembered by the profile: later calls need no flag
-      const who = await cli(["profile", "whoami", "--refresh"])
-      expect(who.code, who.stderr).toBe(0)
-    } finally {
-      await tls.close()
-    }
-  })
-
-  it.skipIf(!hasOpenssl())("TLS: whoami --refresh and api name a self-signed server's certificate and the hint, like login", async () => {
-    const tls = await startServer({ tls: selfSignedCert() })
-    try {
-      const g = await tls.issueGrant("alice")
-      const ok = await cli(
-        ["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", tls.url, "--insecure-skip-verify"],
-        { env: { OLARES_REFRESH_TOKEN: g.refreshToken } }
-      )
-      expect(ok.code, ok.stderr).toBe(0)
-      // the same profile without the flag: every later call now meets the untrusted certificate
-      const cfg = JSON.parse(readFileSync(configPath(), "utf8"))
-      delete cfg.profiles[0].insecureSkipVerify
-      writeFileSync(configPath(), JSON.stringify(cfg, null, 2), { mode: 0o600 })
-      const before = snapshot(e2e.home.root)
-      for (const [args, endpoint] of [
-        [["profile", "whoami", "--refresh"], "/api/backend/v1/user-info"],
-        [["api", "/api/echo/x"], "/api/echo/x"]
-      ] as const) {
-        const r = await cli(args)
-        expectTransient(r, endpoint)
-        expect(r.stderr).toContain(`TLS certificate verification failed for ${tls.url}`)
-        expect(r.stderr).toContain("--insecure-skip-verify")
+        const ok = await cli(
+          ["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", tls.url, "--insecure-skip-verify"],
+          { env: { OLARES_REFRESH_TOKEN: g.refreshToken } }
+        )
+        expect(ok.code, ok.stderr).toBe(0)
+        expect(ok.stdout).toContain("role: Owner")
+        expect(JSON.parse(readFileSync(configPath(), "utf8")).profiles[0].insecureSkipVerify).toBe(true)
+        // the flag is remembered by the profile: later calls need no flag
+        const who = await cli(["profile", "whoami", "--refresh"])
+        expect(who.code, who.stderr).toBe(0)
+      } finally {
+        await tls.close()
       }
-      expect(tls.hits("/api/echo/x")).toBe(0)
-      expect(snapshot(e2e.home.root)).toEqual(before)
-    } finally {
-      await tls.close()
     }
-  })
+  )
+
+  it.skipIf(!hasOpenssl())(
+    "TLS: whoami --refresh and api name a self-signed server's certificate and the hint, like login",
+    async () => {
+      const tls = await startServer({ tls: selfSignedCert() })
+      try {
+        const g = await tls.issueGrant("alice")
+        const ok = await cli(
+          ["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", tls.url, "--insecure-skip-verify"],
+          { env: { OLARES_REFRESH_TOKEN: g.refreshToken } }
+        )
+        expect(ok.code, ok.stderr).toBe(0)
+        // the same profile without the flag: every later call now meets the untrusted certificate
+        const cfg = JSON.parse(readFileSync(configPath(), "utf8"))
+        delete cfg.profiles[0].insecureSkipVerify
+        writeFileSync(configPath(), JSON.stringify(cfg, null, 2), { mode: 0o600 })
+        const before = snapshot(e2e.home.root)
+        for (
+          const [args, endpoint] of [
+            [["profile", "whoami", "--refresh"], "/api/backend/v1/user-info"],
+            [["api", "/api/echo/x"], "/api/echo/x"]
+          ] as const
+        ) {
+          const r = await cli(args)
+          expectTransient(r, endpoint)
+          expect(r.stderr).toContain(`TLS certificate verification failed for ${tls.url}`)
+          expect(r.stderr).toContain("--insecure-skip-verify")
+        }
+        expect(tls.hits("/api/echo/x")).toBe(0)
+        expect(snapshot(e2e.home.root)).toEqual(before)
+      } finally {
+        await tls.close()
+      }
+    }
+  )
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -264,7 +272,15 @@ describe("bad user input", () => {
     for (const [id, why] of malformed) {
       for (const cmd of ["login", "import"] as const) {
         const r = await cli(
-          ["profile", cmd, "--olares-id", id, "--auth-url-override", e2e.server.url, cmd === "login" ? "--password-stdin" : "--refresh-token-stdin"],
+          [
+            "profile",
+            cmd,
+            "--olares-id",
+            id,
+            "--auth-url-override",
+            e2e.server.url,
+            cmd === "login" ? "--password-stdin" : "--refresh-token-stdin"
+          ],
           { input: "some-secret-value\n" }
         )
         expect(r.code, `${cmd} ${JSON.stringify(id)}: ${r.stderr}`).toBe(2)
@@ -317,10 +333,26 @@ describe("bad user input", () => {
 
   it("empty stdin for --password-stdin / --refresh-token-stdin is EmptySecret (exit 2); no TTY is NotATerminal", async () => {
     for (const input of ["", "\n", "\r\n"]) {
-      const pw = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url, "--password-stdin"], { input })
+      const pw = await cli([
+        "profile",
+        "login",
+        "--olares-id",
+        ALICE_ID,
+        "--auth-url-override",
+        e2e.server.url,
+        "--password-stdin"
+      ], { input })
       expect(pw.code, JSON.stringify(input)).toBe(2)
       expect(pw.stderr).toContain("password is empty")
-      const rt = await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url, "--refresh-token-stdin"], { input })
+      const rt = await cli([
+        "profile",
+        "import",
+        "--olares-id",
+        ALICE_ID,
+        "--auth-url-override",
+        e2e.server.url,
+        "--refresh-token-stdin"
+      ], { input })
       expect(rt.code).toBe(2)
       expect(rt.stderr).toContain("refresh token is empty")
     }
@@ -358,11 +390,13 @@ describe("bad user input", () => {
     const template = mkdtempSync(join(tmpdir(), "olares-fuzz-"))
     const dead = `http://127.0.0.1:${deadPort}`
     const tokenDir = join(template, "data", "olares-cli")
-    await Effect.runPromise(makeLinuxFileKeyStore(tokenDir).set({
-      olaresId: ALICE_ID,
-      accessToken: Redacted.make(await mintJwt({ username: "alice", ttl: 3600 })),
-      refreshToken: Redacted.make("rt-fuzz-not-a-real-refresh-token")
-    }))
+    await Effect.runPromise(
+      makeLinuxFileKeyStore(tokenDir).set({
+        olaresId: ALICE_ID,
+        accessToken: Redacted.make(await mintJwt({ username: "alice", ttl: 3600 })),
+        refreshToken: Redacted.make("rt-fuzz-not-a-real-refresh-token")
+      })
+    )
     const cfgDir = join(template, "config")
     mkdirSync(cfgDir, { recursive: true, mode: 0o700 })
     writeFileSync(
@@ -372,23 +406,85 @@ describe("bad user input", () => {
     )
 
     const real = [
-      "profile", "login", "import", "list", "use", "remove", "whoami", "api",
-      "--olares-id", "alice", ALICE_ID, "bob@olares.com", "a@b@c", "--auth-url-override", dead, "--name", "work",
-      "--local-url-prefix", "dev.", "--insecure-skip-verify", "--no-switch", "--password-stdin", "--totp", "123456",
-      "--refresh-token", "rt-fuzz-argv-token", "--refresh-token-stdin", "-o", "--output", "json", "table", "--yes", "-y",
-      "--refresh", "--refresh-version", "--no-input", "-X", "POST", "-H", "X-A: b", "--input", "-", "/api/echo/x",
-      "https://evil.example/x", "--help", "-h", "--version", "--completions", "bash", "--wizard", "--log-level", "debug",
-      "--", "-", "=", ""
+      "profile",
+      "login",
+      "import",
+      "list",
+      "use",
+      "remove",
+      "whoami",
+      "api",
+      "--olares-id",
+      "alice",
+      ALICE_ID,
+      "bob@olares.com",
+      "a@b@c",
+      "--auth-url-override",
+      dead,
+      "--name",
+      "work",
+      "--local-url-prefix",
+      "dev.",
+      "--insecure-skip-verify",
+      "--no-switch",
+      "--password-stdin",
+      "--totp",
+      "123456",
+      "--refresh-token",
+      "rt-fuzz-argv-token",
+      "--refresh-token-stdin",
+      "-o",
+      "--output",
+      "json",
+      "table",
+      "--yes",
+      "-y",
+      "--refresh",
+      "--refresh-version",
+      "--no-input",
+      "-X",
+      "POST",
+      "-H",
+      "X-A: b",
+      "--input",
+      "-",
+      "/api/echo/x",
+      "https://evil.example/x",
+      "--help",
+      "-h",
+      "--version",
+      "--completions",
+      "bash",
+      "--wizard",
+      "--log-level",
+      "debug",
+      "--",
+      "-",
+      "=",
+      ""
     ]
     const token = fc.oneof(
       { weight: 6, arbitrary: fc.constantFrom(...real) },
       { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
       { weight: 1, arbitrary: fc.string({ unit: "grapheme", maxLength: 6 }) },
-      { weight: 1, arbitrary: fc.tuple(fc.constantFrom("--olares-id", "--output", "--name", "-o", "--totp"), fc.string({ maxLength: 8 })).map(([f, v]) => `${f}=${v}`) }
+      {
+        weight: 1,
+        arbitrary: fc.tuple(
+          fc.constantFrom("--olares-id", "--output", "--name", "-o", "--totp"),
+          fc.string({ maxLength: 8 })
+        ).map(([f, v]) => `${f}=${v}`)
+      }
     ).filter((t) => !t.includes("\u0000"))
     const prefix = fc.constantFrom<ReadonlyArray<string>>(
-      [], ["profile"], ["profile", "login"], ["profile", "import"], ["profile", "list"], ["profile", "use"],
-      ["profile", "remove"], ["profile", "whoami"], ["api"]
+      [],
+      ["profile"],
+      ["profile", "login"],
+      ["profile", "import"],
+      ["profile", "list"],
+      ["profile", "use"],
+      ["profile", "remove"],
+      ["profile", "whoami"],
+      ["api"]
     )
     const argvArb = fc.tuple(prefix, fc.array(token, { maxLength: 7 })).map(([p, rest]) => [...p, ...rest])
     const inputArb = fc.constantFrom("", "\n", "fuzz-stdin-line\n")
@@ -399,7 +495,12 @@ describe("bad user input", () => {
       cpSync(join(template, "config"), join(root, "config"), { recursive: true })
       cpSync(join(template, "data"), join(root, "data"), { recursive: true })
       const r = await runCli(argv, {
-        env: { OLARES_CLI_HOME: join(root, "config"), OLARES_CLI_DATA_DIR: join(root, "data"), HOME: root, NO_COLOR: "1" },
+        env: {
+          OLARES_CLI_HOME: join(root, "config"),
+          OLARES_CLI_DATA_DIR: join(root, "data"),
+          HOME: root,
+          NO_COLOR: "1"
+        },
         input,
         timeoutMs: 20_000
       })
@@ -419,7 +520,9 @@ describe("bad user input", () => {
             if (STACK_TRACE.test(r.stdout) || STACK_TRACE.test(r.stderr)) {
               throw new Error(`${label}: printed a stack trace\n${r.stderr.slice(0, 1000)}`)
             }
-            if (r.code !== 0 && r.stderr.trim() === "") throw new Error(`${label}: exit ${r.code} with nothing on stderr`)
+            if (r.code !== 0 && r.stderr.trim() === "") {
+              throw new Error(`${label}: exit ${r.code} with nothing on stderr`)
+            }
           }
         }),
         { numRuns: 25, endOnFailure: true }
@@ -437,7 +540,15 @@ describe("bad user input", () => {
 describe("secrets", () => {
   it("OLARES_CLI_DEBUG=1 shows method + URL of every request, header values redacted, no secret", async () => {
     const debug = { OLARES_CLI_DEBUG: "1" }
-    const login = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url, "--password-stdin"], {
+    const login = await cli([
+      "profile",
+      "login",
+      "--olares-id",
+      ALICE_ID,
+      "--auth-url-override",
+      e2e.server.url,
+      "--password-stdin"
+    ], {
       input: `${ALICE.password}\n`,
       env: debug
     })
@@ -450,7 +561,9 @@ describe("secrets", () => {
 
     // a stale token: the transport refreshes, and the refresh is logged too
     const rec = Option.getOrThrow(await readRecord(ALICE_ID))
-    await Effect.runPromise(store().set({ ...rec, accessToken: Redacted.make(await e2e.server.mintJwt({ username: "alice", ttl: -60 })) }))
+    await Effect.runPromise(
+      store().set({ ...rec, accessToken: Redacted.make(await e2e.server.mintJwt({ username: "alice", ttl: -60 })) })
+    )
     const api = await cli(["api", "/api/echo/x"], { env: debug })
     expect(api.code, api.stderr).toBe(0)
     expect(api.stderr).toContain(`debug: GET ${e2e.server.url}/api/echo/x`)
@@ -498,7 +611,15 @@ describe("secrets", () => {
     })
     expect(dead.code).toBe(4)
     expect(dead.stdout + dead.stderr).not.toContain(g.refreshToken)
-    const wrong = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url, "--password-stdin"], {
+    const wrong = await cli([
+      "profile",
+      "login",
+      "--olares-id",
+      ALICE_ID,
+      "--auth-url-override",
+      e2e.server.url,
+      "--password-stdin"
+    ], {
       input: "wrong-password-never-shown\n"
     })
     expect(wrong.code).toBe(4)

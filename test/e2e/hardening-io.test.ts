@@ -40,7 +40,8 @@ const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a
 const expectClean = (r: CliResult, secrets: ReadonlyArray<string> = []) => {
   for (const [label, text] of [["stdout", r.stdout], ["stderr", r.stderr]] as const) {
     const bad = UNSAFE.exec(text)
-    expect(bad, `${label} carries U+${bad?.[0].codePointAt(0)?.toString(16)}: ${JSON.stringify(text.slice(0, 400))}`).toBeNull()
+    expect(bad, `${label} carries U+${bad?.[0].codePointAt(0)?.toString(16)}: ${JSON.stringify(text.slice(0, 400))}`)
+      .toBeNull()
     expect(text, "a line break from the server survived").not.toMatch(/^INJECTED/m)
     for (const s of secrets) expect(text.includes(s), `${label} holds a secret`).toBe(false)
     expect(text).not.toMatch(/eyJ[\w-]{10,}\.[\w-]{10,}/)
@@ -126,13 +127,23 @@ describe("a reflecting server: no secret we sent, no control character, bounded"
     expect(login.stderr).toMatch(/warning: .*role.*not cached/)
     const profile = (await readConfig(e2e.home)).profiles[0]!
     expect(profile.ownerRole).toBeUndefined()
-    for (const args of [["profile", "whoami"], ["profile", "whoami", "-o", "json"], ["profile", "whoami", "--refresh"], [
-      "profile",
-      "whoami",
-      "--refresh",
-      "-o",
-      "json"
-    ], ["profile", "list"], ["profile", "list", "-o", "json"], ["profile", "doctor", "--offline"]]) {
+    for (
+      const args of [
+        ["profile", "whoami"],
+        ["profile", "whoami", "-o", "json"],
+        ["profile", "whoami", "--refresh"],
+        [
+          "profile",
+          "whoami",
+          "--refresh",
+          "-o",
+          "json"
+        ],
+        ["profile", "list"],
+        ["profile", "list", "-o", "json"],
+        ["profile", "doctor", "--offline"]
+      ]
+    ) {
       const r = await cli(args)
       expectClean(r)
       expect(r.stdout.length + r.stderr.length).toBeLessThan(4000)
@@ -158,7 +169,9 @@ describe("a reflecting server: no secret we sent, no control character, bounded"
       // a 200 passes user-info, then the reflected osVersion is refused (never cached); any other
       // failure names the endpoint that failed
       if (j.code !== 0 && m.status !== 401) {
-        expect(envelope(j).message).toMatch(m.status === 200 ? /^parse backend osVersion / : /\/api\/backend\/v1\/user-info/)
+        expect(envelope(j).message).toMatch(
+          m.status === 200 ? /^parse backend osVersion / : /\/api\/backend\/v1\/user-info/
+        )
       }
     }
   })
@@ -243,11 +256,27 @@ describe("bounded input", () => {
   })
 
   it("a line just under 64 KiB is a secret like any other; one over it is refused", async () => {
-    const under = await cli(["profile", "login", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url, "--password-stdin"], {
+    const under = await cli([
+      "profile",
+      "login",
+      "--olares-id",
+      ALICE_ID,
+      "--auth-url-override",
+      e2e.server.url,
+      "--password-stdin"
+    ], {
       input: `${"p".repeat(65_000)}\n`
     })
     expect(under.code, under.stderr).toBe(4) // the server's verdict: a wrong password
-    const over = await cli(["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url, "--refresh-token-stdin"], {
+    const over = await cli([
+      "profile",
+      "import",
+      "--olares-id",
+      ALICE_ID,
+      "--auth-url-override",
+      e2e.server.url,
+      "--refresh-token-stdin"
+    ], {
       input: `${"r".repeat(70_000)}\n`
     })
     expect(over.code, over.stderr).toBe(2)
@@ -283,7 +312,11 @@ describe("bounded input", () => {
     await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r))
     try {
       const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`
-      await seedProfile(e2e.home, { olaresId: ALICE_ID, accessToken: await mintJwt({ ttl: 3600 }), authUrlOverride: url })
+      await seedProfile(e2e.home, {
+        olaresId: ALICE_ID,
+        accessToken: await mintJwt({ ttl: 3600 }),
+        authUrlOverride: url
+      })
       const child = spawn(process.execPath, [BIN, "api", "-X", "POST", "/api/upload", "--input", "-"], {
         env: { PATH: process.env.PATH ?? "", ...e2e.home.env },
         stdio: ["pipe", "pipe", "pipe"]
@@ -309,7 +342,12 @@ describe("bounded input", () => {
 
   it("api --input - is a stream: a token expiring within 60 s is refreshed before sending, once", async () => {
     const g = await e2e.server.issueGrant("alice", { ttlSeconds: 30 })
-    await seedProfile(e2e.home, { olaresId: ALICE_ID, accessToken: g.accessToken, refreshToken: g.refreshToken, authUrlOverride: e2e.server.url })
+    await seedProfile(e2e.home, {
+      olaresId: ALICE_ID,
+      accessToken: g.accessToken,
+      refreshToken: g.refreshToken,
+      authUrlOverride: e2e.server.url
+    })
     const r = await cli(["api", "-X", "POST", "/api/echo/upload", "--input", "-"], { input: "hello stream" })
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ bodyLength: 12 })
@@ -325,7 +363,17 @@ describe("bounded input", () => {
 
 describe("aliases", () => {
   const loginBob = () =>
-    cli(["profile", "login", "--olares-id", BOB_ID, "--auth-url-override", e2e.server.url, "--password-stdin", "--totp", e2e.server.totpNow("bob")], {
+    cli([
+      "profile",
+      "login",
+      "--olares-id",
+      BOB_ID,
+      "--auth-url-override",
+      e2e.server.url,
+      "--password-stdin",
+      "--totp",
+      e2e.server.totpNow("bob")
+    ], {
       input: `${BOB.password}\n`
     })
 
@@ -342,11 +390,31 @@ describe("aliases", () => {
 
     // an alias equal to another profile's alias, or to a bare name that means another olaresId
     expect((await loginAt(e2e.server.url, ["--name", "work"])).code).toBe(0)
-    const again = await cli(["profile", "login", "--olares-id", "carol@olares.com", "--name", "work", "--password-stdin", "--auth-url-override", e2e.server.url], {
+    const again = await cli([
+      "profile",
+      "login",
+      "--olares-id",
+      "carol@olares.com",
+      "--name",
+      "work",
+      "--password-stdin",
+      "--auth-url-override",
+      e2e.server.url
+    ], {
       input: "x-password\n"
     })
     expect(again.code, again.stderr).toBe(2)
-    const bare = await cli(["profile", "login", "--olares-id", "dave@olares.com", "--name", "bob", "--password-stdin", "--auth-url-override", e2e.server.url], {
+    const bare = await cli([
+      "profile",
+      "login",
+      "--olares-id",
+      "dave@olares.com",
+      "--name",
+      "bob",
+      "--password-stdin",
+      "--auth-url-override",
+      e2e.server.url
+    ], {
       input: "x-password\n"
     })
     expect(bare.code, bare.stderr).toBe(2)
@@ -376,7 +444,19 @@ describe("aliases", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("URL flags", () => {
-  const badPrefixes = ["x@evil.example/", "dev", "dev./", "a/b.", "?.", "#x.", ".", "dev..", "-dev.", "de v.", "x:1@evil."]
+  const badPrefixes = [
+    "x@evil.example/",
+    "dev",
+    "dev./",
+    "a/b.",
+    "?.",
+    "#x.",
+    ".",
+    "dev..",
+    "-dev.",
+    "de v.",
+    "x:1@evil."
+  ]
   const badOverrides = [
     "http://x@127.0.0.1:1",
     "http://user:pw@127.0.0.1:1/",
@@ -392,7 +472,9 @@ describe("URL flags", () => {
 
   it("bad --local-url-prefix and --auth-url-override values are typed usage errors naming the flag, before any network", async () => {
     for (const p of badPrefixes) {
-      const r = await cli(["profile", "login", "--olares-id", ALICE_ID, "--local-url-prefix", p, "--password-stdin"], { input: "pw-123456\n" })
+      const r = await cli(["profile", "login", "--olares-id", ALICE_ID, "--local-url-prefix", p, "--password-stdin"], {
+        input: "pw-123456\n"
+      })
       expect(r.code, `${p}: ${r.stderr}`).toBe(2)
       expect(r.stderr).toContain("--local-url-prefix")
       expect(r.stderr).not.toContain("unexpected")
@@ -400,7 +482,15 @@ describe("URL flags", () => {
     }
     for (const o of badOverrides) {
       for (const verb of ["login", "import"]) {
-        const r = await cli(["profile", verb, "--olares-id", ALICE_ID, "--auth-url-override", o, verb === "login" ? "--password-stdin" : "--refresh-token-stdin"], {
+        const r = await cli([
+          "profile",
+          verb,
+          "--olares-id",
+          ALICE_ID,
+          "--auth-url-override",
+          o,
+          verb === "login" ? "--password-stdin" : "--refresh-token-stdin"
+        ], {
           input: "secret-123456\n"
         })
         expect(r.code, `${verb} ${o}: ${r.stderr}`).toBe(2)
@@ -419,7 +509,11 @@ describe("URL flags", () => {
   it("doctor shows https://***@host for an override holding credentials (old config), table and JSON", async () => {
     const pw = `pw-${randomBytes(8).toString("hex")}`
     recordSecret(pw)
-    await seedProfile(e2e.home, { olaresId: ALICE_ID, accessToken: await mintJwt(), authUrlOverride: `http://user:${pw}@127.0.0.1:9` })
+    await seedProfile(e2e.home, {
+      olaresId: ALICE_ID,
+      accessToken: await mintJwt(),
+      authUrlOverride: `http://user:${pw}@127.0.0.1:9`
+    })
     for (const args of [["profile", "doctor", "--offline"], ["profile", "doctor", "--offline", "-o", "json"]]) {
       const r = await cli(args)
       expect(r.stdout + r.stderr).not.toContain(pw)
@@ -489,10 +583,17 @@ describe("JSON depth, tokens, exp", () => {
     for (const bad of ["rt-abc\u0007def", "rt-ab cd", "rt-héllo", "rt-a\tb"]) {
       for (const how of ["flag", "stdin", "env"] as const) {
         const args = ["profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url]
-        const r = await cli(how === "flag" ? [...args, "--refresh-token", bad] : how === "stdin" ? [...args, "--refresh-token-stdin"] : args, {
-          ...(how === "stdin" ? { input: `${bad}\n` } : {}),
-          ...(how === "env" ? { env: { OLARES_REFRESH_TOKEN: bad } } : {})
-        })
+        const r = await cli(
+          how === "flag"
+            ? [...args, "--refresh-token", bad]
+            : how === "stdin"
+            ? [...args, "--refresh-token-stdin"]
+            : args,
+          {
+            ...(how === "stdin" ? { input: `${bad}\n` } : {}),
+            ...(how === "env" ? { env: { OLARES_REFRESH_TOKEN: bad } } : {})
+          }
+        )
         expect(r.code, `${how} ${JSON.stringify(bad)}: ${r.stderr}`).toBe(2)
         expect(r.stderr).toContain("HTTP header")
       }
@@ -503,7 +604,12 @@ describe("JSON depth, tokens, exp", () => {
 
   it("tokens a server returns with CR/LF, controls or non-ASCII are refused before they are stored", async () => {
     const good = await mintJwt()
-    for (const [access, refresh] of [[`${good}\r\nX-Evil: 1`, "rt-fine-123456"], [good, "rt-\u0000bad"], [`${good}é`, "rt-fine-123456"]]) {
+    for (
+      const [access, refresh] of [[`${good}\r\nX-Evil: 1`, "rt-fine-123456"], [good, "rt-\u0000bad"], [
+        `${good}é`,
+        "rt-fine-123456"
+      ]]
+    ) {
       const srv = http.createServer((_req, res) => {
         res.writeHead(200, { "content-type": "application/json" })
         res.end(JSON.stringify({ status: "OK", data: { access_token: access, refresh_token: refresh, fa2: false } }))
@@ -535,7 +641,9 @@ describe("JSON depth, tokens, exp", () => {
     }
     const list = await cli(["profile", "list", "-o", "json"])
     const rows = JSON.parse(list.stdout).profiles as Array<{ olaresId: string; status: string }>
-    for (const [name, , status] of cases) expect(rows.find((r) => r.olaresId === `${name}@olares.com`)?.status, name).toBe(status)
+    for (const [name, , status] of cases) {
+      expect(rows.find((r) => r.olaresId === `${name}@olares.com`)?.status, name).toBe(status)
+    }
     const doctor = await cli(["profile", "doctor", "--offline", "-o", "json"])
     const problems = JSON.parse(doctor.stdout).problems as Array<{ subject: string; message: string }>
     const msg = (id: string) => problems.find((p) => p.subject === `${id}@olares.com`)?.message ?? ""
@@ -544,12 +652,22 @@ describe("JSON depth, tokens, exp", () => {
     expect(msg("str")).toContain("not a number")
     expect(msg("neg")).not.toContain("integer")
     // the re-auth refusal of a far-future token reads in hours, never "Infinity" or "NaN"
-    const far = await cli(["profile", "login", "--olares-id", "far@olares.com", "--password-stdin"], { input: "pw-123456\n" })
+    const far = await cli(["profile", "login", "--olares-id", "far@olares.com", "--password-stdin"], {
+      input: "pw-123456\n"
+    })
     expect(far.code, far.stderr).toBe(5)
     expect(far.stderr).toMatch(/expires in \d+h\d+m/)
     expect(far.stderr).not.toMatch(/Infinity|NaN|e\+/)
     // a negative exp is simply expired: login may overwrite it (no refusal)
-    const neg = await cli(["profile", "login", "--olares-id", "neg@olares.com", "--password-stdin", "--auth-url-override", e2e.server.url], {
+    const neg = await cli([
+      "profile",
+      "login",
+      "--olares-id",
+      "neg@olares.com",
+      "--password-stdin",
+      "--auth-url-override",
+      e2e.server.url
+    ], {
       input: "pw-123456\n"
     })
     expect(neg.code, neg.stderr).toBe(4) // the server's verdict on the password, not a refusal
@@ -563,7 +681,12 @@ describe("JSON depth, tokens, exp", () => {
 describe("OLARES_CLI_DEBUG", () => {
   it("redacts every credential-like request header, user-supplied -H ones included", async () => {
     const g = await e2e.server.issueGrant("alice")
-    await seedProfile(e2e.home, { olaresId: ALICE_ID, accessToken: g.accessToken, refreshToken: g.refreshToken, authUrlOverride: e2e.server.url })
+    await seedProfile(e2e.home, {
+      olaresId: ALICE_ID,
+      accessToken: g.accessToken,
+      refreshToken: g.refreshToken,
+      authUrlOverride: e2e.server.url
+    })
     const headers: Record<string, string> = {
       "Proxy-Authorization": "Basic cHJveHk6c2VjcmV0LXByb3h5",
       "X-Auth-Token": "xauth-secret-value-1",

@@ -134,8 +134,12 @@ describe("help screens read from the @effect/cli tree", () => {
         expect(pathKey(used.slice(0, path.length)), e.command).toBe(pathKey(path))
         const node = used[used.length - 1]!
         expect(node.children, e.command).toHaveLength(0)
-        const known = new Set(used.flatMap((c) => c.flags.flatMap((f) => [`--${f.name}`, ...f.aliases.map((a) => `-${a}`)])))
-        for (const w of words.filter((w) => /^-[A-Za-z]$|^--[a-z]/.test(w))) expect(known, `${e.command}: ${w}`).toContain(w)
+        const known = new Set(
+          used.flatMap((c) => c.flags.flatMap((f) => [`--${f.name}`, ...f.aliases.map((a) => `-${a}`)]))
+        )
+        for (const w of words.filter((w) => /^-[A-Za-z]$|^--[a-z]/.test(w))) {
+          expect(known, `${e.command}: ${w}`).toContain(w)
+        }
       }
     }
   })
@@ -143,10 +147,12 @@ describe("help screens read from the @effect/cli tree", () => {
   it("no type annotations, no framework built-ins nobody should use, at most 100 columns", () => {
     for (const path of allCommands(helpTree())) {
       const screen = render(path)
-      expect(screen).not.toMatch(/true or false|This setting is optional|user-defined piece of text|One of the following/)
+      expect(screen).not.toMatch(
+        /true or false|This setting is optional|user-defined piece of text|One of the following/
+      )
       expect(screen).not.toContain("--wizard")
       expect(screen).not.toContain("--log-level")
-      expect(screen).toMatch(/^USAGE\n  olares-cli/m)
+      expect(screen).toMatch(/^USAGE\n {2}olares-cli/m)
       expect(screen).toMatch(/^EXAMPLES\n/m)
       expect(screen).toMatch(/^EXIT CODES\n/m)
       expect(screen).toContain("/opt/olares-cli/README.md")
@@ -177,7 +183,9 @@ describe("help screens read from the @effect/cli tree", () => {
           if (line.length > limit && line.trim().split(/\s+/).length > 1) throw new Error(`${width}: ${line}`)
         }
         // nothing is lost by wrapping: the words are those of the widest screen
-        expect(screen.replace(/ \\\n/g, " ").split(/\s+/).join(" ")).toBe(render(path, 100).replace(/ \\\n/g, " ").split(/\s+/).join(" "))
+        expect(screen.replace(/ \\\n/g, " ").split(/\s+/).join(" ")).toBe(
+          render(path, 100).replace(/ \\\n/g, " ").split(/\s+/).join(" ")
+        )
       }),
       { numRuns: 60 }
     )
@@ -185,12 +193,19 @@ describe("help screens read from the @effect/cli tree", () => {
 
   it("wrapWords: greedy, no word lost, no line over the width unless one word is", () => {
     fc.assert(
-      fc.property(fc.array(fc.stringMatching(/^[a-z]{1,15}$/), { maxLength: 40 }), fc.integer({ min: 10, max: 100 }), (words, width) => {
-        const lines = wrapWords(words.join(" "), width)
-        expect(lines.join(" ").split(" ").filter((w) => w !== "")).toEqual(words)
-        for (const l of lines) expect(l.length <= width || !l.includes(" ")).toBe(true)
-        for (let i = 0; i + 1 < lines.length; i++) expect(lines[i]!.length + 1 + lines[i + 1]!.split(" ")[0]!.length).toBeGreaterThan(width)
-      })
+      fc.property(
+        fc.array(fc.stringMatching(/^[a-z]{1,15}$/), { maxLength: 40 }),
+        fc.integer({ min: 10, max: 100 }),
+        (words, width) => {
+          const lines = wrapWords(words.join(" "), width)
+          expect(lines.join(" ").split(" ").filter((w) => w !== "")).toEqual(words)
+          for (const l of lines) expect(l.length <= width || !l.includes(" ")).toBe(true)
+          for (let i = 0; i + 1 < lines.length; i++) {
+            expect(lines[i]!.length + 1 + lines[i + 1]!.split(" ")[0]!.length)
+              .toBeGreaterThan(width)
+          }
+        }
+      )
     )
   })
 })
@@ -211,21 +226,24 @@ const piped = async (args: ReadonlyArray<string>, env: Record<string, string | u
 const SCREENS = allCommands(helpTree()).map((p) => p.slice(1).map((c) => c.name))
 
 describe("help screens of the built CLI", () => {
-  it.each(SCREENS.map((words) => [words.join(" ") || "olares-cli", words] as const))("%s --help", async (name, words) => {
-    const r = await piped([...words, "--help"])
-    expect(r.code, r.stderr).toBe(0)
-    expect(r.stderr).toBe("")
-    expect(r.stdout).not.toContain(ESC)
-    expect(r.stdout).toContain("<package>/README.md")
-    await expect(r.stdout).toMatchFileSnapshot(`__snapshots__/help/${name.replace(/ /g, "-")}.txt`)
-    // the same screen however it is asked for
-    const group = pathTo(words)[pathTo(words).length - 1]!.children.length > 0
-    for (const other of [[...words, "-h"], ["help", ...words], ...(group ? [words] : [])]) {
-      const again = await piped(other)
-      expect(again.code, other.join(" ")).toBe(0)
-      expect(again.stdout, other.join(" ")).toBe(r.stdout)
+  it.each(SCREENS.map((words) => [words.join(" ") || "olares-cli", words] as const))(
+    "%s --help",
+    async (name, words) => {
+      const r = await piped([...words, "--help"])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).toBe("")
+      expect(r.stdout).not.toContain(ESC)
+      expect(r.stdout).toContain("<package>/README.md")
+      await expect(r.stdout).toMatchFileSnapshot(`__snapshots__/help/${name.replace(/ /g, "-")}.txt`)
+      // the same screen however it is asked for
+      const group = pathTo(words)[pathTo(words).length - 1]!.children.length > 0
+      for (const other of [[...words, "-h"], ["help", ...words], ...(group ? [words] : [])]) {
+        const again = await piped(other)
+        expect(again.code, other.join(" ")).toBe(0)
+        expect(again.stdout, other.join(" ")).toBe(r.stdout)
+      }
     }
-  })
+  )
 
   it("the README shows the first screen as it is", async () => {
     const r = await piped(["--help"])
@@ -234,7 +252,15 @@ describe("help screens of the built CLI", () => {
 
   it("--help after flags and values, and before the verb's own flags, still shows the verb", async () => {
     const list = await piped(["profile", "list", "--help"])
-    for (const args of [["profile", "--olares-version", "1.12.6", "list", "--help"], ["profile", "list", "-o", "json", "--help"], ["profile", "-h", "list"]]) {
+    for (
+      const args of [["profile", "--olares-version", "1.12.6", "list", "--help"], [
+        "profile",
+        "list",
+        "-o",
+        "json",
+        "--help"
+      ], ["profile", "-h", "list"]]
+    ) {
       const r = await piped(args)
       expect(r.code, args.join(" ")).toBe(0)
       expect(r.stdout, args.join(" ")).toBe(list.stdout)
@@ -258,14 +284,22 @@ describe("help screens of the built CLI", () => {
   })
 
   it("--wizard and --log-level are refused like any unknown flag, before anything runs", async () => {
-    for (const args of [["--wizard"], ["profile", "list", "--wizard"], ["profile", "--log-level", "debug", "list"], ["api", "--log-level=debug", "/x"]]) {
+    for (
+      const args of [["--wizard"], ["profile", "list", "--wizard"], ["profile", "--log-level", "debug", "list"], [
+        "api",
+        "--log-level=debug",
+        "/x"
+      ]]
+    ) {
       const r = await piped(args)
       expect(r.code, args.join(" ")).toBe(2)
       expect(r.stderr, args.join(" ")).toMatch(/Received unknown argument: '--(wizard|log-level)/)
     }
     const json = await piped(["profile", "list", "-o", "json", "--wizard"])
     expect(json.code).toBe(2)
-    expect(JSON.parse(json.stderr.slice(json.stderr.indexOf("{")))).toMatchObject({ error: { code: "usage", exitCode: 2 } })
+    expect(JSON.parse(json.stderr.slice(json.stderr.indexOf("{")))).toMatchObject({
+      error: { code: "usage", exitCode: 2 }
+    })
     // after `--` it is an argument, not a flag: the parser decides (here: a path the profile lacks)
     const after = await piped(["api", "--", "--wizard"])
     expect(after.stderr).not.toContain("Received unknown argument: '--wizard'")

@@ -4,17 +4,18 @@
  * exactly one JSON document (warnings go to stderr), and every error envelope's `exitCode` is the
  * process exit code.
  */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { describe, expect, expectTypeOf, it } from "vitest"
 import { makeLinuxFileKeyStore } from "../../layers/KeyStoreFile.js"
 import type { ProfileRow } from "../../src/commands/listProgram.js"
-import { DoctorJson, ErrorEnvelopeJson, ProfileListJson, ProfileRowJson, WhoamiJson } from "../../src/schemas.js"
-import { useE2e } from "../support/e2e.js"
+import type { ProfileRowJson } from "../../src/schemas.js"
+import { DoctorJson, ErrorEnvelopeJson, ProfileListJson, WhoamiJson } from "../../src/schemas.js"
 import { type CliResult } from "../support/cli.js"
+import { useE2e } from "../support/e2e.js"
 
 const e2e = useE2e()
 
@@ -37,7 +38,15 @@ const store = () => makeLinuxFileKeyStore(storeDir())
 
 const importProfile = async (username: string, extra: ReadonlyArray<string> = []) => {
   const g = await e2e.server.issueGrant(username)
-  const r = await cli(["profile", "import", "--olares-id", `${username}@olares.com`, "--auth-url-override", e2e.server.url, ...extra], {
+  const r = await cli([
+    "profile",
+    "import",
+    "--olares-id",
+    `${username}@olares.com`,
+    "--auth-url-override",
+    e2e.server.url,
+    ...extra
+  ], {
     env: { OLARES_REFRESH_TOKEN: g.refreshToken }
   })
   expect(r.code, r.stderr).toBe(0)
@@ -70,7 +79,13 @@ describe("documents", () => {
     expect(doc.profiles).toEqual([
       { current: true, name: "alice@olares.com", olaresId: "alice@olares.com", status: "logged-in", version: "1.12.6" },
       { current: false, name: "work", olaresId: "bob@olares.com", status: "expired", version: "1.12.6" },
-      { current: false, name: "carol@olares.com", olaresId: "carol@olares.com", status: "invalidated", version: "1.12.6" }
+      {
+        current: false,
+        name: "carol@olares.com",
+        olaresId: "carol@olares.com",
+        status: "invalidated",
+        version: "1.12.6"
+      }
     ])
   })
 
@@ -79,7 +94,13 @@ describe("documents", () => {
     const cached = await cli(["profile", "whoami", "-o", "json"])
     expect(cached.code).toBe(0)
     const c = decodeStdout(WhoamiJson, cached)
-    expect(c).toMatchObject({ olaresId: "bob@olares.com", profile: "bob@olares.com", role: "admin", roleLabel: "Admin", source: "cache" })
+    expect(c).toMatchObject({
+      olaresId: "bob@olares.com",
+      profile: "bob@olares.com",
+      role: "admin",
+      roleLabel: "Admin",
+      source: "cache"
+    })
     expect(c.refreshedAgoSecs).toBeGreaterThanOrEqual(0)
 
     e2e.server.setOsVersion("1.12.7")
@@ -129,7 +150,8 @@ describe("error envelopes under -o json", () => {
       code: "auth_not_logged_in",
       status: "NotLoggedIn",
       exitCode: 3,
-      message: "no access token for alice@olares.com; run: olares-cli profile login --olares-id alice@olares.com  (or profile import --refresh-token <tok>)",
+      message:
+        "no access token for alice@olares.com; run: olares-cli profile login --olares-id alice@olares.com  (or profile import --refresh-token <tok>)",
       retryable: false,
       action: "olares-cli profile login --olares-id alice@olares.com"
     })
@@ -180,6 +202,10 @@ describe("error envelopes under -o json", () => {
     const r = await cli(["profile", "doctor", "-o", "json", "--offline"])
     expect(r.code).toBe(1)
     expect(decodeStdout(DoctorJson, r).problems.map((p) => p.code)).toEqual(["token_missing"])
-    expect(decodeEnvelope(r)).toMatchObject({ code: "doctor_problems", status: "ProblemsFound", message: "profile doctor found 1 problem" })
+    expect(decodeEnvelope(r)).toMatchObject({
+      code: "doctor_problems",
+      status: "ProblemsFound",
+      message: "profile doctor found 1 problem"
+    })
   })
 })

@@ -7,14 +7,14 @@
  * of the Go CLI's own logic over the same double (`goMac`) proves both directions.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { randomBytes } from "node:crypto"
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import { randomBytes } from "node:crypto"
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { afterAll } from "vitest"
 import { encryptBlob, makeLinuxFileKeyStore } from "../../layers/KeyStoreFile.js"
 import { decodeKeychainKey, macBackendLabel, makeMacKeyStore } from "../../layers/KeyStoreKeyring.js"
@@ -25,7 +25,14 @@ import type { KeychainError, StorageError } from "../../src/errors.js"
 import { ErrNotFound, type KeychainDouble, keychainDouble } from "../support/go-keyring-double.js"
 import { removeWorkerBundle, spawnWorker } from "../support/repo-worker.js"
 import { useTempRoots } from "../support/tmp.js"
-import { FIXED_IV, FIXED_KEY, plainDecrypt, plainEncrypt, VECTOR_BLOB_HEX, VECTOR_PLAINTEXT } from "../support/vectors.js"
+import {
+  FIXED_IV,
+  FIXED_KEY,
+  plainDecrypt,
+  plainEncrypt,
+  VECTOR_BLOB_HEX,
+  VECTOR_PLAINTEXT
+} from "../support/vectors.js"
 
 const tempRoot = useTempRoots("olares-ks-mac-")
 afterAll(() => removeWorkerBundle())
@@ -177,7 +184,9 @@ describe("macOS: the Go CLI's Keychain item, through a go-keyring double", () =>
         const e = (yield* Effect.flip(store(kc, dir).get(A))) as StorageError
         expect(e._tag).toBe("StorageError")
         expect(e.detail).toBe("keychain is corrupted (the item does not hold 32 base64-encoded bytes)")
-        expect(e.hint).toBe(`security delete-generic-password -s olares-cli -a master.key && olares-cli profile login --olares-id ${A}`)
+        expect(e.hint).toBe(
+          `security delete-generic-password -s olares-cli -a master.key && olares-cli profile login --olares-id ${A}`
+        )
       }
       yield* store(kc, dir).set(token({ olaresId: B }))
       expect(readFileSync(join(dir, "master.key.file")).length).toBe(32)
@@ -262,7 +271,9 @@ describe("macOS: read and write order, labels, purge", () => {
       writeFileSync(join(dir, "master.key.file"), FIXED_KEY, { mode: 0o600 })
       yield* store(kc, dir).set(token())
       expect(kc.state.calls).toEqual([])
-      expect(plainDecrypt(readFileSync(join(dir, "alice_olares.com.enc")), FIXED_KEY)).toBe(serializeStoredToken(token()))
+      expect(plainDecrypt(readFileSync(join(dir, "alice_olares.com.enc")), FIXED_KEY)).toBe(
+        serializeStoredToken(token())
+      )
     }))
 
   it.effect("labels: file-fallback only when master.key.file holds exactly 32 bytes; a short one falls back to the Keychain key", () =>
@@ -301,22 +312,26 @@ describe("macOS: read and write order, labels, purge", () => {
       expect(gone).toBeInstanceOf(ErrNotFound)
     }))
 
-  it.live("master.key.file creation race: 6 processes on a locked Keychain share one key", () =>
-    Effect.gen(function*() {
-      const dir = macDir()
-      const ids = Array.from({ length: 6 }, (_, i) => `u${i}@olares.com`)
-      const runs = yield* Effect.promise(() => Promise.all(ids.map((id) => spawnWorker(["mac-set", dir, id]).exited)))
-      for (const r of runs) {
-        expect(r.code, r.stderr).toBe(0)
-        expect(r.stdout.split("\n")).toContain("ok")
-      }
-      const key = readFileSync(join(dir, "master.key.file"))
-      expect(key.length).toBe(32)
-      for (const id of ids) {
-        const blob = readFileSync(join(dir, `${safeAccountFileName(id)}.enc`))
-        expect(JSON.parse(plainDecrypt(blob, key)).olaresId).toBe(id)
-      }
-    }), 60_000)
+  it.live(
+    "master.key.file creation race: 6 processes on a locked Keychain share one key",
+    () =>
+      Effect.gen(function*() {
+        const dir = macDir()
+        const ids = Array.from({ length: 6 }, (_, i) => `u${i}@olares.com`)
+        const runs = yield* Effect.promise(() => Promise.all(ids.map((id) => spawnWorker(["mac-set", dir, id]).exited)))
+        for (const r of runs) {
+          expect(r.code, r.stderr).toBe(0)
+          expect(r.stdout.split("\n")).toContain("ok")
+        }
+        const key = readFileSync(join(dir, "master.key.file"))
+        expect(key.length).toBe(32)
+        for (const id of ids) {
+          const blob = readFileSync(join(dir, `${safeAccountFileName(id)}.enc`))
+          expect(JSON.parse(plainDecrypt(blob, key)).olaresId).toBe(id)
+        }
+      }),
+    60_000
+  )
 
   it.live("a loser that finds the winner's key file still empty re-reads it (3 tries, 5 ms apart), then gives up", () =>
     Effect.gen(function*() {
@@ -343,7 +358,9 @@ describe("macOS: read and write order, labels, purge", () => {
 
 describe("macOS: the files under Library/Application Support are the Linux store's, byte for byte", () => {
   it("the data dir is ~/Library/Application Support/olares-cli", () => {
-    expect(resolvePaths({}, "/Users/alice", "darwin").dataDir).toBe("/Users/alice/Library/Application Support/olares-cli")
+    expect(resolvePaths({}, "/Users/alice", "darwin").dataDir).toBe(
+      "/Users/alice/Library/Application Support/olares-cli"
+    )
   })
 
   it.effect("the Linux vector opens under the Keychain key; our blob is the vector's construction; the Linux store reads our files", () =>

@@ -19,7 +19,10 @@ beforeAll(() => {
   mkdirSync(home.home, { recursive: true, mode: 0o700 })
   writeFileSync(
     join(home.home, "config.json"),
-    JSON.stringify({ currentProfile: "alice@olares.com", profiles: [{ olaresId: "alice@olares.com" }, { olaresId: "bob@olares.com" }] }),
+    JSON.stringify({
+      currentProfile: "alice@olares.com",
+      profiles: [{ olaresId: "alice@olares.com" }, { olaresId: "bob@olares.com" }]
+    }),
     { mode: 0o600 }
   )
 })
@@ -28,7 +31,13 @@ afterAll(() => home.cleanup())
 /** Runs the built CLI (the Effect path: the quick tier is off) with Debug logging on. */
 const run = (args: ReadonlyArray<string>) => {
   const r = spawnSync(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH ?? "", ...home.env, OLARES_CLI_KEYSTORE: "file", OLARES_CLI_QUICK: "0", OLARES_CLI_DEBUG: "1" },
+    env: {
+      PATH: process.env.PATH ?? "",
+      ...home.env,
+      OLARES_CLI_KEYSTORE: "file",
+      OLARES_CLI_QUICK: "0",
+      OLARES_CLI_DEBUG: "1"
+    },
     encoding: "utf8",
     timeout: 30_000
   })

@@ -5,10 +5,10 @@
  * including a transparent refresh of an expired token. test/e2e/packed.test.ts does the same from the
  * packed tarball in a fresh app.
  */
-import { spawn } from "node:child_process"
-import { resolve } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import { spawn } from "node:child_process"
+import { resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeLinuxFileKeyStore } from "../../layers/KeyStoreFile.js"
 import { makeTempHome, runCli } from "../support/cli.js"
@@ -23,7 +23,12 @@ afterAll(() => server.close())
 
 const runExample = (env: Record<string, string>, args: ReadonlyArray<string> = []) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "../../examples/skill.ts"), ...args], {
+    const child = spawn(process.execPath, [
+      "--import",
+      "tsx",
+      resolve(import.meta.dirname, "../../examples/skill.ts"),
+      ...args
+    ], {
       env: { PATH: process.env.PATH ?? "", ...env },
       cwd: resolve(import.meta.dirname, "../..")
     })
@@ -42,7 +47,14 @@ describe("library surface", () => {
     const home = makeTempHome()
     try {
       const g = await server.issueGrant("alice")
-      const imp = await runCli(["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", server.url], {
+      const imp = await runCli([
+        "profile",
+        "import",
+        "--olares-id",
+        "alice@olares.com",
+        "--auth-url-override",
+        server.url
+      ], {
         env: { ...home.env, OLARES_REFRESH_TOKEN: g.refreshToken }
       })
       expect(imp.code).toBe(0)

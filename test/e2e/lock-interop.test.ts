@@ -4,11 +4,11 @@
  * `config.lock` or the refresh lock we wait, and while we hold one their `LOCK_NB` attempt fails.
  * A SIGKILLed holder of any kind frees the lock at once. Real processes throughout.
  */
-import { afterAll, describe, expect, it } from "vitest"
 import * as Redacted from "effect/Redacted"
 import { spawn } from "node:child_process"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
 import { refreshLockPaths } from "../../src/domain/OlaresId.js"
 import { BIN, runCli, type TempHome } from "../support/cli.js"
 import { useE2e } from "../support/e2e.js"
@@ -28,7 +28,8 @@ const configLock = (h: TempHome) => join(h.home, "locks", "config.lock")
 const configFile = (h: TempHome) => join(h.home, "config.json")
 /** Where the records are (`OLARES_CLI_DATA_DIR/olares-cli`). */
 const dataDir = (h: TempHome) => join(h.data, "olares-cli")
-const homeRefreshLock = (h: TempHome) => refreshLockPaths({ locksDir: join(h.home, "locks"), dataDir: dataDir(h) }, ID)[0]!
+const homeRefreshLock = (h: TempHome) =>
+  refreshLockPaths({ locksDir: join(h.home, "locks"), dataDir: dataDir(h) }, ID)[0]!
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Two profiles, `a` current, written as plain files (as the Go CLI would have left them). */
@@ -60,8 +61,8 @@ describe("config.lock held by another implementation", () => {
         try {
           await holder.waitFor("locked")
           let done = false
-          const use = e2e.cli(["profile", "use", B], { env: quick ? {} : { OLARES_CLI_QUICK: "0" } }).finally(() =>
-            (done = true)
+          const use = e2e.cli(["profile", "use", B], { env: quick ? {} : { OLARES_CLI_QUICK: "0" } }).finally(
+            () => (done = true)
           )
           await sleep(1_000)
           // still waiting, and nothing written under someone else's lock
@@ -71,7 +72,10 @@ describe("config.lock held by another implementation", () => {
           const r = await use
           expect(r.code, r.stderr).toBe(0)
           expect(r.stdout).toBe(`switched to profile ${B} (${B})\n`)
-          expect(JSON.parse(readFileSync(configFile(h), "utf8"))).toMatchObject({ currentProfile: B, previousProfile: A })
+          expect(JSON.parse(readFileSync(configFile(h), "utf8"))).toMatchObject({
+            currentProfile: B,
+            previousProfile: A
+          })
         } finally {
           holder.child.kill("SIGKILL")
           await holder.exited
@@ -135,7 +139,10 @@ describe("the refresh lock held by another implementation", () => {
     "500"
   ]
   const rotators: ReadonlyArray<readonly [string, (h: TempHome) => Worker]> = [
-    ["flock(1)", (h) => spawnFlock(homeRefreshLock(h), `exec ${goLockBinary()} ${rotateArgs(h, false).join(" ")}`, { stdin: true })],
+    [
+      "flock(1)",
+      (h) => spawnFlock(homeRefreshLock(h), `exec ${goLockBinary()} ${rotateArgs(h, false).join(" ")}`, { stdin: true })
+    ],
     ["gofrs/flock (Go)", (h) => spawnGo(rotateArgs(h, true), { stdin: true })]
   ]
 
@@ -144,7 +151,12 @@ describe("the refresh lock held by another implementation", () => {
       const h = e2e.home
       const server = e2e.server
       const grant = await server.issueGrant("alice", { ttlSeconds: -60 })
-      await seedProfile(h, { olaresId: ID, accessToken: grant.accessToken, refreshToken: grant.refreshToken, authUrlOverride: server.url })
+      await seedProfile(h, {
+        olaresId: ID,
+        accessToken: grant.accessToken,
+        refreshToken: grant.refreshToken,
+        authUrlOverride: server.url
+      })
       const holder = rotator(h)
       try {
         await holder.waitFor("locked")
@@ -200,7 +212,12 @@ describe("while we hold a lock, the others cannot take it", () => {
     const h = e2e.home
     const server = e2e.server
     const grant = await server.issueGrant("alice", { ttlSeconds: -60 })
-    await seedProfile(h, { olaresId: ID, accessToken: grant.accessToken, refreshToken: grant.refreshToken, authUrlOverride: server.url })
+    await seedProfile(h, {
+      olaresId: ID,
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      authUrlOverride: server.url
+    })
     server.setFault("/api/refresh", { delayMs: 1_500, times: 1 })
     const api = e2e.cli(["api", "/api/echo/x"])
     for (let i = 0; server.hits("/api/refresh") < 1; i++) {

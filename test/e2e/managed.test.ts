@@ -23,13 +23,13 @@ import { RefreshCoordinatorLive } from "../../layers/RefreshCoordinatorLive.js"
 import { parseManagedCredential } from "../../src/domain/ManagedCredential.js"
 import { importManagedCredential } from "../../src/managed.js"
 import { HttpClients } from "../../src/services/HttpClients.js"
-import { ProfileRepo } from "../../src/services/ProfileRepo.js"
 import { KeyStore } from "../../src/services/KeyStore.js"
+import { ProfileRepo } from "../../src/services/ProfileRepo.js"
 import { useE2e } from "../support/e2e.js"
 import { snapshot } from "../support/hardening-util.js"
 import { recordSecret } from "../support/leaks.js"
-import { useTempRoots } from "../support/tmp.js"
 import { mintJwt } from "../support/server.js"
+import { useTempRoots } from "../support/tmp.js"
 
 const e2e = useE2e()
 const tempRoot = useTempRoots("olares-managed-")
@@ -60,7 +60,10 @@ const mountGrant = async (appName = "lares") => {
 }
 
 const handMade = (extra: Record<string, unknown> = {}) =>
-  writeConfig({ currentProfile: "home", profiles: [{ name: "home", olaresId: ID, authUrlOverride: e2e.server.url, ...extra }] })
+  writeConfig({
+    currentProfile: "home",
+    profiles: [{ name: "home", olaresId: ID, authUrlOverride: e2e.server.url, ...extra }]
+  })
 
 beforeEach(() => {
   e2e.server.setRotateRefreshTokens(false)
@@ -72,12 +75,14 @@ describe("start-up import", () => {
     // the user had logged in by hand (a token with its own refresh token)
     const userGrant = await e2e.server.issueGrant("alice")
     handMade({ insecureSkipVerify: true, backendVersion: "1.12.5" })
-    await Effect.runPromise(store().set({
-      olaresId: ID,
-      accessToken: Redacted.make(userGrant.accessToken),
-      refreshToken: Redacted.make(userGrant.refreshToken)
-    }))
-    const { grant, env } = await mountGrant()
+    await Effect.runPromise(
+      store().set({
+        olaresId: ID,
+        accessToken: Redacted.make(userGrant.accessToken),
+        refreshToken: Redacted.make(userGrant.refreshToken)
+      })
+    )
+    const { env, grant } = await mountGrant()
     e2e.server.reset()
 
     const list = await e2e.cli(["profile", "list"], { env })
@@ -97,7 +102,9 @@ describe("start-up import", () => {
     expect(rec.managed).toBe(true)
     expect(rec.refreshToken).toBeUndefined()
     expect(Redacted.value(rec.accessToken)).not.toBe(userGrant.accessToken)
-    expect(list.stdout).toMatch(/^ {4}NAME +OLARES-ID +STATUS +VERSION +SOURCE\n\* +home +alice@olares\.com +logged-in +1\.12\.5 +platform\(lares\)\n$/)
+    expect(list.stdout).toMatch(
+      /^ {4}NAME +OLARES-ID +STATUS +VERSION +SOURCE\n\* +home +alice@olares\.com +logged-in +1\.12\.5 +platform\(lares\)\n$/
+    )
 
     // the steady state: no network, nothing rewritten
     const before = snapshot(e2e.home.root)
@@ -138,7 +145,9 @@ describe("start-up import", () => {
     e2e.server.setFault("/api/refresh", { status: 503, times: 1 })
     const debug = await e2e.cli(["profile", "list"], { env: { ...env, OLARES_CLI_DEBUG: "1" } })
     expect(debug.code).toBe(0)
-    expect(debug.stderr).toContain(`[olares-cli managed] initial refresh for ${ID} failed: /api/refresh returned HTTP 503`)
+    expect(debug.stderr).toContain(
+      `[olares-cli managed] initial refresh for ${ID} failed: /api/refresh returned HTTP 503`
+    )
     expect(debug.stdout).toMatch(/\* +home +alice@olares\.com +pending +- +platform\(lares\)/)
     expect(config().profiles[0]).toMatchObject({ managed: true, appName: "lares" })
 
@@ -169,7 +178,9 @@ describe("start-up import", () => {
     expect(quiet.stderr).toBe("")
     expect(quiet.stdout).toContain("no profiles configured.")
     const loud = await e2e.cli(["profile", "list"], { env: { ...env, OLARES_CLI_DEBUG: "1" } })
-    expect(loud.stderr).toMatch(/\[olares-cli managed\] managed credential: \S+credential\.json is missing refreshToken, appName/)
+    expect(loud.stderr).toMatch(
+      /\[olares-cli managed\] managed credential: \S+credential\.json is missing refreshToken, appName/
+    )
     expect(e2e.server.requests()).toHaveLength(0)
   })
 
@@ -191,7 +202,7 @@ describe("refresh of a managed profile", () => {
         Effect.zipRight(store().markInvalidated(ID, 1_700_000_000_000))
       )
     )
-    const { grant, env } = await mountGrant()
+    const { env, grant } = await mountGrant()
     // invalidated + mounted: `profile list` says so; the resolver refuses before any network
     const list = await e2e.cli(["profile", "list"], { env })
     expect(list.stdout).toMatch(/invalidated +- +platform\(lares\)/)
@@ -225,7 +236,9 @@ describe("refresh of a managed profile", () => {
     expect(r.code).toBe(4)
     const envelope = JSON.parse(r.stderr).error
     expect(envelope.code).toBe("auth_token_invalidated")
-    expect(envelope.action).toBe("reinstall or repair application \"lares\", which requested this platform-issued credential")
+    expect(envelope.action).toBe(
+      "reinstall or repair application \"lares\", which requested this platform-issued credential"
+    )
     expect(Option.getOrThrow(await readRecord()).invalidatedAt).toBeGreaterThan(0)
 
     await Effect.runPromise(store().remove(ID))
@@ -241,7 +254,9 @@ describe("refresh of a managed profile", () => {
 describe("refusals", () => {
   it("login, import and remove refuse a managed identity with the reference's text; nothing is written", async () => {
     handMade({ managed: true, appName: "lares" })
-    await Effect.runPromise(store().set({ olaresId: ID, accessToken: Redacted.make(await mintJwt({ ttl: -60 })), managed: true }))
+    await Effect.runPromise(
+      store().set({ olaresId: ID, accessToken: Redacted.make(await mintJwt({ ttl: -60 })), managed: true })
+    )
     const before = snapshot(e2e.home.root)
     const g = await e2e.server.issueGrant("alice")
     e2e.server.reset()
@@ -262,7 +277,14 @@ describe("refusals", () => {
     expect(snapshot(e2e.home.root)).toEqual(before)
     // any other identity still logs in
     const bob = await e2e.server.issueGrant("bob")
-    const other = await e2e.cli(["profile", "import", "--olares-id", "bob@olares.com", "--auth-url-override", e2e.server.url], {
+    const other = await e2e.cli([
+      "profile",
+      "import",
+      "--olares-id",
+      "bob@olares.com",
+      "--auth-url-override",
+      e2e.server.url
+    ], {
       env: { OLARES_REFRESH_TOKEN: bob.refreshToken }
     })
     expect(other.code, other.stderr).toBe(0)
@@ -287,15 +309,17 @@ describe("pending and SOURCE without a mount", () => {
 describe("a fresh container (no config.json at all)", () => {
   it("creates the managed entry and exchanges the mount at once (in process; the derived auth host is routed to the loopback server)", async () => {
     const root = tempRoot()
-    const { grant, env } = await mountGrant()
+    const { env, grant } = await mountGrant()
     const homeEnv = { OLARES_CLI_CACHE_DIR: join(root, "cache"), ...env }
     // the derived https://auth.alice.olares.com goes to the loopback server: no DNS, no network
     const routed = Layer.effect(
       HttpClients,
       Effect.map(HttpClients, (c) => ({
         get: (insecure: boolean) =>
-          HttpClient.mapRequest(c.get(insecure), (req) =>
-            HttpClientRequest.setUrl(req, req.url.replace("https://auth.alice.olares.com", e2e.server.url)))
+          HttpClient.mapRequest(
+            c.get(insecure),
+            (req) => HttpClientRequest.setUrl(req, req.url.replace("https://auth.alice.olares.com", e2e.server.url))
+          )
       }))
     ).pipe(Layer.provide(HttpClientsLive))
     const network = RefreshCoordinatorLive.pipe(Layer.provideMerge(OlaresAuthApiLive), Layer.provideMerge(routed))
@@ -319,11 +343,15 @@ describe("a fresh container (no config.json at all)", () => {
 
 describe("credential.json", () => {
   it("needs all three fields after trimming; keys match in any case (Go's decoder); values never appear in a reason", () => {
-    expect(parseManagedCredential("{\"RefreshToken\":\" rt \",\"OLARESID\":\"a@b.c\",\"appname\":\"x\"}", "/m/c.json")).toMatchObject({
-      _tag: "Mounted",
-      credential: { olaresId: "a@b.c", appName: "x" }
+    expect(parseManagedCredential("{\"RefreshToken\":\" rt \",\"OLARESID\":\"a@b.c\",\"appname\":\"x\"}", "/m/c.json"))
+      .toMatchObject({
+        _tag: "Mounted",
+        credential: { olaresId: "a@b.c", appName: "x" }
+      })
+    expect(parseManagedCredential("[]", "/m/c.json")).toEqual({
+      _tag: "Invalid",
+      reason: "managed credential: parse /m/c.json: not a JSON object"
     })
-    expect(parseManagedCredential("[]", "/m/c.json")).toEqual({ _tag: "Invalid", reason: "managed credential: parse /m/c.json: not a JSON object" })
     const r = parseManagedCredential("{\"refreshToken\":\"secret-rt\",\"olaresId\":7}", "/m/c.json")
     expect(r).toEqual({ _tag: "Invalid", reason: "managed credential: parse /m/c.json: olaresId is not a string" })
   })

@@ -9,7 +9,16 @@
  */
 import * as esbuild from "esbuild"
 import { spawn } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -145,13 +154,18 @@ beforeAll(async () => {
   mkdirSync(join(app, "src"), { recursive: true })
   mkdirSync(join(app, "test"), { recursive: true })
   // dist/ is already built by `npm test`; do not let pack rebuild it under the other test files
-  const pack = await timed("npm pack", () => run("npm", ["pack", "--ignore-scripts", "--pack-destination", root, "--loglevel=error"], REPO))
+  const pack = await timed(
+    "npm pack",
+    () => run("npm", ["pack", "--ignore-scripts", "--pack-destination", root, "--loglevel=error"], REPO)
+  )
   expect(pack.code, pack.stderr).toBe(0)
   tarball = join(root, pack.stdout.trim().split("\n").pop()!)
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "skill-app", private: true, type: "module" }))
   copyFileSync(join(REPO, "examples/skill.ts"), join(app, "src/skill.ts"))
-  const install = await timed("npm install", () =>
-    npm(["install", tarball, "effect@^3", "@types/node@^20", "vitest@^3.2.4", "@effect/vitest@~0.30.0"], app))
+  const install = await timed(
+    "npm install",
+    () => npm(["install", tarball, "effect@^3", "@types/node@^20", "vitest@^3.2.4", "@effect/vitest@~0.30.0"], app)
+  )
   expect(install.code, install.stderr).toBe(0)
 }, 240_000)
 
@@ -216,7 +230,10 @@ describe("the packed tarball in a fresh app", () => {
     )
     writeFileSync(
       join(app, "tsconfig.nodenext.json"),
-      tsconfig({ module: "NodeNext", moduleResolution: "NodeNext", outDir: "out" }, ["src/skill.ts", "src/cjs-consumer.cts"])
+      tsconfig({ module: "NodeNext", moduleResolution: "NodeNext", outDir: "out" }, [
+        "src/skill.ts",
+        "src/cjs-consumer.cts"
+      ])
     )
     writeFileSync(
       join(app, "tsconfig.bundler.json"),
@@ -238,7 +255,7 @@ describe("the packed tarball in a fresh app", () => {
     const r = await run(process.execPath, [
       "-e",
       "const o = require('olares-cli'); const t = require('olares-cli/testing');" +
-        "console.log([typeof o.HttpAuth, typeof o.OlaresCliLive, typeof t.OlaresCliTest, typeof t.seedProfile].join(' '))"
+      "console.log([typeof o.HttpAuth, typeof o.OlaresCliLive, typeof t.OlaresCliTest, typeof t.seedProfile].join(' '))"
     ], app)
     expect(r.stderr).toBe("")
     expect(r.stdout.trim()).toBe("function object object function")
@@ -261,7 +278,11 @@ describe("the packed tarball in a fresh app", () => {
           external: ["@napi-rs/keyring", "koffi"],
           // CommonJS dependencies inside an ESM bundle call require() for Node builtins
           ...(format === "esm"
-            ? { banner: { js: "import { createRequire } from \"node:module\";const require = createRequire(import.meta.url);" } }
+            ? {
+              banner: {
+                js: "import { createRequire } from \"node:module\";const require = createRequire(import.meta.url);"
+              }
+            }
             : {})
         }))
       await timed(`run bundle ${format}`, () => runsThroughRefresh(outfile))
@@ -270,7 +291,10 @@ describe("the packed tarball in a fresh app", () => {
 
   it("runs an @effect/vitest suite that uses only olares-cli/testing", async () => {
     writeFileSync(join(app, "test/kit.test.ts"), KIT_SUITE)
-    const r = await timed("vitest", () => run(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--reporter=dot"], app))
+    const r = await timed(
+      "vitest",
+      () => run(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--reporter=dot"], app)
+    )
     expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(r.stdout).toMatch(/3 passed/)
   })
@@ -285,7 +309,10 @@ describe("the packed tarball in a fresh app", () => {
     expect(viaNpx.code, viaNpx.stderr).toBe(0)
     const prefix = join(root, "global")
     // --legacy-peer-deps: install no peer at all (npm 7+ would otherwise add them)
-    const g = await timed("npm install -g", () => npm(["install", "-g", "--prefix", prefix, "--legacy-peer-deps", tarball], root))
+    const g = await timed(
+      "npm install -g",
+      () => npm(["install", "-g", "--prefix", prefix, "--legacy-peer-deps", tarball], root)
+    )
     expect(g.code, g.stderr).toBe(0)
     // the bin bundles its framework: it works even where no peer was installed
     expect(existsSync(join(prefix, "lib/node_modules/olares-cli/node_modules/effect"))).toBe(false)
@@ -298,7 +325,10 @@ describe("the packed tarball in a fresh app", () => {
     const fresh = join(root, "effect4-app")
     mkdirSync(fresh)
     writeFileSync(join(fresh, "package.json"), JSON.stringify({ name: "effect4-app", private: true }))
-    const r = await timed("npm install effect@4 (dry run)", () => npm(["install", "--dry-run", tarball, "effect@4"], fresh))
+    const r = await timed(
+      "npm install effect@4 (dry run)",
+      () => npm(["install", "--dry-run", tarball, "effect@4"], fresh)
+    )
     expect(r.code).not.toBe(0)
     expect(r.stderr).toContain("ERESOLVE")
     expect(r.stderr).toMatch(/peer effect@"\^3/)

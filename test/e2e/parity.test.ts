@@ -12,15 +12,15 @@ import fc from "fast-check"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { makeLinuxFileKeyStore } from "../../layers/KeyStoreFile.js"
 import { authTargetOf, profileServiceUrl } from "../../layers/HttpAuthLive.js"
 import { recordPath } from "../../layers/internal/Blob.js"
+import { makeLinuxFileKeyStore } from "../../layers/KeyStoreFile.js"
 import { chooseCacheDir } from "../../src/domain/CacheDir.js"
 import { OlaresId, serviceUrl, vaultUrl } from "../../src/domain/OlaresId.js"
 import { goQuote, olaresVersionProblem } from "../../src/domain/OlaresVersion.js"
 import { useE2e } from "../support/e2e.js"
-import { useTempRoots } from "../support/tmp.js"
 import { ALICE, mintJwt } from "../support/server.js"
+import { useTempRoots } from "../support/tmp.js"
 
 const e2e = useE2e()
 const cli = e2e.cli
@@ -35,11 +35,13 @@ const writeConfig = (doc: unknown) => {
   writeFileSync(join(e2e.home.home, "config.json"), JSON.stringify(doc, null, 2), { mode: 0o600 })
 }
 const seedRecord = (id: string, accessToken: string, refreshToken?: string) =>
-  Effect.runPromise(store().set({
-    olaresId: id,
-    accessToken: Redacted.make(accessToken),
-    ...(refreshToken === undefined ? {} : { refreshToken: Redacted.make(refreshToken) })
-  }))
+  Effect.runPromise(
+    store().set({
+      olaresId: id,
+      accessToken: Redacted.make(accessToken),
+      ...(refreshToken === undefined ? {} : { refreshToken: Redacted.make(refreshToken) })
+    })
+  )
 const importAs = async (olaresId: string, username: string, extra: ReadonlyArray<string> = []) => {
   const g = await e2e.server.issueGrant(username)
   return cli(["profile", "import", "--olares-id", olaresId, "--auth-url-override", e2e.server.url, ...extra], {
@@ -105,7 +107,11 @@ describe("a profile the Go CLI stored under a bare id", () => {
     const g = await seedGoAlice()
     const who = await cli(["profile", "whoami", "--refresh", "-o", "json"])
     expect(who.code, who.stderr).toBe(0)
-    expect(JSON.parse(who.stdout)).toMatchObject({ olaresId: "alice@olares.com", role: "owner", backendVersion: "1.12.6" })
+    expect(JSON.parse(who.stdout)).toMatchObject({
+      olaresId: "alice@olares.com",
+      role: "owner",
+      backendVersion: "1.12.6"
+    })
     expect(e2e.server.hits("/api/refresh")).toBe(1)
     // the caches landed on the bare profile, and the rotated grant in its record: no twin anywhere
     expect(config().profiles).toMatchObject([{ olaresId: "alice", ownerRole: "owner", backendVersion: "1.12.6" }])
@@ -136,7 +142,10 @@ describe("bare names resolve on lookup as on login", () => {
   it("`profile use bob` after `import --olares-id bob` (stored bob@olares.com), quick and full path; remove too", async () => {
     expect((await importAs("alice@olares.com", "alice")).code).toBe(0)
     expect((await importAs("bob", "bob")).code).toBe(0)
-    expect(config().profiles.map((p: { olaresId: string }) => p.olaresId)).toEqual(["alice@olares.com", "bob@olares.com"])
+    expect(config().profiles.map((p: { olaresId: string }) => p.olaresId)).toEqual([
+      "alice@olares.com",
+      "bob@olares.com"
+    ])
     for (const env of [{ OLARES_CLI_DEBUG: "1" }, QUICK_OFF]) {
       expect((await cli(["profile", "use", "alice"], { env })).stdout).toContain("switched to profile alice@olares.com")
       const r = await cli(["profile", "use", "bob"], { env })
@@ -169,7 +178,9 @@ describe("Olares versions", () => {
     expect((await importAs("alice@olares.com", "alice")).code).toBe(0)
     const before = readFileSync(join(e2e.home.home, "config.json"), "utf8")
     e2e.server.reset()
-    for (const args of [["list"], ["whoami"], ["use", "alice@olares.com"], ["login", "--olares-id", "carol@olares.com"]]) {
+    for (
+      const args of [["list"], ["whoami"], ["use", "alice@olares.com"], ["login", "--olares-id", "carol@olares.com"]]
+    ) {
       const r = await cli(["profile", ...args, "--olares-version", "garbage!"])
       expect(r.code, args.join(" ")).toBe(2)
       expect(r.stderr).toContain("Error: invalid --olares-version \"garbage!\": Invalid Semantic Version")
@@ -181,11 +192,21 @@ describe("Olares versions", () => {
   it("an osVersion that is not a semver is refused with the reference's text and never cached", async () => {
     e2e.server.setOsVersion("garbage!")
     const login = await cli(
-      ["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin"],
+      [
+        "profile",
+        "login",
+        "--olares-id",
+        "alice@olares.com",
+        "--auth-url-override",
+        e2e.server.url,
+        "--password-stdin"
+      ],
       { input: `${ALICE.password}\n` }
     )
     expect(login.code, login.stderr).toBe(0)
-    expect(login.stderr).toContain("warning: post-login version fetch failed: parse backend osVersion \"garbage!\": Invalid Semantic Version")
+    expect(login.stderr).toContain(
+      "warning: post-login version fetch failed: parse backend osVersion \"garbage!\": Invalid Semantic Version"
+    )
     expect(config().profiles[0].backendVersion).toBeUndefined()
 
     const list = await cli(["profile", "list", "--refresh-version"])
@@ -206,7 +227,17 @@ describe("Olares versions", () => {
 
   it("--olares-version replaces detection (no /api/olares-info), before or after the verb; --refresh-version re-reads", async () => {
     const login = await cli(
-      ["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin", "--olares-version", "1.12.0-rc.0"],
+      [
+        "profile",
+        "login",
+        "--olares-id",
+        "alice@olares.com",
+        "--auth-url-override",
+        e2e.server.url,
+        "--password-stdin",
+        "--olares-version",
+        "1.12.0-rc.0"
+      ],
       { input: `${ALICE.password}\n` }
     )
     expect(login.code, login.stderr).toBe(0)
@@ -237,7 +268,14 @@ describe("Olares versions", () => {
 describe("-o / --output", () => {
   it("takes any case; anything else is the reference's usage error (exit 2)", async () => {
     expect((await importAs("alice@olares.com", "alice")).code).toBe(0)
-    for (const args of [["profile", "list", "-o", "JSON"], ["profile", "list", "--output=Json"], ["profile", "whoami", "-o", "JSON"]]) {
+    for (
+      const args of [["profile", "list", "-o", "JSON"], ["profile", "list", "--output=Json"], [
+        "profile",
+        "whoami",
+        "-o",
+        "JSON"
+      ]]
+    ) {
       for (const env of [{}, QUICK_OFF]) {
         const r = await cli(args, { env })
         expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0)
@@ -254,11 +292,21 @@ describe("-o / --output", () => {
 describe("first/second-factor refusals", () => {
   it("use the reference's text, keeping exit 4 (LoginRejected)", async () => {
     const r = await cli(
-      ["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin"],
+      [
+        "profile",
+        "login",
+        "--olares-id",
+        "alice@olares.com",
+        "--auth-url-override",
+        e2e.server.url,
+        "--password-stdin"
+      ],
       { input: "not-the-password\n" }
     )
     expect(r.code).toBe(4)
-    expect(r.stderr).toContain("Error: /api/firstfactor returned HTTP 401: Authentication failed. Check your credentials.")
+    expect(r.stderr).toContain(
+      "Error: /api/firstfactor returned HTTP 401: Authentication failed. Check your credentials."
+    )
   })
 })
 
@@ -270,7 +318,9 @@ describe("api -H Content-Type with --input", () => {
     const file = await cli(["api", "-X", "POST", "/api/echo", "-H", "Content-Type: application/json", "--input", body])
     expect(file.code, file.stderr).toBe(0)
     expect(e2e.server.lastRequest("/api/echo")!.headers["content-type"]).toBe("application/json")
-    const stdin = await cli(["api", "-X", "POST", "/api/echo", "-H", "content-type: text/plain", "--input", "-"], { input: "hi" })
+    const stdin = await cli(["api", "-X", "POST", "/api/echo", "-H", "content-type: text/plain", "--input", "-"], {
+      input: "hi"
+    })
     expect(stdin.code, stdin.stderr).toBe(0)
     expect(e2e.server.lastRequest("/api/echo")!.headers["content-type"]).toBe("text/plain")
     expect(JSON.parse(stdin.stdout).bodyLength).toBe(2)
@@ -325,7 +375,10 @@ describe("an OLARES_CLI_CACHE_DIR that cannot be written", () => {
     expect(chooseCacheDir({ OLARES_CLI_CACHE_DIR: blocked }, "", uid).env.OLARES_CLI_CACHE_DIR).toBe(blocked)
     // writable, or not needed: untouched
     expect(chooseCacheDir({ OLARES_CLI_CACHE_DIR: join(root, "new", "cache") }, "/home/x", uid).warning).toBeUndefined()
-    expect(chooseCacheDir({ OLARES_CLI_CACHE_DIR: blocked, OLARES_CLI_HOME: "/a", OLARES_CLI_DATA_DIR: "/b" }, "/h", uid).warning)
+    expect(
+      chooseCacheDir({ OLARES_CLI_CACHE_DIR: blocked, OLARES_CLI_HOME: "/a", OLARES_CLI_DATA_DIR: "/b" }, "/h", uid)
+        .warning
+    )
       .toBeUndefined()
   })
 
@@ -334,9 +387,12 @@ describe("an OLARES_CLI_CACHE_DIR that cannot be written", () => {
     const cache = join(root, "cache")
     const env = { OLARES_CLI_HOME: "", OLARES_CLI_DATA_DIR: "", OLARES_CLI_CACHE_DIR: cache, HOME: join(root, "home") }
     const g = await e2e.server.issueGrant("alice")
-    const r = await cli(["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url], {
-      env: { ...env, OLARES_REFRESH_TOKEN: g.refreshToken }
-    })
+    const r = await cli(
+      ["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url],
+      {
+        env: { ...env, OLARES_REFRESH_TOKEN: g.refreshToken }
+      }
+    )
     expect(r.code, r.stderr).toBe(0)
     expect(existsSync(join(cache, "config", "config.json"))).toBe(true)
     expect(existsSync(join(cache, "keychain", "olares-cli", "alice_olares.com.enc"))).toBe(true)

@@ -201,19 +201,22 @@ describe("ProfileRepoFile.load", () => {
       expect(logged[1]).toMatch(/was mode 0644.*changed to 0600/)
     }))
 
-  it.scopedLive.skipIf(process.platform === "win32")("a shared (sticky, world-writable) home is refused, not chmod-ed, nothing written", () =>
-    Effect.gen(function*() {
-      const home = join(yield* tempRoot, "shared")
-      mkdirSync(home)
-      chmodSync(home, 0o1777)
-      const err = yield* Effect.flip(Effect.flatMap(ProfileRepo, (r) => r.update(add("a@olares.com")))).pipe(
-        Effect.provide(repoLayer(home))
-      )
-      expect(err._tag).toBe("StorageError")
-      expect(err.message).toMatch(/mode 01777: other users can write it/)
-      expect(statSync(home).mode & 0o7777).toBe(0o1777)
-      expect(readdirSync(home)).toEqual([])
-    }))
+  it.scopedLive.skipIf(process.platform === "win32")(
+    "a shared (sticky, world-writable) home is refused, not chmod-ed, nothing written",
+    () =>
+      Effect.gen(function*() {
+        const home = join(yield* tempRoot, "shared")
+        mkdirSync(home)
+        chmodSync(home, 0o1777)
+        const err = yield* Effect.flip(Effect.flatMap(ProfileRepo, (r) => r.update(add("a@olares.com")))).pipe(
+          Effect.provide(repoLayer(home))
+        )
+        expect(err._tag).toBe("StorageError")
+        expect(err.message).toMatch(/mode 01777: other users can write it/)
+        expect(statSync(home).mode & 0o7777).toBe(0o1777)
+        expect(readdirSync(home)).toEqual([])
+      })
+  )
 })
 
 describe("ProfileRepoFile.update", () => {
@@ -322,37 +325,41 @@ describe("ProfileRepoFile.update", () => {
     }))
 
   const isRoot = process.getuid?.() === 0
-  it.scopedLive.skipIf(process.platform === "win32")("a home that is not writable is a StorageError with a hint", () =>
-    Effect.gen(function*() {
-      const root = yield* tempRoot
-      const home = join(root, "home")
-      mkdirSync(home)
-      writeFileSync(join(home, "config.json"), GO_FILE)
-      chmodSync(root, 0o755)
-      chmodSync(home, 0o555)
-      chmodSync(join(home, "config.json"), 0o444)
-      if (isRoot) {
-        // the worker's own files (another user's would be refused before any write is tried)
-        chownSync(home, 65534, 65534)
-        chownSync(join(home, "config.json"), 65534, 65534)
-        // root writes anywhere: run the real thing as an unprivileged user instead
-        const undo = letOthersReach(...REPO_PARTS)
-        const w = spawnWorker(["update", home, "x@olares.com"], { uid: 65534, gid: 65534 })
-        const res = yield* Effect.promise(() => w.exited).pipe(Effect.ensuring(Effect.sync(undo)))
-        expect(res.code).toBe(1)
-        const err = JSON.parse(res.stderr.trim().split("\n").at(-1)!)
-        expect(err._tag).toBe("StorageError")
-        expect(err.recovery).toMatch(/writable.*OLARES_CLI_HOME/)
-      } else {
-        const err = yield* Effect.flip(Effect.flatMap(ProfileRepo, (r) => r.update(add("x@olares.com")))).pipe(
-          Effect.provide(repoLayer(home))
-        )
-        expect(err._tag).toBe("StorageError")
-        expect(err._tag === "StorageError" && err.recovery).toMatch(/writable.*OLARES_CLI_HOME/)
-      }
-      expect(readFileSync(join(home, "config.json"), "utf8")).toBe(GO_FILE)
-      chmodSync(home, 0o700)
-    }), 30_000)
+  it.scopedLive.skipIf(process.platform === "win32")(
+    "a home that is not writable is a StorageError with a hint",
+    () =>
+      Effect.gen(function*() {
+        const root = yield* tempRoot
+        const home = join(root, "home")
+        mkdirSync(home)
+        writeFileSync(join(home, "config.json"), GO_FILE)
+        chmodSync(root, 0o755)
+        chmodSync(home, 0o555)
+        chmodSync(join(home, "config.json"), 0o444)
+        if (isRoot) {
+          // the worker's own files (another user's would be refused before any write is tried)
+          chownSync(home, 65534, 65534)
+          chownSync(join(home, "config.json"), 65534, 65534)
+          // root writes anywhere: run the real thing as an unprivileged user instead
+          const undo = letOthersReach(...REPO_PARTS)
+          const w = spawnWorker(["update", home, "x@olares.com"], { uid: 65534, gid: 65534 })
+          const res = yield* Effect.promise(() => w.exited).pipe(Effect.ensuring(Effect.sync(undo)))
+          expect(res.code).toBe(1)
+          const err = JSON.parse(res.stderr.trim().split("\n").at(-1)!)
+          expect(err._tag).toBe("StorageError")
+          expect(err.recovery).toMatch(/writable.*OLARES_CLI_HOME/)
+        } else {
+          const err = yield* Effect.flip(Effect.flatMap(ProfileRepo, (r) => r.update(add("x@olares.com")))).pipe(
+            Effect.provide(repoLayer(home))
+          )
+          expect(err._tag).toBe("StorageError")
+          expect(err._tag === "StorageError" && err.recovery).toMatch(/writable.*OLARES_CLI_HOME/)
+        }
+        expect(readFileSync(join(home, "config.json"), "utf8")).toBe(GO_FILE)
+        chmodSync(home, 0o700)
+      }),
+    30_000
+  )
 })
 
 describe("ProfileRepoFile across processes", () => {
@@ -372,52 +379,56 @@ describe("ProfileRepoFile across processes", () => {
       expect(readdirSync(home).filter((n) => n.startsWith(".tmp-"))).toEqual([])
     }), 60_000)
 
-  it.scopedLive("SIGKILLing writers at random moments never leaves a torn or rolled-back config.json", () =>
-    Effect.gen(function*() {
-      const home = join(yield* tempRoot, "home")
-      const file = join(home, "config.json")
-      const PROFILES = 120
-      const PAD = 4_000 // ~0.5 MB per generation
-      const ROUNDS = 20
-      let lastGen = 0
-      let kills = 0
-      /** Parses the file and checks it is one whole generation; returns that generation. */
-      const checkWhole = () => {
-        const parsed = parseConfig(readFileSync(file, "utf8"))
-        if (Either.isLeft(parsed)) throw new Error(`config.json does not parse: ${parsed.left.slice(0, 200)}`)
-        const cfg = parsed.right
-        const gen = Number(cfg.profiles[0]?.["gen"])
-        expect(cfg).toEqual(generation(gen, PROFILES, PAD))
-        return gen
-      }
-      for (let round = 0; round < ROUNDS; round++) {
-        const w = spawnWorker(["churn", home, String(PROFILES), String(PAD)])
-        yield* Effect.addFinalizer(() => Effect.sync(() => w.child.kill("SIGKILL")))
-        yield* Effect.promise(() => w.waitFor("writing"))
-        yield* Effect.promise(() => sleep(Math.floor(Math.random() * 250)))
-        w.child.kill("SIGKILL")
-        const r = yield* Effect.promise(() => w.exited)
-        expect(r.signal).toBe("SIGKILL")
-        kills++
-        const gen = checkWhole()
-        expect(gen).toBeGreaterThanOrEqual(lastGen)
-        lastGen = gen
-        expect(mode(file)).toBe(0o600)
-        // the dead writer's lock would only go stale after ~5 s (tested in file-lock.test.ts)
-        rmSync(join(home, "locks", "config.lock.lock"), { recursive: true, force: true })
-      }
-      expect(kills).toBe(ROUNDS)
-      expect(lastGen).toBeGreaterThanOrEqual(ROUNDS)
-      // whatever temp files the kills left behind do not disturb reads, and the next update sweeps them
-      const temps = readdirSync(home).filter((n) => n.startsWith(".tmp-"))
-      const past = new Date(Date.now() - 60_000)
-      for (const t of temps) utimesSync(join(home, t), past, past)
-      yield* Effect.gen(function*() {
-        const repo = yield* ProfileRepo
-        const cfg = yield* repo.load
-        expect(Number(cfg.profiles[0]?.["gen"])).toBe(lastGen)
-        yield* repo.update((c) => Effect.succeed([undefined, { ...c, currentProfile: "p1@olares.com" }] as const))
-      }).pipe(Effect.provide(repoLayer(home)))
-      expect(readdirSync(home).filter((n) => n.startsWith(".tmp-"))).toEqual([])
-    }), 60_000)
+  it.scopedLive(
+    "SIGKILLing writers at random moments never leaves a torn or rolled-back config.json",
+    () =>
+      Effect.gen(function*() {
+        const home = join(yield* tempRoot, "home")
+        const file = join(home, "config.json")
+        const PROFILES = 120
+        const PAD = 4_000 // ~0.5 MB per generation
+        const ROUNDS = 20
+        let lastGen = 0
+        let kills = 0
+        /** Parses the file and checks it is one whole generation; returns that generation. */
+        const checkWhole = () => {
+          const parsed = parseConfig(readFileSync(file, "utf8"))
+          if (Either.isLeft(parsed)) throw new Error(`config.json does not parse: ${parsed.left.slice(0, 200)}`)
+          const cfg = parsed.right
+          const gen = Number(cfg.profiles[0]?.["gen"])
+          expect(cfg).toEqual(generation(gen, PROFILES, PAD))
+          return gen
+        }
+        for (let round = 0; round < ROUNDS; round++) {
+          const w = spawnWorker(["churn", home, String(PROFILES), String(PAD)])
+          yield* Effect.addFinalizer(() => Effect.sync(() => w.child.kill("SIGKILL")))
+          yield* Effect.promise(() => w.waitFor("writing"))
+          yield* Effect.promise(() => sleep(Math.floor(Math.random() * 250)))
+          w.child.kill("SIGKILL")
+          const r = yield* Effect.promise(() => w.exited)
+          expect(r.signal).toBe("SIGKILL")
+          kills++
+          const gen = checkWhole()
+          expect(gen).toBeGreaterThanOrEqual(lastGen)
+          lastGen = gen
+          expect(mode(file)).toBe(0o600)
+          // the dead writer's lock would only go stale after ~5 s (tested in file-lock.test.ts)
+          rmSync(join(home, "locks", "config.lock.lock"), { recursive: true, force: true })
+        }
+        expect(kills).toBe(ROUNDS)
+        expect(lastGen).toBeGreaterThanOrEqual(ROUNDS)
+        // whatever temp files the kills left behind do not disturb reads, and the next update sweeps them
+        const temps = readdirSync(home).filter((n) => n.startsWith(".tmp-"))
+        const past = new Date(Date.now() - 60_000)
+        for (const t of temps) utimesSync(join(home, t), past, past)
+        yield* Effect.gen(function*() {
+          const repo = yield* ProfileRepo
+          const cfg = yield* repo.load
+          expect(Number(cfg.profiles[0]?.["gen"])).toBe(lastGen)
+          yield* repo.update((c) => Effect.succeed([undefined, { ...c, currentProfile: "p1@olares.com" }] as const))
+        }).pipe(Effect.provide(repoLayer(home)))
+        expect(readdirSync(home).filter((n) => n.startsWith(".tmp-"))).toEqual([])
+      }),
+    60_000
+  )
 })

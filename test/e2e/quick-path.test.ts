@@ -149,7 +149,12 @@ const writeConfig = (h: TempHome, text: string) => {
 /** alice (logged in, current), bob (expired), carol as `work` (invalidated); no previous profile. */
 const seedTrio = async (h: TempHome) => {
   await seedProfile(h, { olaresId: ALICE_ID, accessToken: await live(), refreshToken: await refresh() })
-  await seedProfile(h, { olaresId: BOB_ID, accessToken: await stale(), refreshToken: await refresh(), makeCurrent: false })
+  await seedProfile(h, {
+    olaresId: BOB_ID,
+    accessToken: await stale(),
+    refreshToken: await refresh(),
+    makeCurrent: false
+  })
   await seedProfile(h, {
     olaresId: CAROL_ID,
     name: "work",
@@ -160,7 +165,12 @@ const seedTrio = async (h: TempHome) => {
 }
 
 /** What `profile list -o json` must show for a state (proves the state is the one the label claims). */
-type Row = { readonly name: string; readonly status: string; readonly current: boolean; readonly version?: string | null }
+type Row = {
+  readonly name: string
+  readonly status: string
+  readonly current: boolean
+  readonly version?: string | null
+}
 
 interface State {
   readonly label: string
@@ -253,7 +263,8 @@ const STATES: ReadonlyArray<State> = [
       { name: ERIN_ID, status: "logged-in", current: false },
       { name: DAVE_ID, status: "pending", current: false }
     ],
-    table: /^ {4}NAME +OLARES-ID +STATUS +VERSION +SOURCE\n\* +alice@olares\.com +alice@olares\.com +logged-in +- +local\n +bob@olares\.com +bob@olares\.com +pending +- +platform\(lares\)\n +erin@olares\.com +erin@olares\.com +logged-in +- +platform\n +dave@olares\.com +dave@olares\.com +pending +- +platform\(files\)\n$/
+    table:
+      /^ {4}NAME +OLARES-ID +STATUS +VERSION +SOURCE\n\* +alice@olares\.com +alice@olares\.com +logged-in +- +local\n +bob@olares\.com +bob@olares\.com +pending +- +platform\(lares\)\n +erin@olares\.com +erin@olares\.com +logged-in +- +platform\n +dave@olares\.com +dave@olares\.com +pending +- +platform\(files\)\n$/
   },
   {
     label: "current names a profile that is gone",
@@ -336,7 +347,9 @@ describe("profile use on a healthy home", () => {
         expect(r.path, `use ${key}`).toBe("quick")
         expect(r.quick.code, r.quick.stderr).toBe(0)
         expect(r.quick.stdout).toMatch(/^switched to profile \S+ \(\S+@olares\.com\)\n$/)
-        expect(readFileSync(configPath(quickHome), "utf8"), `use ${key}`).toBe(readFileSync(configPath(fastHome), "utf8"))
+        expect(readFileSync(configPath(quickHome), "utf8"), `use ${key}`).toBe(
+          readFileSync(configPath(fastHome), "utf8")
+        )
         expect(mode(configPath(quickHome))).toBe(0o600)
       }
       // locks dir, lock file, records, and no temp file left behind
@@ -383,7 +396,9 @@ const DECLINES: ReadonlyArray<Decline> = [
     breakHome: (h) => chmodSync(configPath(h), 0o644),
     check: (r, h) => {
       expect(r.code).toBe(0)
-      expect(r.stderr).toContain(`warning: config file ${configPath(h)} was mode 0644, open to other users; changed to 0600`)
+      expect(r.stderr).toContain(
+        `warning: config file ${configPath(h)} was mode 0644, open to other users; changed to 0600`
+      )
       expect(mode(configPath(h))).toBe(0o600)
       expect(statuses(r)).toEqual(["logged-in", "expired", "invalidated"])
     }
@@ -451,7 +466,10 @@ const DECLINES: ReadonlyArray<Decline> = [
     args: ["profile", "list"],
     breakHome: async (h) => {
       const key = readFileSync(join(storeDir(h), "master.key"))
-      writeFileSync(await recordFile(h, BOB_ID), encryptBlob(JSON.stringify({ olaresId: BOB_ID, accessToken: 42 }), key))
+      writeFileSync(
+        await recordFile(h, BOB_ID),
+        encryptBlob(JSON.stringify({ olaresId: BOB_ID, accessToken: 42 }), key)
+      )
     },
     check: (r) => {
       expect(r.code).toBe(0)
@@ -569,7 +587,10 @@ const DECLINES: ReadonlyArray<Decline> = [
       expect(r.stdout).toBe(`switched to profile work (${CAROL_ID})\n`)
       expect(r.stderr).toContain("was mode 0644")
       expect(mode(configPath(h))).toBe(0o600)
-      expect(JSON.parse(readFileSync(configPath(h), "utf8"))).toMatchObject({ currentProfile: "work", previousProfile: ALICE_ID })
+      expect(JSON.parse(readFileSync(configPath(h), "utf8"))).toMatchObject({
+        currentProfile: "work",
+        previousProfile: ALICE_ID
+      })
     }
   },
   {
@@ -650,7 +671,15 @@ describe("the config lock", () => {
       return run(h, ["profile", "use", id]).then((r) => ({ id, r }))
     })
     const imports = importers.map((u, i) =>
-      run(h, ["profile", "import", "--olares-id", `${u}@olares.com`, "--auth-url-override", e2e.server.url, "--no-switch"], {
+      run(h, [
+        "profile",
+        "import",
+        "--olares-id",
+        `${u}@olares.com`,
+        "--auth-url-override",
+        e2e.server.url,
+        "--no-switch"
+      ], {
         OLARES_REFRESH_TOKEN: grants[i]!.refreshToken
       })
     )
@@ -673,7 +702,9 @@ describe("the config lock", () => {
     expect([ALICE_ID, BOB_ID]).toContain(cfg.currentProfile)
     expect([ALICE_ID, BOB_ID]).toContain(cfg.previousProfile)
     expect(cfg.previousProfile).not.toBe(cfg.currentProfile)
-    expect(cfg.profiles.map((p) => p.olaresId).sort()).toEqual([ALICE_ID, BOB_ID, ...importers.map((u) => `${u}@olares.com`)].sort())
+    expect(cfg.profiles.map((p) => p.olaresId).sort()).toEqual(
+      [ALICE_ID, BOB_ID, ...importers.map((u) => `${u}@olares.com`)].sort()
+    )
     expect(mode(configPath(h))).toBe(0o600)
     expect(readdirSync(h.home).filter((n) => n.startsWith(".tmp-"))).toEqual([])
     const locks = join(h.home, "locks")

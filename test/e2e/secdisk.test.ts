@@ -56,7 +56,8 @@ const strangerExists = (() => {
 const storeDir = (data = e2e.home.data) => join(data, "olares-cli")
 const configPath = () => join(e2e.home.home, "config.json")
 const encName = (id: string) => `${id.replace(/[^a-zA-Z0-9._-]/g, "_")}.enc`
-const readRecord = (id: string, data = e2e.home.data) => Effect.runPromise(makeLinuxFileKeyStore(storeDir(data)).get(id))
+const readRecord = (id: string, data = e2e.home.data) =>
+  Effect.runPromise(makeLinuxFileKeyStore(storeDir(data)).get(id))
 const mode = (p: string) => statSync(p).mode & 0o7777
 
 /** Imports `username` from a fresh server grant, the token only in the environment. */
@@ -155,7 +156,7 @@ describe("reserve before exchange", () => {
     const data = tmpfs(512)
     if (data === undefined) return
     fill(data)
-    const { r, grant } = await importUser("alice", { OLARES_CLI_DATA_DIR: data })
+    const { grant, r } = await importUser("alice", { OLARES_CLI_DATA_DIR: data })
     expect(r.code, r.stderr).toBe(1)
     expect(r.stderr).toMatch(/no space left on device \(ENOSPC\)/)
     expectNoStack(r)
@@ -167,7 +168,7 @@ describe("reserve before exchange", () => {
     const local = Array.from({ length: 5 }, () => "a".repeat(62)).join(".")
     const id = `${local}@olares.com`
     expect(id.length).toBeGreaterThan(320)
-    const { r, grant } = await importUser("alice", {}, id)
+    const { grant, r } = await importUser("alice", {}, id)
     expect(r.code, r.stderr).toBe(1)
     expect(r.stderr).toMatch(/record file name is \d+ bytes, longer than this file system allows \(ENAMETOOLONG\)/)
     expect(r.stderr).toContain("use a shorter olaresId")
@@ -253,7 +254,9 @@ describe("stray token records (no profile in config.json)", () => {
     const again = await loginAlice(env)
     expect(again.code, again.stderr).toBe(0)
     expect(again.stderr).toContain(`replacing the stray token record for ${ALICE_ID}`)
-    expect(JSON.parse(readFileSync(join(home, "config.json"), "utf8")).profiles.map((p: { olaresId: string }) => p.olaresId)).toEqual([ALICE_ID])
+    expect(
+      JSON.parse(readFileSync(join(home, "config.json"), "utf8")).profiles.map((p: { olaresId: string }) => p.olaresId)
+    ).toEqual([ALICE_ID])
   })
 
   it("after config.json is lost: login/import work, remove removes the stray, doctor reports it with its fix", async () => {
@@ -279,7 +282,8 @@ describe("stray token records (no profile in config.json)", () => {
     rmSync(configPath())
     const { r } = await importUser("alice")
     expect(r.code, r.stderr).toBe(0)
-    expect(JSON.parse(readFileSync(configPath(), "utf8")).profiles.map((p: { olaresId: string }) => p.olaresId)).toEqual([ALICE_ID])
+    expect(JSON.parse(readFileSync(configPath(), "utf8")).profiles.map((p: { olaresId: string }) => p.olaresId))
+      .toEqual([ALICE_ID])
     // a configured profile with a live token is still guarded
     const guarded = await loginAlice()
     expect(guarded.code).toBe(5)
@@ -334,7 +338,11 @@ describe.skipIf(!isRoot)("ownership and modes (as root, files are chowned to an 
   it("a data dir writable by others, or a master.key of another user, is refused before any exchange", async () => {
     expect((await importUser("alice")).r.code).toBe(0)
     const cases: ReadonlyArray<readonly [() => void, () => void, RegExp]> = [
-      [() => chmodSync(storeDir(), 0o777), () => chmodSync(storeDir(), 0o700), /token store directory is mode 0777: other users can write it/],
+      [
+        () => chmodSync(storeDir(), 0o777),
+        () => chmodSync(storeDir(), 0o700),
+        /token store directory is mode 0777: other users can write it/
+      ],
       [
         () => chownSync(join(storeDir(), "master.key"), STRANGER, STRANGER),
         () => chownSync(join(storeDir(), "master.key"), 0, 0),
@@ -347,7 +355,14 @@ describe.skipIf(!isRoot)("ownership and modes (as root, files are chowned to an 
       const before = snapshot(e2e.home.root)
       const g = await e2e.server.issueGrant("bob")
       const api = await cli(["api", "/api/echo/x"])
-      const imp = await cli(["profile", "import", "--olares-id", "bob@olares.com", "--auth-url-override", e2e.server.url], {
+      const imp = await cli([
+        "profile",
+        "import",
+        "--olares-id",
+        "bob@olares.com",
+        "--auth-url-override",
+        e2e.server.url
+      ], {
         env: { OLARES_REFRESH_TOKEN: g.refreshToken }
       })
       for (const r of [api, imp]) {
@@ -367,7 +382,7 @@ describe.skipIf(!isRoot)("ownership and modes (as root, files are chowned to an 
     mkdirSync(shared)
     chmodSync(shared, 0o777)
     const env = { OLARES_CLI_HOME: join(shared, "home") }
-    const { r, grant } = await importUser("alice", env)
+    const { grant, r } = await importUser("alice", env)
     expect(r.code).toBe(1)
     expect(r.stderr).toContain(`the directory ${shared} above it is mode 0777 (writable by others, no sticky bit)`)
     expect(readdirSync(shared)).toEqual([])
@@ -378,32 +393,45 @@ describe.skipIf(!isRoot)("ownership and modes (as root, files are chowned to an 
     expect(list.stderr).toContain(`the directory ${shared} above it is mode 0777`)
   })
 
-  it.skipIf(strangerExists)("no HOME and no passwd entry: a clear error, never a shared directory under the temp dir", async () => {
-    const shared = join(tmpdir(), "olares-cli")
-    const existedBefore = existsSync(shared)
-    const undo = letOthersReach(...REPO_PARTS)
-    const r = await new Promise<CliResult>((resolve) => {
-      const child = spawn(process.execPath, [BIN, "profile", "import", "--olares-id", ALICE_ID, "--auth-url-override", e2e.server.url], {
-        env: { PATH: process.env.PATH ?? "", OLARES_REFRESH_TOKEN: "rt-never-sent-0123" },
-        uid: STRANGER,
-        gid: STRANGER,
-        cwd: "/"
-      })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.on("data", (d) => (stdout += d))
-      child.stderr.on("data", (d) => (stderr += d))
-      child.on("close", (code, signal) => {
-        recordOutput("no-home import", stdout + stderr)
-        resolve({ code, signal, stdout, stderr })
-      })
-    }).finally(undo)
-    expect(r.code, r.stderr).toBe(2)
-    expect(r.stderr).toContain("cannot find your home directory (HOME is unset and there is no passwd entry for this user)")
-    expect(r.stderr).toContain("hint: export HOME=/path/to/your/home, or set OLARES_CLI_HOME and OLARES_CLI_DATA_DIR")
-    expect(existsSync(shared)).toBe(existedBefore)
-    expect(e2e.server.hits("/api/refresh")).toBe(0)
-  })
+  it.skipIf(strangerExists)(
+    "no HOME and no passwd entry: a clear error, never a shared directory under the temp dir",
+    async () => {
+      const shared = join(tmpdir(), "olares-cli")
+      const existedBefore = existsSync(shared)
+      const undo = letOthersReach(...REPO_PARTS)
+      const r = await new Promise<CliResult>((resolve) => {
+        const child = spawn(process.execPath, [
+          BIN,
+          "profile",
+          "import",
+          "--olares-id",
+          ALICE_ID,
+          "--auth-url-override",
+          e2e.server.url
+        ], {
+          env: { PATH: process.env.PATH ?? "", OLARES_REFRESH_TOKEN: "rt-never-sent-0123" },
+          uid: STRANGER,
+          gid: STRANGER,
+          cwd: "/"
+        })
+        let stdout = ""
+        let stderr = ""
+        child.stdout.on("data", (d) => (stdout += d))
+        child.stderr.on("data", (d) => (stderr += d))
+        child.on("close", (code, signal) => {
+          recordOutput("no-home import", stdout + stderr)
+          resolve({ code, signal, stdout, stderr })
+        })
+      }).finally(undo)
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toContain(
+        "cannot find your home directory (HOME is unset and there is no passwd entry for this user)"
+      )
+      expect(r.stderr).toContain("hint: export HOME=/path/to/your/home, or set OLARES_CLI_HOME and OLARES_CLI_DATA_DIR")
+      expect(existsSync(shared)).toBe(existedBefore)
+      expect(e2e.server.hits("/api/refresh")).toBe(0)
+    }
+  )
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -434,7 +462,7 @@ describe("symbolic links", () => {
     // a dangling link to where a record would be written: refused, the target never created
     const dangling = join(elsewhere, "planted.enc")
     symlinkSync(dangling, join(storeDir(), encName("bob@olares.com")))
-    const { r, grant } = await importUser("bob")
+    const { grant, r } = await importUser("bob")
     expect(r.code, r.stderr).toBe(1)
     expect(existsSync(dangling)).toBe(false)
     expect(e2e.server.isRefreshTokenLive(grant.refreshToken)).toBe(true)
@@ -446,7 +474,7 @@ describe("symbolic links", () => {
     chmodSync(sticky, 0o1777)
     mkdirSync(e2e.home.data, { mode: 0o700 })
     symlinkSync(sticky, storeDir())
-    const { r, grant } = await importUser("alice")
+    const { grant, r } = await importUser("alice")
     expect(r.code, r.stderr).toBe(1)
     expect(r.stderr).toMatch(/token store directory is mode 01777: other users can write it/)
     expect(mode(sticky)).toBe(0o1777)
@@ -544,7 +572,7 @@ describe("FIFOs, devices and /proc", () => {
   })
 
   it("OLARES_CLI_DATA_DIR=/proc: import fails at once with a typed error (Node's mkdir -p would loop forever)", async () => {
-    const { r, grant } = await importUser("alice", { OLARES_CLI_DATA_DIR: "/proc" })
+    const { grant, r } = await importUser("alice", { OLARES_CLI_DATA_DIR: "/proc" })
     expect(r.signal, "killed: it spun").toBeNull()
     expect(r.code, r.stderr).toBe(1)
     expect(r.stderr).toContain("/proc/olares-cli")
@@ -560,7 +588,7 @@ describe("FIFOs, devices and /proc", () => {
 describe("relative path variables", () => {
   for (const name of ["OLARES_CLI_DATA_DIR", "OLARES_CLI_HOME", "OLARES_CLI_CACHE_DIR"]) {
     it(`a relative ${name} is a usage error (exit 2) naming it, nothing written anywhere`, async () => {
-      const { r, grant } = await importUser("alice", { [name]: "relative/dir" })
+      const { grant, r } = await importUser("alice", { [name]: "relative/dir" })
       expect(r.code, r.stderr).toBe(2)
       expect(r.stderr).toContain(`${name}="relative/dir" is not an absolute path`)
       expect(r.stderr).toContain(`hint: export ${name}="$PWD/relative/dir" (an absolute path), or unset ${name}`)

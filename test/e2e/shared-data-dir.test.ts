@@ -4,11 +4,11 @@
  * homes refresh one grant once; and removing the last profile of one home leaves the other's
  * records and the master key they need. Real processes, real loopback HTTP.
  */
-import { describe, expect, it } from "vitest"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { existsSync, readdirSync } from "node:fs"
 import { join } from "node:path"
+import { describe, expect, it } from "vitest"
 import { homeAt, runCli, type TempHome } from "../support/cli.js"
 import { useServer } from "../support/e2e.js"
 import { readRecord, seedProfile } from "../support/seed.js"
@@ -35,12 +35,20 @@ describe("two config homes sharing one data dir", () => {
     const [a, b] = twoHomes()
     const grant = await server.issueGrant("alice", { ttlSeconds: -60 })
     for (const h of [a, b]) {
-      await seedProfile(h, { olaresId: ALICE, accessToken: grant.accessToken, refreshToken: grant.refreshToken, authUrlOverride: server.url })
+      await seedProfile(h, {
+        olaresId: ALICE,
+        accessToken: grant.accessToken,
+        refreshToken: grant.refreshToken,
+        authUrlOverride: server.url
+      })
     }
     // their config-home locks differ; only the lock beside the records serialises them
     server.setFault("/api/refresh", { delayMs: 300 })
     const runs = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => runCli(["api", "/api/echo/x"], { env: (i % 2 === 0 ? a : b).env, timeoutMs: 60_000 }))
+      Array.from(
+        { length: 12 },
+        (_, i) => runCli(["api", "/api/echo/x"], { env: (i % 2 === 0 ? a : b).env, timeoutMs: 60_000 })
+      )
     )
     for (const r of runs) {
       expect(r.code, r.stderr).toBe(0)
@@ -58,8 +66,18 @@ describe("two config homes sharing one data dir", () => {
     const [a, b] = twoHomes()
     const ga = await server.issueGrant("alice")
     const gb = await server.issueGrant("bob")
-    await seedProfile(a, { olaresId: ALICE, accessToken: ga.accessToken, refreshToken: ga.refreshToken, authUrlOverride: server.url })
-    await seedProfile(b, { olaresId: BOB, accessToken: gb.accessToken, refreshToken: gb.refreshToken, authUrlOverride: server.url })
+    await seedProfile(a, {
+      olaresId: ALICE,
+      accessToken: ga.accessToken,
+      refreshToken: ga.refreshToken,
+      authUrlOverride: server.url
+    })
+    await seedProfile(b, {
+      olaresId: BOB,
+      accessToken: gb.accessToken,
+      refreshToken: gb.refreshToken,
+      authUrlOverride: server.url
+    })
     expect(readdirSync(store(a)).sort()).toEqual(["alice_olares.com.enc", "bob_olares.com.enc", "master.key"])
 
     const removed = await runCli(["profile", "remove", ALICE, "--yes"], { env: a.env })

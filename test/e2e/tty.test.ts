@@ -9,8 +9,8 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { spinnerEnabled } from "../../src/commands/spinner.js"
 import { runCli } from "../support/cli.js"
-import { hasScript, type PtyOptions, runInPty } from "../support/pty.js"
 import { useE2e } from "../support/e2e.js"
+import { hasScript, type PtyOptions, runInPty } from "../support/pty.js"
 import { ALICE, BOB } from "../support/server.js"
 
 const e2e = useE2e()
@@ -25,7 +25,14 @@ const ESC = "\u001b["
 
 const importAlice = async () => {
   const g = await e2e.server.issueGrant("alice")
-  const r = await runCli(["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url], {
+  const r = await runCli([
+    "profile",
+    "import",
+    "--olares-id",
+    "alice@olares.com",
+    "--auth-url-override",
+    e2e.server.url
+  ], {
     env: { ...e2e.home.env, OLARES_REFRESH_TOKEN: g.refreshToken }
   })
   expect(r.code).toBe(0)
@@ -50,7 +57,8 @@ describe.skipIf(!hasScript())("on a terminal", () => {
     const run = pty(["profile", "login", "--olares-id", "bob@olares.com", "--auth-url-override", e2e.server.url], {
       // The code is echoed on purpose (spec section 2.3): what the user typed and saw is not a leak;
       // drop that one echo and let the scan check the code appears nowhere else.
-      redactForLeakScan: (s) => s.replace(`two-factor code for bob@olares.com: ${typedCode}`, "two-factor code for bob@olares.com: <typed>")
+      redactForLeakScan: (s) =>
+        s.replace(`two-factor code for bob@olares.com: ${typedCode}`, "two-factor code for bob@olares.com: <typed>")
     })
     await run.waitFor("password for bob@olares.com: ")
     run.type(`${BOB.password}\r`)
@@ -159,9 +167,12 @@ describe.skipIf(!hasScript())("on a terminal", () => {
       expect((await runCli(["profile", "remove", "alice@olares.com", "--yes"], { env: e2e.home.env })).code).toBe(0)
       e2e.server.setFault("/api/refresh", { delayMs: 300, times: 1 })
       const g = await e2e.server.issueGrant("alice")
-      const quiet = pty(["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url], {
-        env: { ...env, OLARES_REFRESH_TOKEN: g.refreshToken }
-      })
+      const quiet = pty(
+        ["profile", "import", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url],
+        {
+          env: { ...env, OLARES_REFRESH_TOKEN: g.refreshToken }
+        }
+      )
       const r = await quiet.exited
       expect(r.code, JSON.stringify(env)).toBe(0)
       expect(r.screen, JSON.stringify(env)).toContain("imported credentials for alice@olares.com")
@@ -173,13 +184,26 @@ describe.skipIf(!hasScript())("on a terminal", () => {
 describe.skipIf(!hasScript())("non-interactive guarantee", () => {
   it("--no-input on a terminal: login fails NotATerminal (exit 2) without printing a prompt", async () => {
     const { code, screen } = await pty([
-      "profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url, "--no-input"
+      "profile",
+      "login",
+      "--olares-id",
+      "alice@olares.com",
+      "--auth-url-override",
+      e2e.server.url,
+      "--no-input"
     ]).exited
     expect(code).toBe(2)
     expect(screen).not.toContain("password for")
     expect(screen).toContain("--no-input (or OLARES_CLI_NO_INPUT) forbids the password prompt; pass --password-stdin")
     expect(e2e.server.hits("/api/firstfactor")).toBe(0)
-    const env = await pty(["profile", "login", "--olares-id", "alice@olares.com", "--auth-url-override", e2e.server.url], {
+    const env = await pty([
+      "profile",
+      "login",
+      "--olares-id",
+      "alice@olares.com",
+      "--auth-url-override",
+      e2e.server.url
+    ], {
       env: { OLARES_CLI_NO_INPUT: "1" }
     }).exited
     expect(env.code).toBe(2)
@@ -188,7 +212,16 @@ describe.skipIf(!hasScript())("non-interactive guarantee", () => {
 
   it("--no-input: bob's login fails TotpRequired (exit 2) instead of asking for the code", async () => {
     const piped = await runCli(
-      ["profile", "login", "--olares-id", "bob@olares.com", "--auth-url-override", e2e.server.url, "--password-stdin", "--no-input"],
+      [
+        "profile",
+        "login",
+        "--olares-id",
+        "bob@olares.com",
+        "--auth-url-override",
+        e2e.server.url,
+        "--password-stdin",
+        "--no-input"
+      ],
       { env: e2e.home.env, input: `${BOB.password}\n` }
     )
     expect(piped.code).toBe(2)
@@ -201,10 +234,14 @@ describe.skipIf(!hasScript())("non-interactive guarantee", () => {
     const { code, screen } = await pty(["profile", "remove", "alice@olares.com", "--no-input"]).exited
     expect(code).toBe(2)
     expect(screen).not.toContain("[y/N]")
-    expect(screen).toContain("profile remove asks for confirmation, and --no-input (or OLARES_CLI_NO_INPUT) forbids asking")
+    expect(screen).toContain(
+      "profile remove asks for confirmation, and --no-input (or OLARES_CLI_NO_INPUT) forbids asking"
+    )
     expect(screen).toContain("hint: olares-cli profile remove alice@olares.com --yes")
     expect(config().profiles).toHaveLength(1)
-    const piped = await runCli(["profile", "remove", "alice@olares.com", "--no-input", "-o", "json"], { env: e2e.home.env })
+    const piped = await runCli(["profile", "remove", "alice@olares.com", "--no-input", "-o", "json"], {
+      env: e2e.home.env
+    })
     expect(piped.code).toBe(2)
     const yes = await runCli(["profile", "remove", "alice@olares.com", "--no-input", "--yes"], { env: e2e.home.env })
     expect(yes.code).toBe(0)
@@ -231,7 +268,11 @@ describe.skipIf(!hasScript())("non-interactive guarantee", () => {
     expect(spinnerEnabled(true, {}, false)).toBe(true)
     expect(spinnerEnabled(false, {}, false)).toBe(false)
     expect(spinnerEnabled(true, {}, true)).toBe(false)
-    for (const env of [{ NO_COLOR: "1" }, { CI: "1" }, { OLARES_CLI_NO_SPINNER: "1" }, { OLARES_CLI_NO_INPUT: "1" }, { TERM: "dumb" }, { OLARES_CLI_DEBUG: "1" }]) {
+    for (
+      const env of [{ NO_COLOR: "1" }, { CI: "1" }, { OLARES_CLI_NO_SPINNER: "1" }, { OLARES_CLI_NO_INPUT: "1" }, {
+        TERM: "dumb"
+      }, { OLARES_CLI_DEBUG: "1" }]
+    ) {
       expect(spinnerEnabled(true, env, false), JSON.stringify(env)).toBe(false)
     }
     expect(spinnerEnabled(true, { CI: "0", OLARES_CLI_NO_SPINNER: "false" }, false)).toBe(true)

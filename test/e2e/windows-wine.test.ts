@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ALICE, type OlaresTestServer, startServer } from "../support/server.js"
-import { prepareWine, type WineEnv, type WinResult, winPath } from "../support/wine.js"
+import { prepareWine, type WineEnv, winPath, type WinResult } from "../support/wine.js"
 
 const KEY = "HKCU\\Software\\OlaresCli\\keychain\\olares-cli"
 const A = "alice@olares.com"
@@ -123,7 +123,13 @@ describe("Windows under Wine: registry+dpapi", () => {
 
   it("a stale record written by the Go side is refreshed by `api`; the Go side reads the rotated grant", async () => {
     const g = await server.issueGrant("alice", { ttlSeconds: -60 })
-    await goWrite({ olaresId: A, accessToken: g.accessToken, refreshToken: g.refreshToken, sessionId: g.sessionId, grantedAt: 1 })
+    await goWrite({
+      olaresId: A,
+      accessToken: g.accessToken,
+      refreshToken: g.refreshToken,
+      sessionId: g.sessionId,
+      grantedAt: 1
+    })
     expect((await statuses())[A]).toBe("expired")
     server.reset()
     ok(await cli(["api", "/api/echo/x"]))

@@ -25,8 +25,11 @@ export const fakeKeyring = () => {
       }
     },
     accounts: (service) =>
-      gate(`list ${service}`, () =>
-        Array.from(items.keys()).filter((k) => k.startsWith(`${service}/`)).map((k) => k.slice(service.length + 1)))
+      gate(
+        `list ${service}`,
+        () =>
+          Array.from(items.keys()).filter((k) => k.startsWith(`${service}/`)).map((k) => k.slice(service.length + 1))
+      )
   }
   const load = Effect.sync(() => {
     state.loads++

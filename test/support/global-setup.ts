@@ -15,8 +15,8 @@ export default function setup() {
     const outputs: Array<{ label: string; text: string }> = []
     for (const f of readdirSync(dir)) {
       const lines = readFileSync(join(dir, f), "utf8").split("\n").filter((l) => l !== "")
-      if (f.startsWith("secrets-")) for (const l of lines) secrets.add(JSON.parse(l))
-      if (f.startsWith("output-")) for (const l of lines) outputs.push(JSON.parse(l))
+      if (f.startsWith("secrets-")) { for (const l of lines) secrets.add(JSON.parse(l)) }
+      if (f.startsWith("output-")) { for (const l of lines) outputs.push(JSON.parse(l)) }
     }
     rmSync(dir, { recursive: true, force: true })
     const leaks: Array<string> = []

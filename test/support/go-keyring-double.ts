@@ -71,8 +71,14 @@ export const keychainDouble = () => {
       deleteCredential: () => gate(`ts delete ${k(service, account)}`, true, () => items.delete(k(service, account)))
     }),
     accounts: (service) =>
-      gate(`ts list ${service}`, false, () =>
-        Array.from(items.keys()).filter((key) => key.startsWith(`${service}/`)).map((key) => key.slice(service.length + 1)))
+      gate(
+        `ts list ${service}`,
+        false,
+        () =>
+          Array.from(items.keys()).filter((key) => key.startsWith(`${service}/`)).map((key) =>
+            key.slice(service.length + 1)
+          )
+      )
   }
 
   return { items, state, go, keyring }

@@ -53,8 +53,9 @@ export const spawnGo = (args: ReadonlyArray<string>, opts: { stdin?: boolean } =
   spawnWatched(goLockBinary(), args, opts)
 
 /** Runs `golock ...args` to the end: its exit code and stdout. */
-export const runGo = async (args: ReadonlyArray<string>): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  spawnGo(args).exited
+export const runGo = async (
+  args: ReadonlyArray<string>
+): Promise<{ code: number | null; stdout: string; stderr: string }> => spawnGo(args).exited
 
 /**
  * Starts a shell that opens `path` on fd 9, locks it exclusively with util-linux `flock(1)`, prints

@@ -60,7 +60,9 @@ export const startReflectServer = async (): Promise<ReflectServer> => {
     refreshToken: newRefresh()
   })
   const reflection = (req: http.IncomingMessage, body: string) =>
-    `${HOSTILE}${req.method} ${req.url} ${JSON.stringify(req.headers)} cookie=${req.headers.cookie ?? ""} body=${body}${HOSTILE}`
+    `${HOSTILE}${req.method} ${req.url} ${JSON.stringify(req.headers)} cookie=${
+      req.headers.cookie ?? ""
+    } body=${body}${HOSTILE}`
 
   const send = (res: http.ServerResponse, status: number, body: string, type: string) => {
     res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) })

@@ -14,19 +14,19 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { type ChildProcess, spawn } from "node:child_process"
 import { chmodSync, mkdtempSync, rmSync, symlinkSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
+import { FileLockLive } from "../../layers/FileLockLive.js"
+import { makeMacKeyStore } from "../../layers/KeyStoreKeyring.js"
+import { ProfileRepoFile } from "../../layers/ProfileRepoFile.js"
 import { upsertProfile } from "../../src/domain/Config.js"
 import { AppPaths } from "../../src/services/AppPaths.js"
 import { FileLock } from "../../src/services/FileLock.js"
 import { ProfileRepo } from "../../src/services/ProfileRepo.js"
-import * as Redacted from "effect/Redacted"
-import { FileLockLive } from "../../layers/FileLockLive.js"
-import { makeMacKeyStore } from "../../layers/KeyStoreKeyring.js"
-import { ProfileRepoFile } from "../../layers/ProfileRepoFile.js"
 
 /** AppPaths for a temp home, without reading the environment. */
 export const testPaths = (home: string) =>

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path"
 import { afterAll } from "vitest"
 
 /** Registers cleanup once; returns a maker of fresh temp roots named `<prefix>XXXXXX`. */
-export const useTempRoots = (prefix: string): (() => string) => {
+export const useTempRoots = (prefix: string): () => string => {
   const roots: Array<string> = []
   afterAll(() => {
     for (const r of roots) rmSync(r, { recursive: true, force: true })
@@ -22,10 +22,10 @@ export const useTempRoots = (prefix: string): (() => string) => {
  * ancestor directory lacking the others' search bit gets it (a checkout under a 0700 `mktemp -d`
  * would otherwise hide dist/ and node_modules from that uid). Returns the undo.
  */
-export const letOthersReach = (...paths: ReadonlyArray<string>): (() => void) => {
+export const letOthersReach = (...paths: ReadonlyArray<string>): () => void => {
   const changed: Array<readonly [string, number]> = []
   for (const path of paths) {
-    for (let d = dirname(path); ; d = dirname(d)) {
+    for (let d = dirname(path);; d = dirname(d)) {
       const mode = statSync(d).mode & 0o7777
       if ((mode & 0o001) === 0 && !changed.some(([c]) => c === d)) {
         chmodSync(d, mode | 0o001)

@@ -6,10 +6,10 @@
  *   win-store-tool set <jsonFile>           store the record (the file holds its compact JSON)
  *   win-store-tool get <account> <outFile>  write the record's compact JSON; exit 3 when absent
  */
-import { readFileSync, writeFileSync } from "node:fs"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import { readFileSync, writeFileSync } from "node:fs"
 import { loadWinVault, makeRegistryKeyStore } from "../../layers/KeyStoreRegistry.js"
 import { parseStoredToken, serializeStoredToken } from "../../src/domain/StoredToken.js"
 
@@ -32,10 +32,11 @@ const program = Effect.gen(function*() {
   return yield* Effect.dieMessage("usage: win-store-tool set <jsonFile> | get <account> <outFile>")
 })
 
-Effect.runPromise(program.pipe(Effect.catchAll((e) => Effect.sync(() => (process.stderr.write(`${e.message}\n`), 1))))).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`${String(e)}\n`)
-    process.exit(1)
-  }
-)
+Effect.runPromise(program.pipe(Effect.catchAll((e) => Effect.sync(() => (process.stderr.write(`${e.message}\n`), 1)))))
+  .then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`${String(e)}\n`)
+      process.exit(1)
+    }
+  )

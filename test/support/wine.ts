@@ -5,11 +5,22 @@
  * `$OLARES_WINE_CACHE`). Two quirks of node.exe under Wine 8: it needs `NODE_SKIP_PLATFORM_CHECK=1`,
  * and it fails with EBADF when stdout is a pipe, so every output goes through a file.
  */
+import { buildSync } from "esbuild"
 import { spawn, spawnSync } from "node:child_process"
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync
+} from "node:fs"
 import { homedir, tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import { buildSync } from "esbuild"
 import { recordOutput } from "./leaks.js"
 
 const REPO = resolve(import.meta.dirname, "../..")
@@ -38,7 +49,10 @@ export interface WineEnv {
   readonly root: string
   readonly prefix: string
   /** Runs `olares-cli ...args` with node.exe. */
-  readonly cli: (args: ReadonlyArray<string>, opts?: { env?: Record<string, string>; input?: string }) => Promise<WinResult>
+  readonly cli: (
+    args: ReadonlyArray<string>,
+    opts?: { env?: Record<string, string>; input?: string }
+  ) => Promise<WinResult>
   /** Runs a Windows program (a path on the Linux side, or a Wine builtin such as `reg`). */
   readonly exe: (program: string, args: ReadonlyArray<string>, opts?: { input?: string }) => Promise<WinResult>
   /** Runs test/support/win-store-tool.ts (this CLI's registry store) with node.exe. */
@@ -200,7 +214,9 @@ export const prepareWine = (): WineEnv => {
     }
   })
   if (go.error !== undefined || go.status !== 0) {
-    throw new Error(`cannot cross-compile the Go registry program (${go.error?.message ?? go.stderr.trim()}): install golang-go`)
+    throw new Error(
+      `cannot cross-compile the Go registry program (${go.error?.message ?? go.stderr.trim()}): install golang-go`
+    )
   }
 
   const prefix = join(root, "prefix")
@@ -214,7 +230,13 @@ export const prepareWine = (): WineEnv => {
   )
 
   let n = 0
-  const run = (program: string, args: ReadonlyArray<string>, env: Record<string, string>, input?: string, label?: string) =>
+  const run = (
+    program: string,
+    args: ReadonlyArray<string>,
+    env: Record<string, string>,
+    input?: string,
+    label?: string
+  ) =>
     new Promise<WinResult>((resolvePromise, reject) => {
       const id = n++
       const out = join(root, `out-${id}`)
@@ -226,7 +248,10 @@ export const prepareWine = (): WineEnv => {
         stdin = openSync(join(root, `in-${id}`), "r")
         fds.push(stdin)
       }
-      const child = spawn("wine", [program, ...args], { env: { ...wineEnv(prefix), ...env }, stdio: [stdin, fds[0]!, fds[1]!] })
+      const child = spawn("wine", [program, ...args], {
+        env: { ...wineEnv(prefix), ...env },
+        stdio: [stdin, fds[0]!, fds[1]!]
+      })
       const timer = setTimeout(() => child.kill("SIGKILL"), 120_000)
       child.on("error", reject)
       child.on("close", (code) => {
@@ -248,9 +273,16 @@ export const prepareWine = (): WineEnv => {
     root,
     prefix,
     cli: (args, opts = {}) =>
-      run(nodeExe, [winPath(join(app, "dist", "bin.cjs")), ...args], { ...nodeEnv, ...opts.env }, opts.input, `wine olares-cli ${args.join(" ")}`),
+      run(
+        nodeExe,
+        [winPath(join(app, "dist", "bin.cjs")), ...args],
+        { ...nodeEnv, ...opts.env },
+        opts.input,
+        `wine olares-cli ${args.join(" ")}`
+      ),
     exe: (program, args, opts = {}) => run(program, args, {}, opts.input),
-    storeTool: (args) => run(nodeExe, [winPath(join(app, "win-store-tool.cjs")), ...args], nodeEnv, undefined, "win-store-tool"),
+    storeTool: (args) =>
+      run(nodeExe, [winPath(join(app, "win-store-tool.cjs")), ...args], nodeEnv, undefined, "win-store-tool"),
     goVault: (args) => run(goVault, args, {}, undefined, "gowinvault"),
     dispose: () => {
       spawnSync("wineserver", ["-k"], { env: wineEnv(prefix) })

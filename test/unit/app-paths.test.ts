@@ -1,10 +1,10 @@
 /** Path resolution (spec section 4): config home, data dir and which rule chose it. */
 import { describe, expect, it } from "@effect/vitest"
-import { homedir } from "node:os"
-import * as NodePath from "node:path"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
+import { homedir } from "node:os"
+import * as NodePath from "node:path"
 import { AppPathsLive, PathsProblem, resolvePaths } from "../../layers/AppPathsLive.js"
 import { AppPaths } from "../../src/services/AppPaths.js"
 
@@ -29,7 +29,9 @@ describe("resolvePaths", () => {
   })
 
   it("OLARES_CLI_HOME is used verbatim and beats OLARES_CLI_CACHE_DIR", () => {
-    expect(resolvePaths({ OLARES_CLI_HOME: "/x/cfg/", OLARES_CLI_CACHE_DIR: "/cache" }, HOME, "linux").home).toBe("/x/cfg/")
+    expect(resolvePaths({ OLARES_CLI_HOME: "/x/cfg/", OLARES_CLI_CACHE_DIR: "/cache" }, HOME, "linux").home).toBe(
+      "/x/cfg/"
+    )
     expect(resolvePaths({ OLARES_CLI_HOME: "/x/cfg" }, HOME, "linux").configFile).toBe("/x/cfg/config.json")
     expect(resolvePaths({ OLARES_CLI_HOME: "/x/cfg" }, HOME, "linux").locksDir).toBe("/x/cfg/locks")
   })
@@ -63,7 +65,9 @@ describe("resolvePaths", () => {
     try {
       resolvePaths({ OLARES_CLI_HOME: "~/cfg" }, HOME, "linux")
     } catch (e) {
-      expect((e as PathsProblem).hint).toBe("export OLARES_CLI_HOME=\"$HOME/cfg\" (an absolute path), or unset OLARES_CLI_HOME")
+      expect((e as PathsProblem).hint).toBe(
+        "export OLARES_CLI_HOME=\"$HOME/cfg\" (an absolute path), or unset OLARES_CLI_HOME"
+      )
     }
   })
 
@@ -77,7 +81,9 @@ describe("resolvePaths", () => {
     expect(() => resolvePaths({ OLARES_CLI_HOME: "/h" }, "", "linux")).toThrow(/cannot find your home directory/)
     expect(() => resolvePaths({}, "relative-home", "linux")).toThrow(/HOME="relative-home" is not an absolute path/)
     // fully placed by the environment: no home directory needed
-    expect(resolvePaths({ OLARES_CLI_HOME: "/h", OLARES_CLI_DATA_DIR: "/d" }, "", "linux").dataDir).toBe("/d/olares-cli")
+    expect(resolvePaths({ OLARES_CLI_HOME: "/h", OLARES_CLI_DATA_DIR: "/d" }, "", "linux").dataDir).toBe(
+      "/d/olares-cli"
+    )
     expect(resolvePaths({ OLARES_CLI_CACHE_DIR: "/c" }, "", "linux").home).toBe("/c/config")
   })
 
@@ -89,7 +95,11 @@ describe("resolvePaths", () => {
 
   it.prop(
     "the data dir is always absolute and ends in olares-cli, whatever the environment",
-    [FastCheck.option(FastCheck.string()), FastCheck.option(FastCheck.string()), FastCheck.constantFrom<NodeJS.Platform>("linux", "darwin")],
+    [
+      FastCheck.option(FastCheck.string()),
+      FastCheck.option(FastCheck.string()),
+      FastCheck.constantFrom<NodeJS.Platform>("linux", "darwin")
+    ],
     ([data, cache, platform]) => {
       const env = {
         ...(data === null ? {} : { OLARES_CLI_DATA_DIR: data }),
@@ -101,7 +111,9 @@ describe("resolvePaths", () => {
       } catch (e) {
         // the only way out is a refusal naming a variable that really is relative
         expect(e).toBeInstanceOf(PathsProblem)
-        expect([data, cache].some((v) => v !== null && v !== "" && !NodePath.posix.isAbsolute(NodePath.posix.normalize(v)))).toBe(true)
+        expect(
+          [data, cache].some((v) => v !== null && v !== "" && !NodePath.posix.isAbsolute(NodePath.posix.normalize(v)))
+        ).toBe(true)
         return
       }
       expect(NodePath.posix.isAbsolute(p.dataDir)).toBe(true)
@@ -112,7 +124,8 @@ describe("resolvePaths", () => {
 })
 
 describe("AppPathsLive", () => {
-  const withEnv = (env: Record<string, string>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+  const withEnv = (env: Record<string, string>) =>
+    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 
   it.effect("reads the environment through Config", () =>
     Effect.gen(function*() {

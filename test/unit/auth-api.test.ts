@@ -1,7 +1,6 @@
 /** OlaresAuthApiLive over real loopback HTTP(S) against the test server: wire format, cookies, error mapping. */
-import { createHash } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -9,21 +8,13 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { decodeJwt } from "jose"
+import { createHash } from "node:crypto"
 import { HttpClientsLive } from "../../layers/HttpClientsLive.js"
 import { OlaresAuthApiLive, saltedPasswordHash } from "../../layers/OlaresAuthApiLive.js"
 import { OlaresId } from "../../src/domain/OlaresId.js"
 import { type AuthTarget, OlaresAuthApi } from "../../src/services/OlaresAuthApi.js"
-import {
-  ALICE,
-  BOB,
-  closedPort,
-  type Fault,
-  hasOpenssl,
-  selfSignedCert,
-  startServer,
-  totp
-} from "../support/server.js"
 import { useServer } from "../support/e2e.js"
+import { ALICE, BOB, closedPort, type Fault, hasOpenssl, selfSignedCert, startServer, totp } from "../support/server.js"
 
 const ApiLive = OlaresAuthApiLive.pipe(Layer.provide(HttpClientsLive))
 
@@ -176,7 +167,9 @@ describe("login with TOTP (secondfactor)", () => {
       expect(err._tag).toBe("LoginRejected")
       if (err._tag !== "LoginRejected") return
       expect(err.endpoint).toBe("/api/secondfactor/totp")
-      expect(err.message).toBe("/api/secondfactor/totp returned HTTP 401: Authentication failed. Check your credentials.")
+      expect(err.message).toBe(
+        "/api/secondfactor/totp returned HTTP 401: Authentication failed. Check your credentials."
+      )
       assertNoSecrets(err.message, bad, BOB.password)
     }))
 
@@ -433,25 +426,28 @@ describe("TLS", () => {
     console.warn("TLS tests skipped: the openssl CLI is not installed, so no self-signed certificate can be made")
   }
 
-  it.effect.skipIf(!hasOpenssl())("a self-signed HTTPS server fails verification unless insecureSkipVerify", () =>
-    Effect.gen(function*() {
-      const tlsServer = yield* Effect.promise(() => startServer({ tls: selfSignedCert() }))
-      expect(tlsServer.url.startsWith("https://127.0.0.1:")).toBe(true)
-      const err = yield* login(target("alice", tlsServer.url), ALICE.password).pipe(Effect.flip)
-      expect(err._tag).toBe("TransportError")
-      expect(err.message).toContain("/api/firstfactor: TLS certificate verification failed")
-      expect(err.message).toContain("--insecure-skip-verify")
-      expect(tlsServer.hits("/api/firstfactor")).toBe(0)
+  it.effect.skipIf(!hasOpenssl())(
+    "a self-signed HTTPS server fails verification unless insecureSkipVerify",
+    () =>
+      Effect.gen(function*() {
+        const tlsServer = yield* Effect.promise(() => startServer({ tls: selfSignedCert() }))
+        expect(tlsServer.url.startsWith("https://127.0.0.1:")).toBe(true)
+        const err = yield* login(target("alice", tlsServer.url), ALICE.password).pipe(Effect.flip)
+        expect(err._tag).toBe("TransportError")
+        expect(err.message).toContain("/api/firstfactor: TLS certificate verification failed")
+        expect(err.message).toContain("--insecure-skip-verify")
+        expect(tlsServer.hits("/api/firstfactor")).toBe(0)
 
-      const grant = yield* login(target("alice", tlsServer.url, true), ALICE.password)
-      expect(decodeJwt(Redacted.value(grant.accessToken)).username).toBe("alice")
-      const rt = Redacted.value(Option.getOrThrow(grant.refreshToken))
-      const r = yield* refresh(target("alice", tlsServer.url, true), rt)
-      expect(Option.isSome(r.refreshToken)).toBe(true)
-      const e2 = yield* refresh(target("alice", tlsServer.url, false), rt).pipe(Effect.flip)
-      expect(e2._tag).toBe("TransportError")
-      yield* Effect.promise(() => tlsServer.close())
-    }))
+        const grant = yield* login(target("alice", tlsServer.url, true), ALICE.password)
+        expect(decodeJwt(Redacted.value(grant.accessToken)).username).toBe("alice")
+        const rt = Redacted.value(Option.getOrThrow(grant.refreshToken))
+        const r = yield* refresh(target("alice", tlsServer.url, true), rt)
+        expect(Option.isSome(r.refreshToken)).toBe(true)
+        const e2 = yield* refresh(target("alice", tlsServer.url, false), rt).pipe(Effect.flip)
+        expect(e2._tag).toBe("TransportError")
+        yield* Effect.promise(() => tlsServer.close())
+      })
+  )
 
   it.effect.skipIf(!hasOpenssl())("https to a plain HTTP server is a TLS TransportError", () =>
     Effect.gen(function*() {

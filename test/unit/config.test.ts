@@ -384,7 +384,9 @@ describe("pointer invariants (model-based)", () => {
         expect(currentName(cfg)).toBe(name)
         // switching remembers the pointer as written (the reference's SetCurrent: a first `use`
         // with nothing pinned leaves no previous); staying put keeps the old previous
-        expect(cfg.previousProfile).toBe(before.currentProfile !== name ? before.currentProfile : before.previousProfile)
+        expect(cfg.previousProfile).toBe(
+          before.currentProfile !== name ? before.currentProfile : before.previousProfile
+        )
         expect(cfg.profiles).toBe(before.profiles)
       } else {
         const r = removeProfile(cfg, step.key)

@@ -54,7 +54,12 @@ describe("buildProfile", () => {
   })
 
   it("a flag given replaces its field; --insecure-skip-verify only ever turns verification off", () => {
-    const existing: Profile = { olaresId: "alice@olares.com", name: "home", authUrlOverride: "https://a.example", insecureSkipVerify: true }
+    const existing: Profile = {
+      olaresId: "alice@olares.com",
+      name: "home",
+      authUrlOverride: "https://a.example",
+      insecureSkipVerify: true
+    }
     expect(
       buildProfile(Option.some(existing), "alice@olares.com", {
         ...noFlags,
@@ -62,10 +67,12 @@ describe("buildProfile", () => {
         authUrlOverride: Option.some("https://b.example")
       })
     ).toEqual({ ...existing, name: "work", authUrlOverride: "https://b.example" })
-    expect(buildProfile(Option.some({ olaresId: "a@b.c" }), "a@b.c", { ...noFlags, insecureSkipVerify: true })).toEqual({
-      olaresId: "a@b.c",
-      insecureSkipVerify: true
-    })
+    expect(buildProfile(Option.some({ olaresId: "a@b.c" }), "a@b.c", { ...noFlags, insecureSkipVerify: true })).toEqual(
+      {
+        olaresId: "a@b.c",
+        insecureSkipVerify: true
+      }
+    )
   })
 })
 
@@ -103,7 +110,12 @@ describe("activate", () => {
   })
 
   it("the implicit current profile (none pinned) is the one left behind", () => {
-    expect(run({ profiles: [carol, alice] }, bob)).toMatchObject({ switched: true, previous: "work", current: "bob@olares.com", previousProfile: "work" })
+    expect(run({ profiles: [carol, alice] }, bob)).toMatchObject({
+      switched: true,
+      previous: "work",
+      current: "bob@olares.com",
+      previousProfile: "work"
+    })
   })
 
   it("a re-login of the current profile replaces it in place and switches nothing", () => {
@@ -124,12 +136,24 @@ describe("activate", () => {
   })
 
   it("--no-switch pins the implicit current profile, and bootstraps an empty config to the new one", () => {
-    expect(run({ previousProfile: "x", profiles: [carol] }, bob, true)).toMatchObject({ switched: false, current: "work", previousProfile: "x" })
-    expect(run({ profiles: [] }, bob, true)).toMatchObject({ switched: true, previous: undefined, current: "bob@olares.com" })
+    expect(run({ previousProfile: "x", profiles: [carol] }, bob, true)).toMatchObject({
+      switched: false,
+      current: "work",
+      previousProfile: "x"
+    })
+    expect(run({ profiles: [] }, bob, true)).toMatchObject({
+      switched: true,
+      previous: undefined,
+      current: "bob@olares.com"
+    })
   })
 
   it("a new alias renames the profile: pointers that named it by its old name follow it", () => {
-    const cfg: Config = { currentProfile: "bob@olares.com", previousProfile: "alice@olares.com", profiles: [alice, bob] }
+    const cfg: Config = {
+      currentProfile: "bob@olares.com",
+      previousProfile: "alice@olares.com",
+      profiles: [alice, bob]
+    }
     // re-login of alice with --name home, switching to it
     expect(run(cfg, { ...alice, name: "home" })).toMatchObject({
       switched: true,
@@ -138,7 +162,11 @@ describe("activate", () => {
       previousProfile: "bob@olares.com"
     })
     // with --no-switch: current stays, the previous pointer follows the rename
-    expect(run(cfg, { ...alice, name: "home" }, true)).toMatchObject({ switched: false, current: "bob@olares.com", previousProfile: "home" })
+    expect(run(cfg, { ...alice, name: "home" }, true)).toMatchObject({
+      switched: false,
+      current: "bob@olares.com",
+      previousProfile: "home"
+    })
   })
 
   const profileArb = fc.record(
@@ -151,7 +179,9 @@ describe("activate", () => {
   /** Configs with unique olaresIds and unique aliases, pointers naming a profile or nothing. */
   const configArb = fc
     .uniqueArray(profileArb, { selector: (p) => p.olaresId, maxLength: 3 })
-    .filter((ps) => new Set(ps.map(displayName)).size === ps.length && ps.every((p) => !ps.some((q) => q.olaresId === p.name)))
+    .filter((ps) =>
+      new Set(ps.map(displayName)).size === ps.length && ps.every((p) => !ps.some((q) => q.olaresId === p.name))
+    )
     .chain((profiles) => {
       const pointer = fc.option(fc.constantFrom(...profiles.map(displayName), ""), { nil: undefined })
       return profiles.length === 0

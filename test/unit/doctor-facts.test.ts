@@ -38,7 +38,13 @@ const cfg: Config = {
 
 /** The ports doctor asks, over `dir`; `probes` counts the reachability calls. */
 const ports = (dir: string, probes: Ref.Ref<Array<string>>) => {
-  const paths = { home: join(dir, "h"), configFile: join(dir, "h", "config.json"), locksDir: join(dir, "h", "locks"), dataDir: join(dir, "d"), dataDirSource: "test" }
+  const paths = {
+    home: join(dir, "h"),
+    configFile: join(dir, "h", "config.json"),
+    locksDir: join(dir, "h", "locks"),
+    dataDir: join(dir, "d"),
+    dataDirSource: "test"
+  }
   const store = Layer.effect(
     KeyStore,
     Effect.map(makeMemory([{ olaresId: "stray@olares.com", accessToken: Redacted.make("x.y.z") }]), (ks) => ({
@@ -55,9 +61,18 @@ const ports = (dir: string, probes: Ref.Ref<Array<string>>) => {
       )
   })
   const reach = Layer.succeed(Reachability, {
-    probe: (url) => Effect.as(Ref.update(probes, (a) => [...a, url]), { _tag: "Answered" as const, status: 200, elapsedMs: 1 })
+    probe: (url) =>
+      Effect.as(Ref.update(probes, (a) => [...a, url]), { _tag: "Answered" as const, status: 200, elapsedMs: 1 })
   })
-  return Layer.mergeAll(store, records, reach, ProfileRepoMemory(cfg), FileLockMemoryInspected, NodeFileSystem.layer, Layer.succeed(AppPaths, paths))
+  return Layer.mergeAll(
+    store,
+    records,
+    reach,
+    ProfileRepoMemory(cfg),
+    FileLockMemoryInspected,
+    NodeFileSystem.layer,
+    Layer.succeed(AppPaths, paths)
+  )
 }
 
 describe("doctor facts", () => {
@@ -72,7 +87,12 @@ describe("doctor facts", () => {
           yield* locks.lock(join(dir, "h", "locks", "config.lock"), { timeout: "1 second" })
           return yield* gatherFacts({ offline: false })
         }).pipe(Effect.provide(ports(dir, probes)))
-        expect(facts.locks).toEqual([{ name: "config.lock", path: join(dir, "h", "locks", "config.lock"), held: true, stale: false }])
+        expect(facts.locks).toEqual([{
+          name: "config.lock",
+          path: join(dir, "h", "locks", "config.lock"),
+          held: true,
+          stale: false
+        }])
         expect(facts.lockErrors).toEqual([])
         // the stray record opens (its olaresId is read back); the other cannot be read
         expect(facts.orphans).toEqual([
@@ -104,10 +124,21 @@ describe("doctor facts", () => {
     withTemp((dir) =>
       Effect.gen(function*() {
         // a record's name is the account with every character outside [A-Za-z0-9._-] made `_`
-        for (const name of ["alice_olares.com.enc", "stray_olares.com.enc", ".alice_olares.com.enc.tmp", ".hidden.enc", "master.key"]) {
+        for (
+          const name of [
+            "alice_olares.com.enc",
+            "stray_olares.com.enc",
+            ".alice_olares.com.enc.tmp",
+            ".hidden.enc",
+            "master.key"
+          ]
+        ) {
           mkdirSync(join(dir, name))
         }
-        expect(yield* unclaimedRecords(dir, ["alice@olares.com", ""])).toEqual([{ path: join(dir, "stray_olares.com.enc"), account: "stray_olares.com" }])
+        expect(yield* unclaimedRecords(dir, ["alice@olares.com", ""])).toEqual([{
+          path: join(dir, "stray_olares.com.enc"),
+          account: "stray_olares.com"
+        }])
         expect(yield* unclaimedRecords(join(dir, "missing"), [])).toEqual([])
       })
     ))

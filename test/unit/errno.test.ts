@@ -43,14 +43,21 @@ describe("storageError: the store decides the words and the fix", () => {
       .toBe(`free some space on the disk holding "/d", then retry`)
     const ro = storageError({ store: "data", op: "write", path: "/d/a.enc", dir: "/d" }, err("EROFS"))
     expect(ro.hint).toBe(`set OLARES_CLI_DATA_DIR to a writable absolute directory, or make "/d" writable`)
-    expect(storageError({ store: "data", op: "read", path: "/d/a.enc" }, err("EIO")).hint).toBe(`check "/d/a.enc" (ls -l "/d/a.enc")`)
+    expect(storageError({ store: "data", op: "read", path: "/d/a.enc" }, err("EIO")).hint).toBe(
+      `check "/d/a.enc" (ls -l "/d/a.enc")`
+    )
     // ENOTDIR: a parent that is a file; with none found on disk, the words say so
     expect(storageError({ store: "data", op: "read", path: "/nonexistent-olares/x/a.enc" }, err("ENOTDIR")).hint)
-      .toBe("a parent of the token store is not a directory: move it aside, or set OLARES_CLI_DATA_DIR to a writable absolute directory")
+      .toBe(
+        "a parent of the token store is not a directory: move it aside, or set OLARES_CLI_DATA_DIR to a writable absolute directory"
+      )
   })
 
   it("config home: the system's message, OLARES_CLI_HOME in every fix, a readable-file fix when reading", () => {
-    const w = storageError({ store: "config", what: "cannot write", path: "/h/config.json" }, err("EROFS", "EROFS: read-only file system"))
+    const w = storageError(
+      { store: "config", what: "cannot write", path: "/h/config.json" },
+      err("EROFS", "EROFS: read-only file system")
+    )
     expect(w.detail).toBe("cannot write: EROFS: read-only file system")
     expect(w.hint).toBe("make /h writable, or set OLARES_CLI_HOME to a writable directory")
     expect(storageError({ store: "config", what: "cannot write", path: "/h/config.json" }, err("ENOSPC")).hint)
@@ -59,15 +66,27 @@ describe("storageError: the store decides the words and the fix", () => {
       .toBe("/h must be a directory; move aside whatever is there, or set OLARES_CLI_HOME elsewhere")
     expect(storageError({ store: "config", what: "cannot write", path: "/h/config.json" }, err("EIO")).hint)
       .toBe("check /h/config.json and its directory, then retry")
-    const r = storageError({ store: "config", what: "cannot read", path: "/h/config.json", reading: true }, err("EACCES", "EACCES: no"))
+    const r = storageError(
+      { store: "config", what: "cannot read", path: "/h/config.json", reading: true },
+      err("EACCES", "EACCES: no")
+    )
     expect(r.detail).toBe("cannot read: EACCES: no")
-    expect(r.hint).toBe("make /h/config.json readable by you (chmod 600 /h/config.json), or set OLARES_CLI_HOME to another directory")
+    expect(r.hint).toBe(
+      "make /h/config.json readable by you (chmod 600 /h/config.json), or set OLARES_CLI_HOME to another directory"
+    )
   })
 
   it("lock files: a FIFO/directory or a symlink in the lock's place is named, with the exact fix", () => {
-    const fifo = storageError({ store: "lock", what: "cannot open lock file", path: "/h/locks/config.lock" }, err("ENOTREG"))
-    expect(fifo.detail).toBe("cannot open lock file: the lock file is not a regular file (a FIFO, directory or device was put in its place)")
-    expect(fifo.hint).toBe(`move it aside while no olares-cli is running: mv "/h/locks/config.lock" "/h/locks/config.lock.bad" (it is recreated)`)
+    const fifo = storageError(
+      { store: "lock", what: "cannot open lock file", path: "/h/locks/config.lock" },
+      err("ENOTREG")
+    )
+    expect(fifo.detail).toBe(
+      "cannot open lock file: the lock file is not a regular file (a FIFO, directory or device was put in its place)"
+    )
+    expect(fifo.hint).toBe(
+      `move it aside while no olares-cli is running: mv "/h/locks/config.lock" "/h/locks/config.lock.bad" (it is recreated)`
+    )
     const link = storageError({ store: "lock", what: "cannot lock", path: "/h/locks/config.lock" }, err("ELOOP"))
     expect(link.hint).toBe(`remove the link (rm "/h/locks/config.lock"); it is recreated as a plain file`)
     expect(storageError({ store: "lock", what: "cannot lock", path: "/h/locks/x.lock" }, err("EACCES")).hint)

@@ -8,7 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
 import * as Errors from "../../src/errors.js"
-import { type ErrorTable, ERRORS, ExitCode, isCliFailure } from "../../src/errors.js"
+import { ERRORS, type ErrorTable, ExitCode, isCliFailure } from "../../src/errors.js"
 
 const README = readFileSync(resolve(import.meta.dirname, "../..", "README.md"), "utf8")
 

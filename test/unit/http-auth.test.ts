@@ -1,7 +1,7 @@
 /** HttpAuthLive against a real loopback HTTP server (reference notes 6.1-6.4, 10.6). */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -183,9 +183,10 @@ const setup = (opts: Setup = {}) => {
     dataDir: "/tmp/olares-http-test/data",
     dataDirSource: "test"
   })
-  const clients = Layer.effect(HttpClients, Effect.map(HttpClient.HttpClient, (client) => ({ get: () => client }))).pipe(
-    Layer.provide(NodeHttpClient.layer)
-  )
+  const clients = Layer.effect(HttpClients, Effect.map(HttpClient.HttpClient, (client) => ({ get: () => client })))
+    .pipe(
+      Layer.provide(NodeHttpClient.layer)
+    )
   const store = Layer.effect(KeyStore, makeMemory(opts.records ?? []))
   const layer = HttpAuthLive.pipe(
     Layer.provideMerge(RefreshCoordinatorLive),
@@ -227,7 +228,9 @@ describe("HttpAuthLive: resolution (spec section 8 order)", () => {
   })
 
   it.effect("an invalidated record: TokenInvalidated with the stored time, no network", () => {
-    const { layer, refreshCalls } = setup({ records: [record(jwt(nowSec + 3600, "inv"), { invalidatedAt: 1_234_000 })] })
+    const { layer, refreshCalls } = setup({
+      records: [record(jwt(nowSec + 3600, "inv"), { invalidatedAt: 1_234_000 })]
+    })
     return Effect.gen(function*() {
       const err = yield* Effect.flip((yield* HttpAuth).current)
       expect(err).toMatchObject({ _tag: "TokenInvalidated", olaresId: ID, invalidatedAt: 1_234_000 })
@@ -476,7 +479,9 @@ describe("HttpAuthLive: replayable requests", () => {
 describe("HttpAuthLive: streaming (non-replayable) requests", () => {
   const upload = (url: string) =>
     HttpClientRequest.post(url).pipe(
-      HttpClientRequest.bodyStream(Stream.make(new TextEncoder().encode("chunk-1"), new TextEncoder().encode("chunk-2")))
+      HttpClientRequest.bodyStream(
+        Stream.make(new TextEncoder().encode("chunk-1"), new TextEncoder().encode("chunk-2"))
+      )
     )
 
   it("classifies bodies like the reference's replayability table", () => {

@@ -1,8 +1,8 @@
 /** src/http/HttpReply.ts: capped reads, the words for a network failure, the one TransportError conversion. */
-import { describe, expect, it } from "@effect/vitest"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { describeCause, readBody, readCapped, toTransportError, transportDetail } from "../../src/http/HttpReply.js"
 
@@ -42,8 +42,13 @@ describe("capped reads", () => {
 
 describe("describeCause", () => {
   it("code and message; an AggregateError with an empty message takes its first error's words", () => {
-    expect(describeCause(nodeError("ECONNRESET", "socket hang up"))).toEqual({ code: "ECONNRESET", text: "socket hang up" })
-    const agg = Object.assign(new AggregateError([nodeError("ECONNREFUSED", "connect ECONNREFUSED ::1:1")], ""), { code: "" })
+    expect(describeCause(nodeError("ECONNRESET", "socket hang up"))).toEqual({
+      code: "ECONNRESET",
+      text: "socket hang up"
+    })
+    const agg = Object.assign(new AggregateError([nodeError("ECONNREFUSED", "connect ECONNREFUSED ::1:1")], ""), {
+      code: ""
+    })
     expect(describeCause(agg)).toEqual({ code: "ECONNREFUSED", text: "connect ECONNREFUSED ::1:1" })
     expect(describeCause("plain")).toEqual({ code: "", text: "plain" })
   })
@@ -60,14 +65,25 @@ describe("transportDetail", () => {
   })
 
   it("https to a plain HTTP server says to check the scheme", () => {
-    const d = transportDetail(origin, nodeError("EPROTO", "write EPROTO 0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:x.c:1:"))
-    expect(d).toBe("TLS handshake with https://127.0.0.1:8443 failed: wrong version number (is it a plain HTTP server? check the URL scheme)")
+    const d = transportDetail(
+      origin,
+      nodeError("EPROTO", "write EPROTO 0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:x.c:1:")
+    )
+    expect(d).toBe(
+      "TLS handshake with https://127.0.0.1:8443 failed: wrong version number (is it a plain HTTP server? check the URL scheme)"
+    )
   })
 
   it("refused, DNS, reset, unreachable and the rest keep the system's words in brackets", () => {
-    expect(transportDetail(origin, nodeError("ECONNREFUSED", "connect ECONNREFUSED"))).toBe(`cannot connect to ${origin}: connection refused (connect ECONNREFUSED)`)
-    expect(transportDetail(origin, nodeError("ENOTFOUND", "getaddrinfo ENOTFOUND x"))).toBe(`cannot resolve the host of ${origin} (getaddrinfo ENOTFOUND x)`)
-    expect(transportDetail(origin, nodeError("EPIPE", "write EPIPE"))).toBe(`the connection to ${origin} was reset (write EPIPE)`)
+    expect(transportDetail(origin, nodeError("ECONNREFUSED", "connect ECONNREFUSED"))).toBe(
+      `cannot connect to ${origin}: connection refused (connect ECONNREFUSED)`
+    )
+    expect(transportDetail(origin, nodeError("ENOTFOUND", "getaddrinfo ENOTFOUND x"))).toBe(
+      `cannot resolve the host of ${origin} (getaddrinfo ENOTFOUND x)`
+    )
+    expect(transportDetail(origin, nodeError("EPIPE", "write EPIPE"))).toBe(
+      `the connection to ${origin} was reset (write EPIPE)`
+    )
     expect(transportDetail(origin, nodeError("EHOSTUNREACH", "no route"))).toBe(`cannot reach ${origin} (no route)`)
     expect(transportDetail(origin, nodeError("EWHATEVER", "odd"))).toBe(`request to ${origin} failed: odd`)
   })
@@ -77,11 +93,13 @@ describe("toTransportError: the one conversion", () => {
   const convert = toTransportError("GET /api/echo/x", URL_)
 
   it("a transport failure names the endpoint and the origin (never the query), with the TLS hint when it is TLS", () => {
-    const e = convert(new HttpClientError.RequestError({
-      request,
-      reason: "Transport",
-      cause: nodeError("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate")
-    }))
+    const e = convert(
+      new HttpClientError.RequestError({
+        request,
+        reason: "Transport",
+        cause: nodeError("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate")
+      })
+    )
     expect(e._tag).toBe("TransportError")
     expect(e.endpoint).toBe("GET /api/echo/x")
     expect(e.detail).toContain("TLS certificate verification failed for https://127.0.0.1:8443:")
@@ -90,13 +108,17 @@ describe("toTransportError: the one conversion", () => {
   })
 
   it("an invalid URL and a body that breaks off are said as such", () => {
-    expect(convert(new HttpClientError.RequestError({ request, reason: "InvalidUrl" })).detail).toBe(`invalid URL ${JSON.stringify(URL_)}`)
-    const broke = convert(new HttpClientError.ResponseError({
-      request,
-      response: replyOf([]),
-      reason: "Decode",
-      cause: nodeError("ECONNRESET", "aborted")
-    }))
+    expect(convert(new HttpClientError.RequestError({ request, reason: "InvalidUrl" })).detail).toBe(
+      `invalid URL ${JSON.stringify(URL_)}`
+    )
+    const broke = convert(
+      new HttpClientError.ResponseError({
+        request,
+        response: replyOf([]),
+        reason: "Decode",
+        cause: nodeError("ECONNRESET", "aborted")
+      })
+    )
     expect(broke.detail).toBe("the connection to https://127.0.0.1:8443 broke while reading the response: aborted")
   })
 })

@@ -51,7 +51,9 @@ export const violations = (edges: ReadonlyArray<Edge>): Array<string> =>
     const b = areaOf(to)
     if (!FORBIDDEN[a].includes(b)) return []
     if (a === "commands" && b === "layers" && from === COMPOSITION) return []
-    return [`${from} imports ${to}: ${a} must not import ${b}${a === "commands" ? ` (only ${COMPOSITION} wires layers)` : ""}`]
+    return [
+      `${from} imports ${to}: ${a} must not import ${b}${a === "commands" ? ` (only ${COMPOSITION} wires layers)` : ""}`
+    ]
   })
 
 const sources = (dir: string): Array<string> =>

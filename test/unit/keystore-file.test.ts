@@ -1,29 +1,30 @@
 /** The AES-256-GCM file store: Go compatibility vectors, modes, corruption handling, semantics. */
 import { describe, expect, it } from "@effect/vitest"
-import { randomBytes } from "node:crypto"
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import {
-  decryptBlob,
-  encryptBlob,
-  KeyStoreFile,
-  makeLinuxFileKeyStore,
-  recordPath
-} from "../../layers/KeyStoreFile.js"
+import { randomBytes } from "node:crypto"
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { decryptBlob, encryptBlob, KeyStoreFile, makeLinuxFileKeyStore, recordPath } from "../../layers/KeyStoreFile.js"
 import { safeAccountFileName } from "../../src/domain/OlaresId.js"
 import { serializeStoredToken, type StoredToken } from "../../src/domain/StoredToken.js"
 import type { StorageError } from "../../src/errors.js"
 import { AppPaths } from "../../src/services/AppPaths.js"
 import { KeyStore, type KeyStoreError } from "../../src/services/KeyStore.js"
-import { useTempRoots } from "../support/tmp.js"
-import { FIXED_IV, FIXED_KEY, plainDecrypt, plainEncrypt, VECTOR_BLOB_HEX, VECTOR_PLAINTEXT } from "../support/vectors.js"
 import { captureLogs } from "../support/logs.js"
+import { useTempRoots } from "../support/tmp.js"
+import {
+  FIXED_IV,
+  FIXED_KEY,
+  plainDecrypt,
+  plainEncrypt,
+  VECTOR_BLOB_HEX,
+  VECTOR_PLAINTEXT
+} from "../support/vectors.js"
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -117,7 +118,13 @@ describe("compatibility vectors", () => {
       expect(plaintext).toBe(
         "{\"olaresId\":\"alice@olares.com\",\"accessToken\":\"access.token.aaa\",\"refreshToken\":\"refresh-token-bbb\",\"sessionId\":\"sess-1\",\"grantedAt\":1700000000000}"
       )
-      expect(Object.keys(JSON.parse(plaintext))).toEqual(["olaresId", "accessToken", "refreshToken", "sessionId", "grantedAt"])
+      expect(Object.keys(JSON.parse(plaintext))).toEqual([
+        "olaresId",
+        "accessToken",
+        "refreshToken",
+        "sessionId",
+        "grantedAt"
+      ])
       expect(blob.length).toBe(12 + Buffer.byteLength(plaintext) + 16)
       // Two writes never reuse an IV.
       yield* makeLinuxFileKeyStore(dir).set(token())
@@ -292,7 +299,11 @@ describe("corruption is reported, never repaired on read", () => {
       expect(e1.hint).toBe(relogin)
       writeFileSync(
         join(dir, "alice_olares.com.enc"),
-        plainEncrypt("{\"olaresId\":\"alice@olares.com\",\"refreshToken\":\"secret-refresh-xyz\"}", FIXED_KEY, randomBytes(12))
+        plainEncrypt(
+          "{\"olaresId\":\"alice@olares.com\",\"refreshToken\":\"secret-refresh-xyz\"}",
+          FIXED_KEY,
+          randomBytes(12)
+        )
       )
       const e2 = expectStorageError(yield* Effect.flip(store.get(ALICE)))
       expect(e2.detail).toBe("decrypted token record has missing or mistyped fields: accessToken")
@@ -435,17 +446,25 @@ describe("properties", () => {
   const dir = freshDir()
   const store = makeLinuxFileKeyStore(dir)
 
-  it.effect.prop("any record round-trips (minus invalidatedAt, which set clears)", [recordArb], ([t]) =>
-    Effect.gen(function*() {
-      yield* store.set(t)
-      const got = Option.getOrThrow(yield* store.get(t.olaresId))
-      const { invalidatedAt: _, ...expected } = t
-      expect(serializeStoredToken(got)).toBe(serializeStoredToken(expected))
-      expect(got.olaresId).toBe(t.olaresId)
-      expect(Redacted.value(got.accessToken)).toBe(Redacted.value(t.accessToken))
-    }), { fastCheck: { numRuns: 60 } })
+  it.effect.prop(
+    "any record round-trips (minus invalidatedAt, which set clears)",
+    [recordArb],
+    ([t]) =>
+      Effect.gen(function*() {
+        yield* store.set(t)
+        const got = Option.getOrThrow(yield* store.get(t.olaresId))
+        const { invalidatedAt: _, ...expected } = t
+        expect(serializeStoredToken(got)).toBe(serializeStoredToken(expected))
+        expect(got.olaresId).toBe(t.olaresId)
+        expect(Redacted.value(got.accessToken)).toBe(Redacted.value(t.accessToken))
+      }),
+    { fastCheck: { numRuns: 60 } }
+  )
 
-  it.prop("the envelope opens with the key that sealed it and with no other", [text, FastCheck.uint8Array({ minLength: 32, maxLength: 32 })], ([pt, k]) => {
+  it.prop("the envelope opens with the key that sealed it and with no other", [
+    text,
+    FastCheck.uint8Array({ minLength: 32, maxLength: 32 })
+  ], ([pt, k]) => {
     const key = Buffer.from(k)
     const blob = encryptBlob(pt, key)
     expect(blob.length).toBe(12 + Buffer.byteLength(pt) + 16)

@@ -4,9 +4,6 @@
  * backend selection of KeyStoreLive.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { createDecipheriv, randomBytes } from "node:crypto"
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -15,6 +12,9 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import { createDecipheriv, randomBytes } from "node:crypto"
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { encryptBlob } from "../../layers/KeyStoreFile.js"
 import {
   decodeKeychainKey,
@@ -29,8 +29,8 @@ import { KeychainError, type StorageError } from "../../src/errors.js"
 import { AppPaths } from "../../src/services/AppPaths.js"
 import { KeyStore, type KeyStoreError } from "../../src/services/KeyStore.js"
 import { fakeKeyring } from "../support/fake-keyring.js"
-import { useTempRoots } from "../support/tmp.js"
 import { captureLogs } from "../support/logs.js"
+import { useTempRoots } from "../support/tmp.js"
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -167,7 +167,9 @@ describe("macOS: master key in the Keychain", () => {
       yield* TestClock.adjust("5 seconds")
       const err = (yield* Fiber.join(fiber)) as KeychainError
       expect(err._tag).toBe("KeychainError")
-      expect(err.message).toBe("keychain Get failed for olares-cli/master.key: keychain access blocked (no answer within 5s)")
+      expect(err.message).toBe(
+        "keychain Get failed for olares-cli/master.key: keychain access blocked (no answer within 5s)"
+      )
     }))
 
   it.effect("read order: master.key.file first, the Keychain key as the alternate", () =>
@@ -253,7 +255,9 @@ describe("macOS: master key in the Keychain", () => {
       yield* store.remove(ALICE)
       const broken = makeMacKeyStore({
         dir,
-        keyring: Effect.fail(new KeychainError({ op: "Load", account: "*", detail: "cannot load @napi-rs/keyring: nope" }))
+        keyring: Effect.fail(
+          new KeychainError({ op: "Load", account: "*", detail: "cannot load @napi-rs/keyring: nope" })
+        )
       })
       yield* broken.purge
       expect(readdirSync(dir)).toEqual([])
@@ -404,7 +408,8 @@ describe("KeyStoreLive backend selection", () => {
       dataDirSource: "OLARES_CLI_DATA_DIR"
     })
 
-  const withEnv = (env: Record<string, string>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+  const withEnv = (env: Record<string, string>) =>
+    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 
   it.effect("OLARES_CLI_KEYSTORE=memory gives the memory store with the forced reason", () =>
     Effect.gen(function*() {
@@ -412,7 +417,10 @@ describe("KeyStoreLive backend selection", () => {
       yield* store.set(token())
       expect(yield* store.backend).toBe("memory")
       expect((yield* store.describe).reason).toBe("forced by OLARES_CLI_KEYSTORE=memory")
-    }).pipe(Effect.provide(KeyStoreLive.pipe(Layer.provide(pathsFor(freshDir())))), withEnv({ OLARES_CLI_KEYSTORE: "memory" })))
+    }).pipe(
+      Effect.provide(KeyStoreLive.pipe(Layer.provide(pathsFor(freshDir())))),
+      withEnv({ OLARES_CLI_KEYSTORE: "memory" })
+    ))
 
   it.effect("OLARES_CLI_KEYSTORE=file writes the encrypted files into the data dir", () => {
     const dir = freshDir()

@@ -6,12 +6,19 @@
  * test/e2e/windows-wine.test.ts.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
+import {
+  type Dpapi,
+  type RegValue,
+  type UserRegistry,
+  WinError,
+  type WinVault
+} from "../../layers/internal/WinVault.js"
 import { makeKeyStore } from "../../layers/KeyStoreLive.js"
 import {
   decodeStdBase64,
@@ -22,7 +29,6 @@ import {
   registryValueName,
   safeRegistryComponent
 } from "../../layers/KeyStoreRegistry.js"
-import { type Dpapi, type RegValue, type UserRegistry, WinError, type WinVault } from "../../layers/internal/WinVault.js"
 import { serializeStoredToken, type StoredToken } from "../../src/domain/StoredToken.js"
 import type { KeychainError, StorageError } from "../../src/errors.js"
 import { fakeKeyring } from "../support/fake-keyring.js"
@@ -258,7 +264,9 @@ describe("registry+dpapi: the Go CLI's layout", () => {
       )
       expect(((yield* Effect.flip(t.store.get(ALICE))) as KeychainError).op).toBe("Get")
       expect(((yield* Effect.flip(Effect.scoped(t.store.reserve(ALICE)))) as KeychainError).op).toBe("Set")
-      expect(((yield* Effect.flip(t.store.purge)) as KeychainError).message).toMatch(/^keychain Purge failed for olares-cli\/\*: /)
+      expect(((yield* Effect.flip(t.store.purge)) as KeychainError).message).toMatch(
+        /^keychain Purge failed for olares-cli\/\*: /
+      )
     }))
 
   it.effect("reserve creates the key and writes no value (a live record is never replaced before the exchange)", () =>
@@ -345,7 +353,10 @@ describe("registry+dpapi: Credential Manager items of earlier versions", () => {
       let reads = 0
       t.reg.state.beforeGet = () => {
         if (++reads !== 2) return
-        const sealed = t.dpapi.protect(Buffer.from(serializeStoredToken(token({ sessionId: "rotated" }))), dpapiEntropy(ALICE))
+        const sealed = t.dpapi.protect(
+          Buffer.from(serializeStoredToken(token({ sessionId: "rotated" }))),
+          dpapiEntropy(ALICE)
+        )
         t.reg.keys.set(KEY, new Map([[registryValueName(ALICE), { kind: "string", data: sealed.toString("base64") }]]))
       }
       expect(Option.getOrThrow(yield* t.store.get(ALICE)).sessionId).toBe("rotated")
@@ -368,7 +379,7 @@ describe("registry+dpapi: Credential Manager items of earlier versions", () => {
     }))
 
   it.effect("an unreachable or hung Credential Manager means no old record, after the 5 s bound", () => {
-    const { lines, layer } = captureLogs()
+    const { layer, lines } = captureLogs()
     return Effect.gen(function*() {
       const t = setup()
       t.cm.state.mode = "fail"

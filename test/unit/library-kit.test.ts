@@ -41,7 +41,7 @@ import {
 } from "../../src/index.js"
 import { makeOlaresCliTest, OlaresCliTest, PromptNone, seedProfile, TestPaths, testServer } from "../../src/testing.js"
 import { recordSecret } from "../support/leaks.js"
-import { onSecret, type OlaresTestServer } from "../support/server.js"
+import { type OlaresTestServer, onSecret } from "../support/server.js"
 
 onSecret(recordSecret)
 
@@ -50,10 +50,12 @@ let writes: Array<string> = []
 beforeEach(() => {
   writes = []
   for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, "write").mockImplementation(((chunk: string | Uint8Array) => {
-      writes.push(String(chunk))
-      return true
-    }) as typeof stream.write)
+    vi.spyOn(stream, "write").mockImplementation(
+      ((chunk: string | Uint8Array) => {
+        writes.push(String(chunk))
+        return true
+      }) as typeof stream.write
+    )
   }
 })
 afterEach(() => {
@@ -152,7 +154,12 @@ describe("the token never leaves the profile's hosts", () => {
       ["relative path", derived, "api/x", "https://desktop.dev.alice.olares.com/api/x"],
       ["service host", derived, "https://files.dev.alice.olares.com/a?b=1", "https://files.dev.alice.olares.com/a?b=1"],
       ["deeper service host", derived, "https://x.y.dev.alice.olares.com/", "https://x.y.dev.alice.olares.com/"],
-      ["explicit default port", derived, "https://files.dev.alice.olares.com:443/", "https://files.dev.alice.olares.com/"],
+      [
+        "explicit default port",
+        derived,
+        "https://files.dev.alice.olares.com:443/",
+        "https://files.dev.alice.olares.com/"
+      ],
       ["upper case host", derived, "https://FILES.DEV.ALICE.OLARES.COM/", "https://files.dev.alice.olares.com/"],
       ["cleartext http to a derived host", derived, "http://files.dev.alice.olares.com/", undefined],
       ["another port on a derived host", derived, "https://files.dev.alice.olares.com:8443/", undefined],
@@ -169,7 +176,12 @@ describe("the token never leaves the profile's hosts", () => {
       ["override origin, absolute", override, "http://127.0.0.1:8787/x", "http://127.0.0.1:8787/x"],
       ["override host, other port", override, "http://127.0.0.1:8788/x", undefined],
       ["override host, https", override, "https://127.0.0.1:8787/x", undefined],
-      ["derived host beside an override", override, "https://files.alice.olares.com/x", "https://files.alice.olares.com/x"]
+      [
+        "derived host beside an override",
+        override,
+        "https://files.alice.olares.com/x",
+        "https://files.alice.olares.com/x"
+      ]
     ]
     for (const [name, profile, raw, want] of cases) {
       it(`${name}: ${JSON.stringify(raw)} -> ${want ?? "ForeignUrl"}`, () => {
@@ -193,10 +205,14 @@ const fakeTransport = (seen: Ref.Ref<ReadonlyArray<HttpClientRequest.HttpClientR
       const json = (status: number, body: unknown) =>
         HttpClientResponse.fromWeb(request, new Response(JSON.stringify(body), { status }))
       if (request.url.endsWith("/api/refresh")) {
-        return json(200, { status: "OK", data: { access_token: fresh, refresh_token: "rt-fake-rotated", session_id: "" } })
+        return json(200, {
+          status: "OK",
+          data: { access_token: fresh, refresh_token: "rt-fake-rotated", session_id: "" }
+        })
       }
       return request.headers["x-authorization"] === fresh ? json(200, { ok: true }) : json(401, { message: "no" })
-    }))
+    })
+  )
 
 const jwt = (claims: Record<string, unknown>) => {
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url")
@@ -213,7 +229,11 @@ describe("transport from context", () => {
       const fresh = jwt({ exp: 4_102_444_800, jti: "fresh" })
       const layer = makeOlaresCliTest({
         config: { currentProfile: "alice@olares.com", profiles: [{ olaresId: "alice@olares.com" }] },
-        records: [{ olaresId: "alice@olares.com", accessToken: Redacted.make(stale), refreshToken: Redacted.make("rt-fake") }]
+        records: [{
+          olaresId: "alice@olares.com",
+          accessToken: Redacted.make(stale),
+          refreshToken: Redacted.make("rt-fake")
+        }]
       }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, fakeTransport(seen, fresh))))
       const res = yield* Effect.flatMap(HttpAuth, (a) => a.current).pipe(
         Effect.flatMap(({ client }) => client.get("/api/olares-info")),
@@ -330,7 +350,9 @@ describe("each port can be replaced (makeOlaresCli)", () => {
           Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["OLARES_CLI_KEYSTORE", "file"]]))))
         )
         yield* Effect.gen(function*() {
-          yield* (yield* ProfileRepo).update((c) => Effect.succeed([undefined, { ...c, profiles: [{ olaresId: ID }] }] as const))
+          yield* (yield* ProfileRepo).update((c) =>
+            Effect.succeed([undefined, { ...c, profiles: [{ olaresId: ID }] }] as const)
+          )
           yield* (yield* KeyStore).set(record)
         }).pipe(Effect.provide(layer))
         expect(existsSync(paths.configFile)).toBe(true)
@@ -406,7 +428,10 @@ describe("under @effect/vitest's TestClock", () => {
       const path = `${TestPaths.locksDir}/alice@olares.com.refresh.lock`
       const held = yield* Deferred.make<void>()
       yield* Effect.forkScoped(Effect.scoped(
-        locks.lock(path, { timeout: "1 second" }).pipe(Effect.zipRight(Deferred.succeed(held, undefined)), Effect.zipRight(Effect.never))
+        locks.lock(path, { timeout: "1 second" }).pipe(
+          Effect.zipRight(Deferred.succeed(held, undefined)),
+          Effect.zipRight(Effect.never)
+        )
       ))
       yield* Deferred.await(held)
       expect(yield* locks.isLocked(path)).toBe(true)

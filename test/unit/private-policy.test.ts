@@ -61,25 +61,29 @@ describe("judge", () => {
 
   it("property: refused iff writable by others; else tightened iff open to others; tightening keeps exactly the owner's bits", () => {
     FastCheck.assert(
-      FastCheck.property(FastCheck.integer({ min: 0, max: 0o777 }), FastCheck.constantFrom<Kind>("file", "directory"), (mode, kind) => {
-        const path = kind === "directory" ? "/srv/store" : "/srv/store/f"
-        let verdict
-        try {
-          verdict = judge(path, stat(kind, mode), kind, "x", ctx)
-        } catch (e) {
-          expect(e).toBeInstanceOf(Refused)
-          expect(isWritableByOthers(mode)).toBe(true)
-          return true
+      FastCheck.property(
+        FastCheck.integer({ min: 0, max: 0o777 }),
+        FastCheck.constantFrom<Kind>("file", "directory"),
+        (mode, kind) => {
+          const path = kind === "directory" ? "/srv/store" : "/srv/store/f"
+          let verdict
+          try {
+            verdict = judge(path, stat(kind, mode), kind, "x", ctx)
+          } catch (e) {
+            expect(e).toBeInstanceOf(Refused)
+            expect(isWritableByOthers(mode)).toBe(true)
+            return true
+          }
+          expect(isWritableByOthers(mode)).toBe(false)
+          if (!isOpenToOthers(mode)) {
+            expect(verdict._tag).toBe("ok")
+          } else {
+            expect(verdict).toEqual({ _tag: "tighten", from: mode, want: tightenedMode(mode) })
+            expect(tightenedMode(mode) & 0o077).toBe(0)
+            expect(tightenedMode(mode) & 0o700).toBe(mode & 0o700)
+          }
         }
-        expect(isWritableByOthers(mode)).toBe(false)
-        if (!isOpenToOthers(mode)) {
-          expect(verdict._tag).toBe("ok")
-        } else {
-          expect(verdict).toEqual({ _tag: "tighten", from: mode, want: tightenedMode(mode) })
-          expect(tightenedMode(mode) & 0o077).toBe(0)
-          expect(tightenedMode(mode) & 0o700).toBe(mode & 0o700)
-        }
-      })
+      )
     )
   })
 
@@ -98,7 +102,9 @@ describe("judge", () => {
 describe("verdictWarning: one rule, the store's words", () => {
   const tighten = { _tag: "tighten", from: 0o755, want: 0o700 } as const
   it("token store and config home word a tightening as they always have", () => {
-    expect(verdictWarning("data", "/d", "token store directory", tighten)).toBe("fixed permissions of /d from 0755 to 0700")
+    expect(verdictWarning("data", "/d", "token store directory", tighten)).toBe(
+      "fixed permissions of /d from 0755 to 0700"
+    )
     expect(verdictWarning("config", "/h", "config directory", tighten))
       .toBe("config directory /h was mode 0755, open to other users; changed to 0700")
   })

@@ -11,8 +11,8 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as TestClock from "effect/TestClock"
-import { decide, refreshLockPath, RefreshCoordinatorLive } from "../../layers/RefreshCoordinatorLive.js"
 import { makeMemory } from "../../layers/KeyStoreMemory.js"
+import { decide, RefreshCoordinatorLive, refreshLockPath } from "../../layers/RefreshCoordinatorLive.js"
 import { OlaresId } from "../../src/domain/OlaresId.js"
 import { serializeStoredToken } from "../../src/domain/StoredToken.js"
 import type { StoredToken } from "../../src/domain/StoredToken.js"
@@ -422,7 +422,10 @@ describe("RefreshCoordinatorLive", () => {
       // the first exchange is overtaken: meanwhile another tool stored a new refresh token, same access token
       const api = fakeApi((n) =>
         n === 1
-          ? Effect.zipRight(Effect.orDie(ks.set(record("AT0", "RT-other"))), Effect.fail(new RefreshRejected({ status: 401 })))
+          ? Effect.zipRight(
+            Effect.orDie(ks.set(record("AT0", "RT-other"))),
+            Effect.fail(new RefreshRejected({ status: 401 }))
+          )
           : Effect.succeed(grant("AT2", "RT2"))
       )
       const layer = RefreshCoordinatorLive.pipe(
@@ -439,7 +442,10 @@ describe("RefreshCoordinatorLive", () => {
     Effect.gen(function*() {
       const ks = yield* makeMemory([record("AT0", "RT0")])
       const api = fakeApi((n) =>
-        Effect.zipRight(Effect.orDie(ks.set(record("AT0", `RT-other-${n}`))), Effect.fail(new RefreshRejected({ status: 459 })))
+        Effect.zipRight(
+          Effect.orDie(ks.set(record("AT0", `RT-other-${n}`))),
+          Effect.fail(new RefreshRejected({ status: 459 }))
+        )
       )
       const layer = RefreshCoordinatorLive.pipe(
         Layer.provideMerge(Layer.mergeAll(Layer.succeed(KeyStore, ks), api.layer, memoryLock().layer, PathsTest))
@@ -489,8 +495,7 @@ type Outcome =
   | { readonly err: "TokenInvalidated"; readonly at: number }
   | { readonly err: "TransportError" }
 
-const toStored = (m: ModelRecord): StoredToken =>
-  record(m.at, m.rt, m.inv > 0 ? { invalidatedAt: m.inv } : {})
+const toStored = (m: ModelRecord): StoredToken => record(m.at, m.rt, m.inv > 0 ? { invalidatedAt: m.inv } : {})
 
 /**
  * The model of one concurrent round. Which fiber wins the semaphore is up to the scheduler, so a

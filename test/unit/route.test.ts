@@ -23,7 +23,11 @@ import { type FastCommand, parseRoute, wantsJson } from "../../src/startup/route
 
 /** What @effect/cli makes of `argv` (after the full path's rewrite): the command's words and its values, or why not. */
 type Parsed =
-  | { readonly _tag: "Command"; readonly words: ReadonlyArray<string>; readonly values: ReadonlyArray<Record<string, unknown>> }
+  | {
+    readonly _tag: "Command"
+    readonly words: ReadonlyArray<string>
+    readonly values: ReadonlyArray<Record<string, unknown>>
+  }
   | { readonly _tag: "Other"; readonly why: string }
 
 const parse = (argv: ReadonlyArray<string>): Parsed => {
@@ -42,7 +46,9 @@ const parse = (argv: ReadonlyArray<string>): Parsed => {
   const words: Array<string> = []
   const values: Array<Record<string, unknown>> = []
   // at run time each level is `[its Tag, its values]` (the static type says only the values)
-  let level = d.value as unknown as { readonly subcommand?: Option.Option<readonly [{ readonly key: string }, Record<string, unknown>]> }
+  let level = d.value as unknown as {
+    readonly subcommand?: Option.Option<readonly [{ readonly key: string }, Record<string, unknown>]>
+  }
   while (level.subcommand !== undefined && Option.isSome(level.subcommand)) {
     const [tag, value] = level.subcommand.value
     words.push(/\((.*)\)$/.exec(tag.key)![1]!)
@@ -101,17 +107,54 @@ const flagTokens = [
     )
   )
 ]
-const TOKENS = [...new Set([...commands.flat(), ...flagTokens, ...VALUES, "--", "--bogus", "-x", "-h", "--help", "--version", "--password", "help"])]
+const TOKENS = [
+  ...new Set([
+    ...commands.flat(),
+    ...flagTokens,
+    ...VALUES,
+    "--",
+    "--bogus",
+    "-x",
+    "-h",
+    "--help",
+    "--version",
+    "--password",
+    "help"
+  ])
+]
 
 describe("parseRoute", () => {
   it("serves exactly the list and use shapes, with @effect/cli's values", () => {
     expect(route(["profile", "list"])).toEqual({ _tag: "Fast", command: { _tag: "list", output: "table" } })
-    expect(route(["profile", "list", "-o", "json"])).toEqual({ _tag: "Fast", command: { _tag: "list", output: "json" } })
-    expect(route(["profile", "list", "--output", "JSON"])).toEqual({ _tag: "Fast", command: { _tag: "list", output: "json" } })
-    expect(route(["profile", "list", "--output=table"])).toEqual({ _tag: "Fast", command: { _tag: "list", output: "table" } })
+    expect(route(["profile", "list", "-o", "json"])).toEqual({
+      _tag: "Fast",
+      command: { _tag: "list", output: "json" }
+    })
+    expect(route(["profile", "list", "--output", "JSON"])).toEqual({
+      _tag: "Fast",
+      command: { _tag: "list", output: "json" }
+    })
+    expect(route(["profile", "list", "--output=table"])).toEqual({
+      _tag: "Fast",
+      command: { _tag: "list", output: "table" }
+    })
     expect(route(["profile", "use", "-"])).toEqual({ _tag: "Fast", command: { _tag: "use", key: "-" } })
     expect(route(["profile", "use", "work"])).toEqual({ _tag: "Fast", command: { _tag: "use", key: "work" } })
-    for (const argv of [["profile", "list", "-o", "yaml"], ["profile", "list", "--no-input"], ["profile", "use"], ["profile", "use", "--x"], ["profile", "use", "a", "b"], ["profile", "use", ""], ["profile", "whoami"], ["api", "/x"], [], ["--help"], ["profile", "list", "-h"]]) {
+    for (
+      const argv of [
+        ["profile", "list", "-o", "yaml"],
+        ["profile", "list", "--no-input"],
+        ["profile", "use"],
+        ["profile", "use", "--x"],
+        ["profile", "use", "a", "b"],
+        ["profile", "use", ""],
+        ["profile", "whoami"],
+        ["api", "/x"],
+        [],
+        ["--help"],
+        ["profile", "list", "-h"]
+      ]
+    ) {
       expect(route(argv), JSON.stringify(argv)).toEqual({ _tag: "Full", argv })
     }
   })
@@ -193,7 +236,9 @@ describe("normalizeArgv", () => {
 describe("rewriteArgv", () => {
   it("lower-cases -o values for the output verbs and refuses others with the reference's text", () => {
     expect(rewriteArgv(["profile", "whoami", "-o", "JSON"])).toEqual(Either.right(["profile", "whoami", "-o", "json"]))
-    expect(rewriteArgv(["profile", "list", "--output=Table"])).toEqual(Either.right(["profile", "list", "--output", "table"]))
+    expect(rewriteArgv(["profile", "list", "--output=Table"])).toEqual(
+      Either.right(["profile", "list", "--output", "table"])
+    )
     const bad = rewriteArgv(["profile", "doctor", "-o", "yaml"])
     expect(Either.isLeft(bad) && bad.left.message).toBe("unsupported --output \"yaml\" (allowed: table, json)")
     // other verbs keep their argv (api has no -o)
@@ -203,7 +248,13 @@ describe("rewriteArgv", () => {
 
 describe("wantsJson", () => {
   it("reads every spelling of JSON output, in any case", () => {
-    for (const argv of [["-o", "json"], ["--output", "JSON"], ["--output=json"], ["-o=json"], ["-ojson"], ["--json"], ["x", "-o", " Json "]]) {
+    for (
+      const argv of [["-o", "json"], ["--output", "JSON"], ["--output=json"], ["-o=json"], ["-ojson"], ["--json"], [
+        "x",
+        "-o",
+        " Json "
+      ]]
+    ) {
       expect(wantsJson(argv), JSON.stringify(argv)).toBe(true)
     }
     for (const argv of [[], ["-o", "table"], ["-o"], ["json"], ["--output=table"], ["-x", "json"]]) {

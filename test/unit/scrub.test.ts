@@ -46,24 +46,40 @@ describe("stripControls", () => {
   })
 
   it("never leaves a control character, whatever the input", () => {
-    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 200 }), (s) => {
-      expect(UNSAFE.test(stripControls(s))).toBe(false)
-      expect(UNSAFE.test(stripControls(s, true).replace(/\n/g, ""))).toBe(false)
-    }), { numRuns: 2000 })
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (s) => {
+        expect(UNSAFE.test(stripControls(s))).toBe(false)
+        expect(UNSAFE.test(stripControls(s, true).replace(/\n/g, ""))).toBe(false)
+      }),
+      { numRuns: 2000 }
+    )
   })
 })
 
 describe("maskSecrets / scrubText", () => {
-  const printable = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEF0123456789-_.~+/="), minLength: 6, maxLength: 40 })
+  const printable = fc.string({
+    unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEF0123456789-_.~+/="),
+    minLength: 6,
+    maxLength: 40
+  })
 
   it("a secret we sent never survives, even with a control character spliced into it or JSON-escaped", () => {
-    fc.assert(fc.property(printable, fc.string(), fc.string(), fc.nat(), (secret, before, after, at) => {
-      const i = 1 + (at % (secret.length - 1))
-      const spliced = `${secret.slice(0, i)}\u001b[0m${secret.slice(i)}`
-      for (const body of [`${before}${secret}${after}`, `${before}${spliced}${after}`, JSON.stringify({ x: `${before}${secret}` })]) {
-        expect(scrubText(body, [secret], 10_000)).not.toContain(secret)
-      }
-    }), { numRuns: 1000 })
+    fc.assert(
+      fc.property(printable, fc.string(), fc.string(), fc.nat(), (secret, before, after, at) => {
+        const i = 1 + (at % (secret.length - 1))
+        const spliced = `${secret.slice(0, i)}\u001b[0m${secret.slice(i)}`
+        for (
+          const body of [
+            `${before}${secret}${after}`,
+            `${before}${spliced}${after}`,
+            JSON.stringify({ x: `${before}${secret}` })
+          ]
+        ) {
+          expect(scrubText(body, [secret], 10_000)).not.toContain(secret)
+        }
+      }),
+      { numRuns: 1000 }
+    )
   })
 
   it("masks anything shaped like a JWT even when no secret is known", () => {
@@ -81,14 +97,21 @@ describe("maskSecrets / scrubText", () => {
 
 describe("summariseBody", () => {
   it("a JSON body shows its status/code/message only, scrubbed; never data", () => {
-    const body = JSON.stringify({ status: "KO", code: 500, message: `boom ${HOSTILE} rt-secret-123456`, data: { refresh_token: "rt-secret-123456" } })
+    const body = JSON.stringify({
+      status: "KO",
+      code: 500,
+      message: `boom ${HOSTILE} rt-secret-123456`,
+      data: { refresh_token: "rt-secret-123456" }
+    })
     const s = summariseBody(body, ["rt-secret-123456"])
     expect(JSON.parse(s)).toEqual({ status: "KO", code: 500, message: `boom X ${REDACTED}` })
     expect(s).not.toContain("data")
   })
 
   it("JSON without those fields, arrays and scalars are not shown at all; text is scrubbed and cut", () => {
-    expect(summariseBody("{\"access_token\":\"abc\"}")).toMatch(/^\(a JSON body of 22 bytes without status or message, not shown\)$/)
+    expect(summariseBody("{\"access_token\":\"abc\"}")).toMatch(
+      /^\(a JSON body of 22 bytes without status or message, not shown\)$/
+    )
     expect(summariseBody("[1,2]")).toBe("(a JSON array of 5 bytes, not shown)")
     expect(summariseBody(`<html>${"x".repeat(400)}</html>`)).toMatch(/\.\.\.\(truncated\)$/)
     expect(summariseBody("")).toBe("")
@@ -100,19 +123,26 @@ describe("summariseBody", () => {
 describe("makeStreamMasker", () => {
   it("masks a secret split across any chunking exactly like masking the whole body", () => {
     const secret = "eyJ-session-token-value-42"
-    fc.assert(fc.property(fc.array(fc.constantFrom("a", "b", secret, "\n", "é"), { maxLength: 30 }), fc.array(fc.nat(), { maxLength: 10 }), (parts, cuts) => {
-      const body = Buffer.from(parts.join(""), "utf8")
-      const at = [...new Set(cuts.map((c) => c % (body.length + 1)))].sort((a, b) => a - b)
-      const m = makeStreamMasker([secret])
-      const out: Array<Uint8Array> = []
-      let from = 0
-      for (const c of [...at, body.length]) {
-        out.push(m.push(body.subarray(from, c)))
-        from = c
-      }
-      out.push(m.flush())
-      expect(Buffer.concat(out).toString("utf8")).toBe(parts.join("").split(secret).join(REDACTED))
-    }), { numRuns: 1000 })
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom("a", "b", secret, "\n", "é"), { maxLength: 30 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (parts, cuts) => {
+          const body = Buffer.from(parts.join(""), "utf8")
+          const at = [...new Set(cuts.map((c) => c % (body.length + 1)))].sort((a, b) => a - b)
+          const m = makeStreamMasker([secret])
+          const out: Array<Uint8Array> = []
+          let from = 0
+          for (const c of [...at, body.length]) {
+            out.push(m.push(body.subarray(from, c)))
+            from = c
+          }
+          out.push(m.flush())
+          expect(Buffer.concat(out).toString("utf8")).toBe(parts.join("").split(secret).join(REDACTED))
+        }
+      ),
+      { numRuns: 1000 }
+    )
   })
 
   it("passes a body without our secrets byte for byte (binary included)", () => {
@@ -124,14 +154,36 @@ describe("makeStreamMasker", () => {
 
 describe("headers and URLs", () => {
   it("credential-like headers by name, case-insensitively; X-Unauth-Error is not one", () => {
-    for (const h of ["Authorization", "proxy-authorization", "X-Authorization", "X-Auth-Token", "Cookie", "Set-Cookie", "X-Api-Key", "X-Session-Id", "X-Client-Secret", "X-Password", "X-Refresh-Token"]) {
+    for (
+      const h of [
+        "Authorization",
+        "proxy-authorization",
+        "X-Authorization",
+        "X-Auth-Token",
+        "Cookie",
+        "Set-Cookie",
+        "X-Api-Key",
+        "X-Session-Id",
+        "X-Client-Secret",
+        "X-Password",
+        "X-Refresh-Token"
+      ]
+    ) {
       expect(isCredentialHeader(h), h).toBe(true)
     }
-    for (const h of ["Accept", "Content-Type", "X-Request-Id", "X-Unauth-Error", "Keep-Alive", "Host"]) expect(isCredentialHeader(h), h).toBe(false)
+    for (const h of ["Accept", "Content-Type", "X-Request-Id", "X-Unauth-Error", "Keep-Alive", "Host"]) {
+      expect(isCredentialHeader(h), h).toBe(false)
+    }
   })
 
   it("a request's secrets: every credential value and its parts (cookie values, bearer token)", () => {
-    expect(secretsOfHeaders({ "cookie": "a=1; auth_token=jwt-value-1", "authorization": "Bearer tok-value-2", "accept": "x" }))
+    expect(
+      secretsOfHeaders({
+        "cookie": "a=1; auth_token=jwt-value-1",
+        "authorization": "Bearer tok-value-2",
+        "accept": "x"
+      })
+    )
       .toEqual(expect.arrayContaining(["jwt-value-1", "tok-value-2", "a=1; auth_token=jwt-value-1"]))
   })
 
@@ -155,7 +207,9 @@ describe("headers and URLs", () => {
 
   it("header-safe tokens are visible ASCII only", () => {
     expect(isHeaderSafe("eyJ.abc-_~+/=")).toBe(true)
-    for (const bad of ["", "a b", "a\tb", "a\r\nb", "é", "a\u0000", "a\u007f"]) expect(isHeaderSafe(bad), JSON.stringify(bad)).toBe(false)
+    for (const bad of ["", "a b", "a\tb", "a\r\nb", "é", "a\u0000", "a\u007f"]) {
+      expect(isHeaderSafe(bad), JSON.stringify(bad)).toBe(false)
+    }
   })
 })
 
@@ -179,7 +233,11 @@ describe("bounded JSON", () => {
 
   it("refuses nesting past the limit, brackets inside strings do not count, and never quotes the text", () => {
     const deep = "[".repeat(5000) + "]".repeat(5000)
-    expect(parseJson(deep)).toEqual({ ok: false, reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, tooDeep: true })
+    expect(parseJson(deep)).toEqual({
+      ok: false,
+      reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+      tooDeep: true
+    })
     expect(jsonDepth(JSON.stringify({ a: "[[[[[[[[[[{{{{{{{{" }))).toBe(1)
     expect(jsonDepth("[".repeat(MAX_JSON_DEPTH) + "]".repeat(MAX_JSON_DEPTH))).toBe(MAX_JSON_DEPTH)
     const bad = parseJson("garbage \u001b[2J secret-text")
@@ -191,9 +249,18 @@ describe("bounded JSON", () => {
 describe("exp edge cases", () => {
   it("are named for what they are", () => {
     expect(expiryOfClaim(-5)).toEqual({ _tag: "Exp", expMs: -5000 })
-    expect(expiryOfClaim(1.7e308)).toMatchObject({ _tag: "Unparseable", reason: expect.stringContaining("out of range") })
-    expect(expiryOfClaim(4102444800.5)).toMatchObject({ _tag: "Unparseable", reason: expect.stringContaining("not a whole number") })
-    expect(expiryOfClaim("soon")).toMatchObject({ _tag: "Unparseable", reason: "exp claim is not a number (it is a string)" })
+    expect(expiryOfClaim(1.7e308)).toMatchObject({
+      _tag: "Unparseable",
+      reason: expect.stringContaining("out of range")
+    })
+    expect(expiryOfClaim(4102444800.5)).toMatchObject({
+      _tag: "Unparseable",
+      reason: expect.stringContaining("not a whole number")
+    })
+    expect(expiryOfClaim("soon")).toMatchObject({
+      _tag: "Unparseable",
+      reason: "exp claim is not a number (it is a string)"
+    })
     expect(expiryOfClaim([1])).toMatchObject({ reason: "exp claim is not a number (it is an array)" })
     expect(expiryOfClaim(0)).toEqual({ _tag: "NoExp" })
     expect(expiryOfClaim(undefined)).toEqual({ _tag: "NoExp" })
@@ -201,10 +268,13 @@ describe("exp edge cases", () => {
   })
 
   it("every number renders as a duration or an unparseable reason, never Infinity/NaN", () => {
-    fc.assert(fc.property(fc.double(), (exp) => {
-      const e = expiryOfClaim(exp)
-      if (e._tag === "Exp") expect(formatRemaining(e.expMs - 1_700_000_000_000)).toMatch(/^\d+(s|m\d+s|h\d+m)$/)
-    }), { numRuns: 2000 })
+    fc.assert(
+      fc.property(fc.double(), (exp) => {
+        const e = expiryOfClaim(exp)
+        if (e._tag === "Exp") expect(formatRemaining(e.expMs - 1_700_000_000_000)).toMatch(/^\d+(s|m\d+s|h\d+m)$/)
+      }),
+      { numRuns: 2000 }
+    )
     expect(formatRemaining(Infinity)).not.toMatch(/Infinity|NaN/)
     expect(rfc3339(1e20)).toContain("not a representable date")
   })
@@ -220,7 +290,9 @@ describe("URL flags", () => {
   })
 
   it("overrides are absolute http(s) URLs without userinfo, query or fragment (a path and a trailing slash are fine)", () => {
-    for (const ok of ["http://127.0.0.1:8787", "https://auth.example.com/", "https://h/base/path"]) expect(authUrlOverrideProblem(ok), ok).toBeUndefined()
+    for (const ok of ["http://127.0.0.1:8787", "https://auth.example.com/", "https://h/base/path"]) {
+      expect(authUrlOverrideProblem(ok), ok).toBeUndefined()
+    }
     const table: ReadonlyArray<readonly [string, RegExp]> = [
       ["http://x@127.0.0.1", /credentials/],
       ["https://u:p@h/", /credentials/],
@@ -246,11 +318,21 @@ describe("URL flags", () => {
 describe("aliases and roles", () => {
   const bob = { olaresId: "bob@olares.com" }
   it("a name may equal no other profile's name or olaresId, bare names included", () => {
-    expect(nameConflict([bob], { olaresId: "alice@olares.com", name: "bob@olares.com" })).toEqual({ name: "bob@olares.com", other: "bob@olares.com", as: "olaresId" })
+    expect(nameConflict([bob], { olaresId: "alice@olares.com", name: "bob@olares.com" })).toEqual({
+      name: "bob@olares.com",
+      other: "bob@olares.com",
+      as: "olaresId"
+    })
     expect(nameConflict([bob], { olaresId: "alice@olares.com", name: "bob" })).toMatchObject({ as: "olaresId" })
-    expect(nameConflict([{ olaresId: "a@olares.com", name: "work" }], { olaresId: "c@olares.com", name: "work" })).toMatchObject({ as: "alias" })
-    expect(nameConflict([{ olaresId: "a@olares.com", name: "bob@olares.com" }], bob)).toMatchObject({ as: "alias", other: "a@olares.com" })
-    expect(nameConflict([bob, { olaresId: "alice@olares.com", name: "al" }], { olaresId: "alice@olares.com", name: "alice" })).toBeUndefined()
+    expect(nameConflict([{ olaresId: "a@olares.com", name: "work" }], { olaresId: "c@olares.com", name: "work" }))
+      .toMatchObject({ as: "alias" })
+    expect(nameConflict([{ olaresId: "a@olares.com", name: "bob@olares.com" }], bob)).toMatchObject({
+      as: "alias",
+      other: "a@olares.com"
+    })
+    expect(
+      nameConflict([bob, { olaresId: "alice@olares.com", name: "al" }], { olaresId: "alice@olares.com", name: "alice" })
+    ).toBeUndefined()
   })
 
   it("a login re-judges only what it changes: a new --name fully, otherwise the pointer it writes", () => {
@@ -271,7 +353,9 @@ describe("aliases and roles", () => {
 
   it("roles: the known set or a plain word; anything else is never labelled as it is", () => {
     for (const r of ["owner", "admin", "normal", "auditor", "ops_2"]) expect(isValidRole(r), r).toBe(true)
-    for (const r of ["", "Owner", "owner\u001b[2J", "x".repeat(40), "owner role", "é"]) expect(isValidRole(r), r).toBe(false)
+    for (const r of ["", "Owner", "owner\u001b[2J", "x".repeat(40), "owner role", "é"]) {
+      expect(isValidRole(r), r).toBe(false)
+    }
     expect(roleLabel("owner\u001b]52;c;AA\u0007")).toBe("(invalid)")
   })
 })

@@ -1,10 +1,11 @@
 /** The loopback test server itself: TOTP vectors, JWT minting, endpoint checks, faults, admin API, counters. */
+import { describe, expect, it } from "@effect/vitest"
+import { decodeJwt, SignJWT } from "jose"
 import { createHash } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
 import * as https from "node:https"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
-import { decodeJwt, SignJWT } from "jose"
+import { useServer } from "../support/e2e.js"
 import {
   ALICE,
   base32Decode,
@@ -21,7 +22,6 @@ import {
   totp,
   verifyTotp
 } from "../support/server.js"
-import { useServer } from "../support/e2e.js"
 
 const fx = useServer()
 
@@ -404,7 +404,11 @@ describe("admin API and counters", () => {
     expect(fx.server.hits("/api/firstfactor")).toBe(2)
     expect(fx.server.hits("/api/olares-info")).toBe(1)
     expect(fx.server.hits("/api/refresh")).toBe(0)
-    expect(fx.server.requests().map((r) => r.path)).toEqual(["/api/firstfactor", "/api/firstfactor", "/api/olares-info"])
+    expect(fx.server.requests().map((r) => r.path)).toEqual([
+      "/api/firstfactor",
+      "/api/firstfactor",
+      "/api/olares-info"
+    ])
     expect(fx.server.lastRequest("/api/firstfactor")!.query).toBe("hideCookie=true")
   })
 

@@ -44,7 +44,9 @@ describe("cacheServerFacts", () => {
   it.effect("a read that reported no role keeps the cached role but still stamps the read", () =>
     Effect.gen(function*() {
       for (const userInfo of [{}, { ownerRole: "" }, { ownerRole: undefined }]) {
-        const { config } = yield* withRepo(cacheServerFacts("alice", { userInfo: Option.some(userInfo), version: Option.none() }))
+        const { config } = yield* withRepo(
+          cacheServerFacts("alice", { userInfo: Option.some(userInfo), version: Option.none() })
+        )
         expect(config.profiles[0]).toEqual({ ...initial.profiles[0], whoamiRefreshedAt: NOW_SEC })
       }
     }))
@@ -53,7 +55,11 @@ describe("cacheServerFacts", () => {
     Effect.gen(function*() {
       const v = yield* withRepo(cacheBackendVersion("alice", "1.12.6"))
       expect(v.result).toBeUndefined()
-      expect(v.config.profiles[0]).toEqual({ ...initial.profiles[0], backendVersion: "1.12.6", backendVersionRefreshedAt: NOW_SEC })
+      expect(v.config.profiles[0]).toEqual({
+        ...initial.profiles[0],
+        backendVersion: "1.12.6",
+        backendVersionRefreshedAt: NOW_SEC
+      })
       const both = yield* withRepo(
         cacheServerFacts("alice", { userInfo: Option.some({ ownerRole: "normal" }), version: Option.some("1.12.6") })
       )
@@ -72,7 +78,10 @@ describe("cacheServerFacts", () => {
       const bare = yield* withRepo(cacheBackendVersion("alice@olares.com", "1.12.6"))
       expect(bare.config).toEqual(initial)
       const gone = yield* withRepo(
-        cacheServerFacts("erin@olares.com", { userInfo: Option.some({ ownerRole: "owner" }), version: Option.some("1.12.6") })
+        cacheServerFacts("erin@olares.com", {
+          userInfo: Option.some({ ownerRole: "owner" }),
+          version: Option.some("1.12.6")
+        })
       )
       expect(gone.result).toEqual(Option.none())
       expect(gone.config).toEqual(initial)

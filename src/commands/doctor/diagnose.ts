@@ -11,7 +11,9 @@ import { VERSION } from "../../version.js"
 export const PROBE_TIMEOUT_SECONDS = 3
 
 /** Quotes a word for a POSIX shell only when it needs it, so printed fixes paste as they are. */
-export const shellQuote = (s: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`)
+export const shellQuote = (
+  s: string
+): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`)
 
 /** Permission bits as the 4-digit octal `chmod` takes, e.g. `0700`. */
 export const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, "0")
@@ -23,8 +25,12 @@ const reloginWithFlags = (p: Profile | undefined, id: string) => {
   const flags: Array<string> = []
   if (p?.name !== undefined && p.name !== "" && p.name !== id) flags.push("--name", shellQuote(showName(p.name)))
   // credentials inside an old override are never printed: the user re-types them if they need them
-  if (p?.authUrlOverride !== undefined && p.authUrlOverride !== "") flags.push("--auth-url-override", shellQuote(redactUrl(p.authUrlOverride)))
-  if (p?.localUrlPrefix !== undefined && p.localUrlPrefix !== "") flags.push("--local-url-prefix", shellQuote(p.localUrlPrefix))
+  if (p?.authUrlOverride !== undefined && p.authUrlOverride !== "") {
+    flags.push("--auth-url-override", shellQuote(redactUrl(p.authUrlOverride)))
+  }
+  if (p?.localUrlPrefix !== undefined && p.localUrlPrefix !== "") {
+    flags.push("--local-url-prefix", shellQuote(p.localUrlPrefix))
+  }
   if (p?.insecureSkipVerify === true) flags.push("--insecure-skip-verify")
   return [loginFix(id), ...flags].join(" ")
 }
@@ -63,7 +69,9 @@ const pathProblems = (
       code: "path_wrong_kind",
       severity: "error",
       subject: check.path,
-      message: `${what} ${check.path} should be a ${kind} but is ${check.kind === "other" ? "something else (or cannot be inspected)" : `a ${check.kind}`}`,
+      message: `${what} ${check.path} should be a ${kind} but is ${
+        check.kind === "other" ? "something else (or cannot be inspected)" : `a ${check.kind}`
+      }`,
       fix: `mv ${p} ${shellQuote(`${check.path}.bak`)}`
     }]
   }
@@ -73,7 +81,8 @@ const pathProblems = (
       code: "path_foreign_owner",
       severity: "error",
       subject: check.path,
-      message: `${what} ${check.path} is owned by another user, who could have planted or changed it: olares-cli refuses to use it`,
+      message:
+        `${what} ${check.path} is owned by another user, who could have planted or changed it: olares-cli refuses to use it`,
       fix: envVar !== undefined
         ? `mkdir -m 700 -p ~/.olares-cli && export ${envVar}=~/.olares-cli`
         : `check it, then: sudo chown ${kind === "directory" ? "-R " : ""}"$(id -un)" ${p}`
@@ -86,8 +95,13 @@ const pathProblems = (
       code: "path_insecure",
       severity: "error",
       subject: check.path,
-      message: `${what} ${check.path} is mode ${check.mode}: other users can ${kind === "file" ? "read it" : "look inside"}; it should be ${check.expectedMode}` +
-        (shared && envVar !== undefined ? " (it is a shared or system directory, so point the CLI at a private one instead)" : ""),
+      message:
+        `${what} ${check.path} is mode ${check.mode}: other users can ${
+          kind === "file" ? "read it" : "look inside"
+        }; it should be ${check.expectedMode}` +
+        (shared && envVar !== undefined
+          ? " (it is a shared or system directory, so point the CLI at a private one instead)"
+          : ""),
       fix: shared && envVar !== undefined
         ? `mkdir -m 700 -p ~/.olares-cli && export ${envVar}=~/.olares-cli`
         : `chmod ${check.expectedMode.replace(/^0/, "")} ${p}`
@@ -98,7 +112,8 @@ const pathProblems = (
       code: "path_not_writable",
       severity: "error",
       subject: check.path,
-      message: `${what} ${check.path} is not writable by this user: login, import, use and refresh cannot save anything`,
+      message:
+        `${what} ${check.path} is not writable by this user: login, import, use and refresh cannot save anything`,
       fix: check.ownedByUser === false
         ? `sudo chown ${kind === "directory" ? "-R " : ""}"$(id -un)" ${p}`
         : `chmod u+${kind === "directory" ? "rwx" : "rw"} ${p}`
@@ -119,7 +134,9 @@ const authProblem = (p: DoctorProfileJson, profile: Profile | undefined): Array<
         ...base,
         message: `the TLS certificate of ${a.url} is not trusted (${detail}); trust the CA that signed it, ` +
           `or, for a development server you control, re-create the profile with --insecure-skip-verify: ` +
-          `olares-cli profile remove ${shellQuote(p.olaresId)} --yes && ${reloginWithFlags(profile, p.olaresId)} --insecure-skip-verify`,
+          `olares-cli profile remove ${shellQuote(p.olaresId)} --yes && ${
+            reloginWithFlags(profile, p.olaresId)
+          } --insecure-skip-verify`,
         fix: "export NODE_EXTRA_CA_CERTS=/path/to/the-ca.pem"
       }]
     case "dns":
@@ -138,7 +155,11 @@ const authProblem = (p: DoctorProfileJson, profile: Profile | undefined): Array<
   }
 }
 
-const tokenProblems = (p: DoctorProfileJson, profile: Profile | undefined, reason: string | undefined): Array<ProblemJson> => {
+const tokenProblems = (
+  p: DoctorProfileJson,
+  profile: Profile | undefined,
+  reason: string | undefined
+): Array<ProblemJson> => {
   const id = p.olaresId
   // A platform-issued profile renews from the mount (its records never hold a refresh token); only
   // a rejected grant or an unreadable record is a problem, and the fix is the application's.
@@ -149,7 +170,9 @@ const tokenProblems = (p: DoctorProfileJson, profile: Profile | undefined, reaso
       severity: "error",
       subject: id,
       message: `the server rejected the platform-issued credential of ${id}`,
-      fix: app === "" ? "reinstall or repair the application that requested this platform-issued credential" : `reinstall or repair application ${JSON.stringify(app)}, which requested this platform-issued credential`
+      fix: app === ""
+        ? "reinstall or repair the application that requested this platform-issued credential"
+        : `reinstall or repair application ${JSON.stringify(app)}, which requested this platform-issued credential`
     }]
   }
   switch (p.status) {
@@ -176,7 +199,8 @@ const tokenProblems = (p: DoctorProfileJson, profile: Profile | undefined, reaso
         code: "token_unreadable",
         severity: "error",
         subject: id,
-        message: `the stored token of ${id} cannot be read (a corrupt record, or one encrypted with another master key); ` +
+        message:
+          `the stored token of ${id} cannot be read (a corrupt record, or one encrypted with another master key); ` +
           "remove the profile and log in again (the alias and overrides are repeated in the fix)",
         fix: `olares-cli profile remove ${shellQuote(id)} --yes && ${reloginWithFlags(profile, id)}`
       }]
@@ -195,7 +219,10 @@ const tokenProblems = (p: DoctorProfileJson, profile: Profile | undefined, reaso
         code: "token_unparseable",
         severity: "warning",
         subject: id,
-        message: `the stored access token of ${id} cannot be read as a JWT with an expiry${reason === undefined ? "" : ` (${reason})`}, ` +
+        message:
+          `the stored access token of ${id} cannot be read as a JWT with an expiry${
+            reason === undefined ? "" : ` (${reason})`
+          }, ` +
           "so its expiry cannot be checked locally (the server decides)",
         fix: loginFix(id)
       }]
@@ -212,7 +239,8 @@ export const diagnose = (f: DoctorFacts): Array<ProblemJson> => {
       code: "store_memory",
       severity: "warning",
       subject: "store",
-      message: "tokens are kept in process memory only (OLARES_CLI_KEYSTORE=memory): every login is forgotten when the command exits",
+      message:
+        "tokens are kept in process memory only (OLARES_CLI_KEYSTORE=memory): every login is forgotten when the command exits",
       fix: "unset OLARES_CLI_KEYSTORE"
     })
   }

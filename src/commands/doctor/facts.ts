@@ -29,7 +29,9 @@ import { type DoctorFacts, octal, PROBE_TIMEOUT_SECONDS } from "./diagnose.js"
 
 const posix = process.platform !== "win32"
 
-const currentUid = (): number | undefined => (posix && typeof process.getuid === "function" ? process.getuid() : undefined)
+const currentUid = ():
+  | number
+  | undefined => (posix && typeof process.getuid === "function" ? process.getuid() : undefined)
 
 /** stat + access of one path; a missing path is `exists: false`, never an error. */
 const inspectPath = (fs: FileSystem.FileSystem, path: string, expectedMode: number): Effect.Effect<PathCheckJson> => {
@@ -96,7 +98,10 @@ const findOrphans = (cfg: Config) =>
     const strays = yield* Effect.flatMap(TokenRecords, (r) => r.unclaimed(cfg.profiles.map((p) => p.olaresId)))
     return yield* Effect.forEach(strays, ({ account, path }) =>
       ks.get(account).pipe(
-        Effect.map((t) => ({ path, olaresId: Option.isSome(t) && t.value.olaresId !== "" ? t.value.olaresId : undefined })),
+        Effect.map((t) => ({
+          path,
+          olaresId: Option.isSome(t) && t.value.olaresId !== "" ? t.value.olaresId : undefined
+        })),
         Effect.orElseSucceed(() => ({ path, olaresId: undefined }))
       ))
   })
@@ -183,7 +188,11 @@ export const gatherFacts = (opts: { readonly offline: boolean }) =>
           : { ...a, checked: true, reachable: false, errorKind: r.kind, error: r.detail, elapsedMs: r.elapsedMs }
       })
     }
-    const profiles = rows.map((row, i): DoctorProfileJson => ({ ...row, hasRefreshToken: hasRefresh[i] ?? null, auth: auth[i]! }))
+    const profiles = rows.map((row, i): DoctorProfileJson => ({
+      ...row,
+      hasRefreshToken: hasRefresh[i] ?? null,
+      auth: auth[i]!
+    }))
     // The config home's locks (the Go CLI's), then those beside the records (shared by every home).
     const inspected = [yield* inspectLocks(paths.locksDir), yield* inspectLocks(dataLocksDir(paths.dataDir))]
     const locks = inspected.flatMap((i) => i.checks)

@@ -21,21 +21,25 @@ const offline = Options.boolean("offline").pipe(
 )
 
 /** The command. */
-export const doctor = Command.make("doctor", { output, offline, ...versionOptions, noInput }, (opts) =>
-  Effect.gen(function*() {
-    yield* resolveVersionFlags(opts)
-    const doc = report(yield* gatherFacts(opts))
-    yield* Console.log(opts.output === "json" ? yield* renderJson(DoctorJsonSchema, doc) : renderDoctor(doc))
-    const errors = doc.problems.filter((p) => p.severity === "error").length
-    if (errors > 0) return yield* Effect.fail(new ProblemsFound({ errors, warnings: doc.problems.length - errors }))
-  })).pipe(
-    Command.withDescription(
-      "Check this machine's set-up: the token store in use and why, the config and data directories " +
-        "(permissions, writability), each profile's token state, lock files, and whether each auth host " +
-        "answers (a plain HEAD, no credentials, 3 s timeout). Prints the exact command that fixes each " +
-        "problem. Exit 0 when healthy (warnings allowed), 1 when a problem was found."
-    )
+export const doctor = Command.make(
+  "doctor",
+  { output, offline, ...versionOptions, noInput },
+  (opts) =>
+    Effect.gen(function*() {
+      yield* resolveVersionFlags(opts)
+      const doc = report(yield* gatherFacts(opts))
+      yield* Console.log(opts.output === "json" ? yield* renderJson(DoctorJsonSchema, doc) : renderDoctor(doc))
+      const errors = doc.problems.filter((p) => p.severity === "error").length
+      if (errors > 0) return yield* Effect.fail(new ProblemsFound({ errors, warnings: doc.problems.length - errors }))
+    })
+).pipe(
+  Command.withDescription(
+    "Check this machine's set-up: the token store in use and why, the config and data directories " +
+      "(permissions, writability), each profile's token state, lock files, and whether each auth host " +
+      "answers (a plain HEAD, no credentials, 3 s timeout). Prints the exact command that fixes each " +
+      "problem. Exit 0 when healthy (warnings allowed), 1 when a problem was found."
   )
+)
 
 /** Help beyond the parser's: summary and examples. */
 export const doctorHelp: CommandHelp = {

@@ -28,7 +28,8 @@ export const renderDoctor = (doc: DoctorJson): string => {
   const section = (title: string) => lines.push("", paint("1", title))
   lines.push(paint("1", "token store"))
   lines.push(
-    ...renderTable([["  backend", doc.store.backend], ["  location", doc.store.location], ["  why", doc.store.reason]]).split("\n")
+    ...renderTable([["  backend", doc.store.backend], ["  location", doc.store.location], ["  why", doc.store.reason]])
+      .split("\n")
   )
   section("paths")
   const pathRows: Array<[string, PathCheckJson | null]> = [
