@@ -140,12 +140,13 @@ const use = (paths: Paths, key: string, nowMs: number): string => {
 }
 
 /**
- * Runs `cmd` if it is plainly healthy: its exit code, or `undefined` when the quick path declined
- * (nothing was changed or printed) and the caller must run the Effect program instead.
+ * Runs `cmd` (`list` or `use`) if it is plainly healthy: its exit code, or `undefined` when the quick
+ * path declined (nothing was changed or printed) and the caller must run the Effect program instead.
  */
 export const runQuick = (cmd: FastCommand, env: NodeJS.ProcessEnv = process.env): number | undefined => {
   // The one wall-clock read: there is no Effect runtime (and so no Clock) on this path; the logic
   // below takes the time as an argument like its Effect counterparts.
+  if (cmd._tag !== "list" && cmd._tag !== "use") return undefined
   const nowMs = Date.now()
   let out: string
   try {
