@@ -431,6 +431,23 @@ const startup = async (server: Server, homes: Array<TempHome>): Promise<Readonly
       target: "<= 3x"
     },
     {
+      measured: "`profile remove ... --yes`, full CLI",
+      args: [bin, "profile", "remove", "alice@olares.com", "--yes"],
+      env: { OLARES_CLI_FAST: "0" },
+      baseline: "plain script: delete, rewrite config",
+      baselineArgs: [plain("remove"), "alice@olares.com"],
+      target: "the full CLI, for comparison",
+      prepare: scratch
+    },
+    {
+      measured: "`profile doctor --offline`, full CLI",
+      args: [bin, "profile", "doctor", "--offline"],
+      env: { OLARES_CLI_FAST: "0" },
+      baseline: "plain script: stat, decrypt all",
+      baselineArgs: [plain("doctor")],
+      target: "the full CLI, for comparison"
+    },
+    {
       measured: "`--help`",
       args: [bin, "--help"],
       baseline: "plain script printing the same screen",
