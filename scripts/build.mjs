@@ -137,11 +137,12 @@ try {
     OLARES_CLI_QUICK: "0",
     NO_COLOR: "1"
   }
-  // `doctor --offline` and `remove --yes` run on the fast tier; OLARES_CLI_FAST=0 warms the full CLI's doctor too
+  // `doctor --offline` and `remove --yes` run on the fast tier, `whoami` on the quick one: OLARES_CLI_FAST=0
+  // warms the full CLI's whoami and doctor too
   const fullCli = { OLARES_CLI_FAST: "0" }
   const warmUps = [
     [["profile", "list"]],
-    [["profile", "whoami"]],
+    [["profile", "whoami"], fullCli],
     [["profile", "doctor", "--offline"]],
     [["profile", "doctor", "--offline"], fullCli],
     [["profile", "login", "--help"]],

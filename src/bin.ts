@@ -2,7 +2,8 @@
 /**
  * Entry point (dist/bin.cjs, framework-free CommonJS: it starts fastest). The route (src/startup/
  * route.ts) picks the tier: a secret on argv is refused before anything loads; `profile list` /
- * `profile use` try the quick tier (plain Node) and fall back to the fast tier; `profile remove
+ * `profile use` try the quick tier (plain Node) and fall back to the fast tier, `profile whoami` tries
+ * the quick tier and falls back to the full CLI; `profile remove
  * --yes` and `profile doctor --offline` run the fast tier; everything else runs the full CLI. The
  * Effect tiers (dist/fast.cjs, dist/cli.cjs) load the same way, with a V8 code cache.
  * `OLARES_CLI_QUICK=0` skips the quick tier, `OLARES_CLI_FAST=0` both shortcut tiers (to compare a
@@ -31,10 +32,11 @@ if (route._tag === "Refuse") {
 } else if (quick !== undefined) {
   trace("quick")
   process.exitCode = quick
-} else if (route._tag === "Fast") {
+} else if (route._tag === "Fast" && route.command._tag !== "whoami") {
   trace("fast")
-  loadCached<typeof Fast>(join(__dirname, "fast.cjs")).runFast(route.command).then((code) => (process.exitCode = code))
+  const command = route.command
+  loadCached<typeof Fast>(join(__dirname, "fast.cjs")).runFast(command).then((code) => (process.exitCode = code))
 } else {
   trace("full")
-  loadCached<typeof Main>(join(__dirname, "cli.cjs")).main(route.argv)
+  loadCached<typeof Main>(join(__dirname, "cli.cjs")).main(argv)
 }

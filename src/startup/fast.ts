@@ -21,7 +21,7 @@ import { removeProfileAndToken } from "../commands/removeProgram.js"
 import { switchProfile } from "../commands/useProgram.js"
 import { isDebug, reportCause, StderrLogger } from "../output.js"
 import { Reachability } from "../services/Reachability.js"
-import type { FastCommand } from "./route.js"
+import type { FastTierCommand } from "./route.js"
 
 /** `doctor --offline`, the one doctor this tier serves, never probes an auth host: no HTTP stack here. */
 const NoProbes = Layer.succeed(
@@ -30,7 +30,7 @@ const NoProbes = Layer.succeed(
 )
 
 /** The command's program over the layers the full CLI gives it (src/commands/wiring.ts), `--no-input` as parsed. */
-const programOf = (cmd: FastCommand): Effect.Effect<void, unknown> => {
+const programOf = (cmd: FastTierCommand): Effect.Effect<void, unknown> => {
   switch (cmd._tag) {
     case "list":
       return Effect.provide(printList(cmd.output), makeLocalLive(true))
@@ -48,7 +48,7 @@ const programOf = (cmd: FastCommand): Effect.Effect<void, unknown> => {
 }
 
 /** Runs a fast-tier command and resolves to its exit code (130 when a signal interrupted it). */
-export const runFast = (cmd: FastCommand): Promise<number> => {
+export const runFast = (cmd: FastTierCommand): Promise<number> => {
   const json = (cmd._tag === "list" || cmd._tag === "doctor") && cmd.output === "json"
   const fiber = Effect.runFork(
     programOf(cmd).pipe(

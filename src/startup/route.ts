@@ -10,10 +10,15 @@ import { CREDENTIALS_DIR_ENV } from "../domain/Paths.js"
 export type FastCommand =
   | { readonly _tag: "list"; readonly output: "table" | "json" }
   | { readonly _tag: "use"; readonly key: string }
+  /** `profile whoami` (no --refresh): the quick tier, then the full CLI when it declines. */
+  | { readonly _tag: "whoami"; readonly output: "table" | "json" }
   /** `profile remove <key> --yes` (no prompt: the fast tier never opens the terminal). */
   | { readonly _tag: "remove"; readonly key: string }
   /** `profile doctor --offline` (no network). */
   | { readonly _tag: "doctor"; readonly output: "table" | "json" }
+
+/** A command the fast tier runs (whoami, when the quick tier declines, goes to the full CLI: its network layers are there). */
+export type FastTierCommand = Exclude<FastCommand, { readonly _tag: "whoami" }>
 
 /** What bin.ts does with a command line. */
 export type Route =
@@ -54,6 +59,10 @@ const matchFast = (a: ReadonlyArray<string>): FastCommand | undefined => {
     case "use": {
       const key = rest[0]
       return rest.length === 1 && (key === "-" || isKey(key!)) ? { _tag: "use", key: key! } : undefined
+    }
+    case "whoami": {
+      const output = rest.length === 0 ? "table" : outputOf(rest)
+      return output !== undefined ? { _tag: "whoami", output } : undefined
     }
     case "remove": {
       // the key and --yes (-y), in either order

@@ -1009,3 +1009,190 @@ describe("the fast tier (remove --yes, doctor --offline) against the full CLI", 
     }
   })
 })
+
+// ---------------------------------------------------------------------------------------------
+// profile whoami from the cache: the quick tier against the full CLI
+// ---------------------------------------------------------------------------------------------
+
+/** A loopback port nothing listens on: a whoami that reads the network fails the same way in both runs. */
+const CLOSED = "http://127.0.0.1:9"
+
+/** alice (current) with a cached role, refresh time and version, beside seedTrio's bob and carol. */
+const seedCached = async (h: TempHome) => {
+  await seedTrio(h)
+  editConfig(h, (c) =>
+    Object.assign(c.profiles[0]!, {
+      ownerRole: "owner",
+      whoamiRefreshedAt: Math.floor(Date.now() / 1000) - 7200,
+      backendVersion: "1.12.5"
+    }))
+}
+
+/** Makes `id` the current profile with a cached role. */
+const currentWithRole = (h: TempHome, id: string) =>
+  editConfig(h, (c) => {
+    c.currentProfile = id
+    for (const p of c.profiles) if (p.olaresId === id) p.ownerRole = "admin"
+  })
+
+const WHOAMI_CASES: ReadonlyArray<FullCase & { readonly path: Path }> = [
+  {
+    label: "cached role, refresh time and version",
+    path: "quick",
+    args: ["profile", "whoami"],
+    check: (r) =>
+      expect(r.stdout).toBe(
+        `${ALICE_ID} — Owner\nfrom cache, refreshed 2h ago\nprofile: ${ALICE_ID}   version: 1.12.5\n`
+      )
+  },
+  {
+    label: "-o json",
+    path: "quick",
+    args: ["profile", "whoami", "-o", "json"],
+    check: (r) =>
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        olaresId: ALICE_ID,
+        role: "owner",
+        roleLabel: "Owner",
+        source: "cache",
+        refreshedAgoSecs: expect.any(Number),
+        backendVersion: "1.12.5"
+      })
+  },
+  {
+    label: "current by alias, no refresh time, a loopback auth override, an odd role",
+    path: "quick",
+    args: ["profile", "whoami", "--output=JSON"],
+    breakHome: (h) =>
+      editConfig(h, (c) => {
+        Object.assign(c.profiles[0]!, { name: "home", authUrlOverride: CLOSED, ownerRole: "super_user" })
+        delete c.profiles[0]!.whoamiRefreshedAt
+        c.currentProfile = "home"
+      }),
+    check: (r) => expect(JSON.parse(r.stdout)).toMatchObject({ profile: "home", roleLabel: "Super_user" })
+  },
+  {
+    label: "no role cached (whoami reads the server)",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) =>
+      editConfig(h, (c) => {
+        delete c.profiles[0]!.ownerRole
+        c.profiles[0]!.authUrlOverride = CLOSED
+      }),
+    check: (r) => expect(r.code).not.toBe(0)
+  },
+  {
+    label: "an expired token",
+    path: "full",
+    args: ["profile", "whoami", "-o", "json"],
+    breakHome: (h) => currentWithRole(h, BOB_ID),
+    check: (r) => expect(JSON.parse(r.stdout)).toMatchObject({ olaresId: BOB_ID, source: "cache" })
+  },
+  {
+    label: "an invalidated token",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) => currentWithRole(h, CAROL_ID),
+    check: (r) => expect(r.code).not.toBe(0)
+  },
+  {
+    label: "no token record",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) =>
+      editConfig(h, (c) => {
+        c.profiles.push({ olaresId: DAVE_ID, ownerRole: "owner" })
+        c.currentProfile = DAVE_ID
+      }),
+    check: (r) => expect(r.code).not.toBe(0)
+  },
+  {
+    label: "no profile at all",
+    path: "full",
+    args: ["profile", "whoami"],
+    seed: async (h) => writeConfig(h, "{\n  \"profiles\": []\n}"),
+    check: (r) => expect(r.code).not.toBe(0)
+  },
+  {
+    label: "a platform-managed profile",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) => editConfig(h, (c) => Object.assign(c.profiles[0]!, { managed: true, appName: "lares" })),
+    check: () => {}
+  },
+  {
+    label: "config.json mode 0644",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) => chmodSync(configPath(h), 0o644),
+    check: (r, h) => {
+      expect(r.stderr).toContain("was mode 0644")
+      expect(mode(configPath(h))).toBe(0o600)
+    }
+  },
+  {
+    label: "the record mode 0644",
+    path: "full",
+    args: ["profile", "whoami", "-o", "json"],
+    breakHome: async (h) => chmodSync(await recordFile(h, ALICE_ID), 0o644),
+    check: (r) => expect(r.stderr).toContain("fixed permissions")
+  },
+  {
+    label: "config.json that is not JSON",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) => writeFileSync(configPath(h), "{\"profiles\": [ {\"olaresId\": "),
+    check: (r) => expect(r.code).toBe(1)
+  },
+  {
+    label: "a bare Go-written olaresId",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: async (h) => {
+      await seedProfile(h, { olaresId: "alice", accessToken: await live() })
+      editConfig(h, (c) => {
+        c.profiles = c.profiles.filter((p) => p.olaresId === "alice")
+        Object.assign(c.profiles[0]!, { ownerRole: "owner" })
+        c.currentProfile = "alice"
+      })
+    },
+    check: (r) => expect(r.stdout).toContain(ALICE_ID)
+  },
+  {
+    label: "an unsafe stored auth override",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) => editConfig(h, (c) => void (c.profiles[0]!.authUrlOverride = "http://a b")),
+    check: (r) => expect(r.code).not.toBe(0)
+  },
+  {
+    label: "OLARES_CLI_KEYSTORE=memory",
+    path: "full",
+    args: ["profile", "whoami"],
+    env: { OLARES_CLI_KEYSTORE: "memory" },
+    check: (r) => expect(r.code).not.toBe(0)
+  }
+]
+
+describe("profile whoami: the quick tier against the full CLI", () => {
+  for (const c of WHOAMI_CASES) {
+    it(`${c.label}: served by the ${c.path} path, exactly as with OLARES_CLI_FAST=0`, async () => {
+      await (c.seed ?? seedCached)(e2e.home)
+      await c.breakHome?.(e2e.home)
+      const quickHome = e2e.home
+      const fullHome = twin(quickHome)
+      const traced = twin(quickHome)
+      // compared without OLARES_CLI_DEBUG (the full CLI's debug lines say what it loads); a third run traces the path
+      const [quick, full, trace] = await Promise.all([
+        runCli(c.args, { env: { ...quickHome.env, ...c.env } }),
+        runCli(c.args, { env: { ...fullHome.env, ...c.env, OLARES_CLI_FAST: "0" } }),
+        run(traced, c.args, c.env)
+      ])
+      expect(visible(quick, quickHome)).toEqual(visible(full, fullHome))
+      expect(servedBy(trace)).toBe(c.path)
+      await c.check(quick, quickHome)
+      expect(snapshot(quickHome.root)).toEqual(snapshot(fullHome.root))
+    })
+  }
+})

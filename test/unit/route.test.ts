@@ -66,6 +66,8 @@ const ownValues = (cmd: FastCommand): Record<string, unknown> => {
       return { output: cmd.output }
     case "use":
       return { key: cmd.key }
+    case "whoami":
+      return { refresh: false, output: cmd.output }
     case "remove":
       return { key: cmd.key, yes: true }
     case "doctor":
@@ -133,7 +135,7 @@ const TOKENS = [
 ]
 
 describe("parseRoute", () => {
-  it("serves exactly the list, use, remove --yes and doctor --offline shapes, with @effect/cli's values", () => {
+  it("serves exactly the list, use, whoami, remove --yes and doctor --offline shapes, with @effect/cli's values", () => {
     expect(route(["profile", "list"])).toEqual({ _tag: "Fast", command: { _tag: "list", output: "table" } })
     expect(route(["profile", "list", "-o", "json"])).toEqual({
       _tag: "Fast",
@@ -152,6 +154,11 @@ describe("parseRoute", () => {
     for (const argv of [["profile", "remove", "work", "--yes"], ["profile", "remove", "-y", "work"]]) {
       expect(route(argv), JSON.stringify(argv)).toEqual({ _tag: "Fast", command: { _tag: "remove", key: "work" } })
     }
+    expect(route(["profile", "whoami"])).toEqual({ _tag: "Fast", command: { _tag: "whoami", output: "table" } })
+    expect(route(["profile", "whoami", "-o", "Json"])).toEqual({
+      _tag: "Fast",
+      command: { _tag: "whoami", output: "json" }
+    })
     expect(route(["profile", "doctor", "--offline"])).toEqual({
       _tag: "Fast",
       command: { _tag: "doctor", output: "table" }
@@ -173,7 +180,9 @@ describe("parseRoute", () => {
         ["profile", "use", "--x"],
         ["profile", "use", "a", "b"],
         ["profile", "use", ""],
-        ["profile", "whoami"],
+        ["profile", "whoami", "--refresh"],
+        ["profile", "whoami", "-o", "yaml"],
+        ["profile", "whoami", "--no-input"],
         ["api", "/x"],
         [],
         ["--help"],
@@ -219,6 +228,7 @@ describe("one grammar: the route against the @effect/cli tree", () => {
   it("the tree has the commands and flags the generator draws from", () => {
     expect(commands).toContainEqual(["profile", "list"])
     expect(commands).toContainEqual(["profile", "use"])
+    expect(commands).toContainEqual(["profile", "whoami"])
     expect(commands).toContainEqual(["profile", "remove"])
     expect(commands).toContainEqual(["profile", "doctor"])
     expect(flagTokens).toContain("--yes")
@@ -281,7 +291,7 @@ describe("one grammar: the route against the @effect/cli tree", () => {
       fc.tuple(fc.constantFrom(...leaves.map((p) => p.slice(1).map((c) => c.name))), fc.array(token, { maxLength: 4 }))
         .map(([words, rest]) => [...words, ...rest]),
       fc.tuple(
-        fc.constantFrom("list", "use", "remove", "doctor"),
+        fc.constantFrom("list", "use", "whoami", "remove", "doctor"),
         fc.array(fc.oneof(token, fc.string()), { maxLength: 3 })
       )
         .map(([verb, rest]) => ["profile", verb, ...rest])
