@@ -409,6 +409,14 @@ const startup = async (server: Server, homes: Array<TempHome>): Promise<Readonly
       target: "<= 2x"
     },
     {
+      measured: "`profile whoami` (cached), full CLI",
+      args: [bin, "profile", "whoami"],
+      env: { OLARES_CLI_FAST: "0" },
+      baseline: "plain script: decrypt, print",
+      baselineArgs: [plain("whoami")],
+      target: "the full CLI, for comparison"
+    },
+    {
       measured: "`api /api/echo/x` (GET)",
       args: [bin, "api", "/api/echo/x"],
       baseline: "plain `node:http` script: decrypt, one GET",
