@@ -7,8 +7,10 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { ambiguousKey } from "../domain/Aliases.js"
-import { displayName, findByOlaresId, findProfile, type Profile, removeProfile } from "../domain/Config.js"
-import { parseOlaresId, refreshLockPaths } from "../domain/OlaresId.js"
+import { displayName } from "../domain/ConfigData.js"
+import { parseOlaresId } from "../domain/OlaresId.js"
+import { refreshLockPaths } from "../domain/Paths.js"
+import { findByOlaresId, findProfile, type Profile, removeProfile } from "../domain/ProfileConfig.js"
 import { showName } from "../domain/Scrub.js"
 import { AmbiguousProfile, ManagedProfileRefused, NotATerminal, ProfileNotFound } from "../errors.js"
 import type { CommandHelp } from "../help.js"
@@ -18,8 +20,8 @@ import { KeyStore } from "../services/KeyStore.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { Prompt } from "../services/Prompt.js"
 import { hasRecord } from "./credentials.js"
+import { noInput, versionOptions } from "./options.js"
 import { resolveVersionFlags } from "./profileRoot.js"
-import { noInput, versionOptions } from "./shared.js"
 
 const key = Args.text({ name: "name|olaresId" }).pipe(Args.withDescription("the profile's alias or olaresId"))
 const yes = Options.boolean("yes").pipe(Options.withAlias("y"), Options.withDescription("do not ask for confirmation"))
@@ -33,7 +35,7 @@ const strayRecord = (key: string) =>
     return (yield* hasRecord(id)) ? Option.some<string>(id) : Option.none<string>()
   })
 
-/** The command. */
+/** `profile remove <name|olaresId> [--yes]`, before the layers are provided (src/commands/wiring.ts). */
 export const remove = Command.make(
   "remove",
   { key, yes, ...versionOptions, noInput },

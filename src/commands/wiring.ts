@@ -20,11 +20,11 @@ import { RefreshCoordinator } from "../services/RefreshCoordinator.js"
 import { api as apiCommand } from "./api.js"
 import { doctor } from "./doctor/index.js"
 import { importCommand } from "./import.js"
-import { list } from "./list.js"
+import { list } from "./list/index.js"
 import { login } from "./login.js"
 import { profileGroup } from "./profile.js"
 import { remove } from "./remove.js"
-import { use } from "./use.js"
+import { use } from "./use/index.js"
 import { whoami } from "./whoami.js"
 
 /**

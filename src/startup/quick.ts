@@ -2,23 +2,18 @@
  * The start-up quick path: `profile list` and `profile use` on the Linux file store, in plain
  * synchronous Node with no framework loaded, because loading Effect alone costs more than the whole
  * start-up budget (README, "Start-up"). It runs the same plain functions as the Effect programs
- * (ConfigData, TokenStatus, Blob, listView, AtomicFile, Flock) and serves only the plainly healthy
+ * (ConfigData, TokenStatus, Blob, list/view, AtomicFile, Flock) and serves only the plainly healthy
  * case: the moment anything is off (a file mode to fix, a record that does not open, an invalid
  * config, a held lock, an unknown profile, another backend) it declines before writing anything,
  * and bin.ts runs the Effect program, which then does the fixing, waiting or explaining.
  */
 import { sweepTempsSync, writeFileAtomicSync } from "../../layers/internal/AtomicFile.js"
 import { selectBackend } from "../../layers/internal/Backend.js"
-import { MASTER_KEY_BYTES, openBlob, recordPath } from "../../layers/internal/Blob.js"
+import { MASTER_KEY_BYTES, openBlob } from "../../layers/internal/Blob.js"
 import { makeFlocker, requireKoffi } from "../../layers/internal/Flock.js"
-import {
-  checkDirSync,
-  liveContext,
-  readConfigSync,
-  readPrivateSync,
-  type Verdict
-} from "../../layers/internal/SafeFs.js"
-import { profileRows, renderList, switchedLine } from "../commands/listView.js"
+import { liveContext, type Verdict } from "../../layers/internal/PrivatePolicy.js"
+import { checkDirSync, readConfigSync, readPrivateSync } from "../../layers/internal/SafeFs.js"
+import { profileRows, renderList, switchedLine } from "../commands/list/view.js"
 import { chooseCacheDir } from "../domain/CacheDir.js"
 import {
   type ConfigData,
@@ -27,7 +22,14 @@ import {
   serializeConfig,
   switchCurrent
 } from "../domain/ConfigData.js"
-import { configLockPath, CREDENTIALS_DIR_ENV, masterKeyPath, resolvePaths, safeHomedir } from "../domain/Paths.js"
+import {
+  configLockPath,
+  CREDENTIALS_DIR_ENV,
+  masterKeyPath,
+  recordPath,
+  resolvePaths,
+  safeHomedir
+} from "../domain/Paths.js"
 import { decodeRecordStrict, recordStatus, type TokenStatus } from "../domain/TokenStatus.js"
 import type { FastCommand } from "./route.js"
 

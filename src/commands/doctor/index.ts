@@ -10,8 +10,8 @@ import * as Effect from "effect/Effect"
 import { ProblemsFound } from "../../errors.js"
 import type { CommandHelp } from "../../help.js"
 import { DoctorJson as DoctorJsonSchema, renderJson } from "../../schemas.js"
+import { noInput, output, versionOptions } from "../options.js"
 import { resolveVersionFlags } from "../profileRoot.js"
-import { noInput, output, versionOptions } from "../shared.js"
 import { report } from "./diagnose.js"
 import { gatherFacts } from "./facts.js"
 import { renderDoctor } from "./render.js"
@@ -20,7 +20,7 @@ const offline = Options.boolean("offline").pipe(
   Options.withDescription("skip the auth-host checks: no network at all")
 )
 
-/** The command. */
+/** `profile doctor [--offline] [-o table|json]`, before the layers are provided (src/commands/wiring.ts does that). */
 export const doctor = Command.make(
   "doctor",
   { output, offline, ...versionOptions, noInput },
