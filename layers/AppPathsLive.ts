@@ -7,8 +7,6 @@ import { PATH_ENV_VARS, PathsProblem, resolvePaths, safeHomedir } from "../src/d
 import { UsageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 
-export { PATH_ENV_VARS, type PathEnv, PathsProblem, resolvePaths } from "../src/domain/Paths.js"
-
 /** An env var as a string, empty when unset (the reference treats empty as unset). */
 const envVar = (name: string) => Config.string(name).pipe(Config.withDefault(""))
 

@@ -1,5 +1,5 @@
 /**
- * The authenticated transport (spec section 7, reference notes 6.2-6.4): every request carries the
+ * The authenticated transport: every request carries the
  * profile's access token, but only to the profile's own hosts (src/domain/TokenScope.ts); replayable
  * requests refresh once and retry once on 401/403/459 (a 403 to a token granted within 60 s is
  * `PermissionDenied` at once), streaming requests refresh first when the token is within 60 s of
@@ -18,12 +18,12 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import type { Profile } from "../src/domain/Config.js"
-import { currentProfile, findProfile } from "../src/domain/Config.js"
 import { decodeExpiry, decodeIssuedAt, needsPreflight } from "../src/domain/Jwt.js"
 import { mountedTokenFor, type MountState } from "../src/domain/ManagedCredential.js"
 import type { OlaresId } from "../src/domain/OlaresId.js"
 import { authUrl, parseOlaresId } from "../src/domain/OlaresId.js"
+import type { Profile } from "../src/domain/ProfileConfig.js"
+import { currentProfile, findProfile } from "../src/domain/ProfileConfig.js"
 import { unsafeProfileUrl } from "../src/domain/ProfileUrls.js"
 import { isInvalidated } from "../src/domain/StoredToken.js"
 import { profileBaseUrl, profileServiceUrl, scopeUrl, TokenScope } from "../src/domain/TokenScope.js"

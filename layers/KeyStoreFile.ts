@@ -40,18 +40,6 @@ import {
   trust
 } from "./internal/SafeFsEffect.js"
 
-export { recordPath } from "../src/domain/Paths.js"
-export { DIR_MODE, encryptBlob, FILE_MODE, IV_BYTES, MASTER_KEY_BYTES, TAG_BYTES } from "./internal/Blob.js"
-export type { DecryptFailure } from "./internal/Blob.js"
-export {
-  ACCOUNT_PLACEHOLDER,
-  corruptKeyFile,
-  masterKeyFile,
-  type MasterKeySource,
-  readKeyFile
-} from "./internal/MasterKey.js"
-export { ensurePrivateDir, readPrivateFile } from "./internal/SafeFsEffect.js"
-
 /** Opens a blob sealed by `encryptBlob` (or by the Go CLI). */
 export const decryptBlob = (blob: Buffer, key: Buffer): Either.Either<string, DecryptFailure> => {
   const r = openBlob(blob, key)

@@ -15,8 +15,9 @@ import { parseJson } from "../src/domain/Json.js"
 import { parseStoredToken, serializeStoredToken, type StoredToken } from "../src/domain/StoredToken.js"
 import { KeychainError, StorageError } from "../src/errors.js"
 import { KeyStore, type KeyStoreError, type KeyStoreShape } from "../src/services/KeyStore.js"
+import { MASTER_KEY_BYTES } from "./internal/Blob.js"
 import { ACCOUNT_PLACEHOLDER, createKeyFile, type MasterKeySource, readKeyFile } from "./internal/MasterKey.js"
-import { makeFileKeyStore, MASTER_KEY_BYTES, reloginHint, schemaProblem, stampInvalidated } from "./KeyStoreFile.js"
+import { makeFileKeyStore, reloginHint, schemaProblem, stampInvalidated } from "./KeyStoreFile.js"
 
 /** The keychain service every item lives under. */
 export const SERVICE = "olares-cli"

@@ -10,8 +10,6 @@ import { loadNativeKeyring, makeKeyringKeyStore, makeMacKeyStore } from "./KeySt
 import { makeMemory } from "./KeyStoreMemory.js"
 import { loadWinVault, makeRegistryKeyStore } from "./KeyStoreRegistry.js"
 
-export { type BackendChoice, type BackendKind, KEYSTORE_ENV, selectBackend } from "./internal/Backend.js"
-
 /** Builds the chosen store over `dataDir`; the native keyring is loaded on first use only. */
 export const makeKeyStore = (choice: BackendChoice, dataDir: string): Effect.Effect<KeyStoreShape> =>
   Effect.gen(function*() {

@@ -28,8 +28,6 @@ import {
   SERVICE
 } from "./KeyStoreKeyring.js"
 
-export { decodeStdBase64 } from "./KeyStoreKeyring.js"
-
 /** The backend label, as the Go CLI prints it. */
 export const REGISTRY_BACKEND = "registry+dpapi"
 

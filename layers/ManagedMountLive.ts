@@ -9,11 +9,11 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs"
 import { join } from "node:path"
 import {
   CREDENTIAL_FILE,
-  CREDENTIALS_DIR_ENV,
   MAX_CREDENTIAL_BYTES,
   type MountState,
   parseManagedCredential
 } from "../src/domain/ManagedCredential.js"
+import { CREDENTIALS_DIR_ENV } from "../src/domain/Paths.js"
 import { ManagedMount } from "../src/services/ManagedMount.js"
 
 /** Reads the mount in `dir` (plain, synchronous: one small file). */

@@ -8,9 +8,10 @@ import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { basename, dirname } from "node:path"
-import { Config, parseConfig, serializeConfig } from "../src/domain/Config.js"
+import { serializeConfig } from "../src/domain/ConfigData.js"
 import { parseJson } from "../src/domain/Json.js"
 import { configLockPath, safeHomedir } from "../src/domain/Paths.js"
+import { parseConfig, ProfileConfig } from "../src/domain/ProfileConfig.js"
 import { StorageError } from "../src/errors.js"
 import { AppPaths } from "../src/services/AppPaths.js"
 import { FileLock } from "../src/services/FileLock.js"
@@ -24,7 +25,7 @@ import { guarded, logVerdict, sweepTemps } from "./internal/SafeFsEffect.js"
 /** How long `update` waits for another writer holding `locks/config.lock`. */
 const LOCK_TIMEOUT = "10 seconds"
 
-const decodeIssues = Schema.decodeUnknownEither(Config, { errors: "all" })
+const decodeIssues = Schema.decodeUnknownEither(ProfileConfig, { errors: "all" })
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s)
 
@@ -121,7 +122,7 @@ export const makeProfileRepoFile = Effect.gen(function*() {
       (e) => ioError(file, "cannot write", e)
     )
 
-  const update = <A, E>(f: (config: Config) => Effect.Effect<readonly [A, Config], E>) =>
+  const update = <A, E>(f: (config: ProfileConfig) => Effect.Effect<readonly [A, ProfileConfig], E>) =>
     Effect.scoped(
       Effect.gen(function*() {
         yield* ensureHome

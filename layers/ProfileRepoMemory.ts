@@ -2,11 +2,11 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
-import { type Config, emptyConfig } from "../src/domain/Config.js"
+import { emptyConfig, type ProfileConfig } from "../src/domain/ProfileConfig.js"
 import { ProfileRepo } from "../src/services/ProfileRepo.js"
 
 /** Builds a memory repo holding `initial`; `path` is only used in messages. */
-export const makeProfileRepoMemory = (initial: Config = emptyConfig, path = "(memory)/config.json") =>
+export const makeProfileRepoMemory = (initial: ProfileConfig = emptyConfig, path = "(memory)/config.json") =>
   Effect.gen(function*() {
     const ref = yield* Ref.make(initial)
     // One writer at a time, as `<home>/locks/config.lock` gives the file repo.
@@ -22,5 +22,5 @@ export const makeProfileRepoMemory = (initial: Config = emptyConfig, path = "(me
   })
 
 /** A memory repo, empty or holding `initial`. */
-export const ProfileRepoMemory = (initial: Config = emptyConfig): Layer.Layer<ProfileRepo> =>
+export const ProfileRepoMemory = (initial: ProfileConfig = emptyConfig): Layer.Layer<ProfileRepo> =>
   Layer.effect(ProfileRepo, makeProfileRepoMemory(initial))

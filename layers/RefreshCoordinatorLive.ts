@@ -1,7 +1,7 @@
 /**
  * The single-flight refresher: an in-process Semaphore(1) per olaresId, then the cross-process file
  * locks (the config home's, which the Go CLI takes too, then the data dir's), re-reading the stored
- * record after each, and only then one `/api/refresh` (spec section 7, reference notes 6.5). A
+ * record after each, and only then one `/api/refresh`, so a stale token is refreshed once. A
  * rejected refresh token only invalidates the record when it is still the stored one: a token that
  * someone else rotated meanwhile (a process of any tool, locked or not) means "use theirs".
  */

@@ -1,5 +1,5 @@
 /**
- * The start-up import of a platform-mounted credential (reference notes 11.6, `ImportManagedCredential`):
+ * The start-up import of a platform-mounted credential (the Go CLI's `ImportManagedCredential`):
  * before any command, a container whose platform mounted `credential.json` gets (or keeps) a profile
  * marked `managed` for that identity. A new entry, or a hand-made profile taken over (alias,
  * overrides and TLS kept), exchanges the mounted refresh token at once; an existing managed entry
@@ -11,9 +11,9 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { findByOlaresId, type Profile, upsertProfile } from "./domain/Config.js"
 import { DEBUG_PREFIX, type ManagedCredential } from "./domain/ManagedCredential.js"
 import { authUrl, parseOlaresId } from "./domain/OlaresId.js"
+import { findByOlaresId, type Profile, upsertProfile } from "./domain/ProfileConfig.js"
 import { isDebug } from "./output.js"
 import { KeyStore } from "./services/KeyStore.js"
 import { ManagedMount } from "./services/ManagedMount.js"

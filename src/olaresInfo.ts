@@ -24,9 +24,6 @@ import type { AuthedClient } from "./services/HttpAuth.js"
 const USER_INFO = "/api/backend/v1/user-info"
 const OLARES_INFO = "/api/olares-info"
 
-// The role functions are plain (src/domain/Role.ts: the quick tier prints them too); re-exported here for their users.
-export { isValidRole, KNOWN_ROLES, roleForDisplay, roleLabel } from "./domain/Role.js"
-
 const Envelope = <A, I>(data: Schema.Schema<A, I>) =>
   Schema.Struct({
     code: Schema.optional(Schema.Number),

@@ -15,7 +15,6 @@ import { type CliFailure, ExitCode, isCliFailure } from "./errors.js"
 export const safeText = (text: string): string => cap(stripControls(text, true), 8192, "...(truncated)")
 
 /** Whether the invocation asked for JSON output (read, like the rest of argv, in src/startup/route.ts). */
-export { wantsJson } from "./startup/route.js"
 
 export const isDebug = () => (process.env.OLARES_CLI_DEBUG ?? "") !== ""
 

@@ -23,8 +23,9 @@ import { makeMemory } from "../layers/KeyStoreMemory.js"
 import { makeOlaresCli, type OlaresCliPorts } from "../layers/OlaresCli.js"
 import { ProfileRepoMemory } from "../layers/ProfileRepoMemory.js"
 import { PromptNone } from "../layers/PromptNone.js"
-import { type Config, emptyConfig, type Profile, upsertProfile, withPointers } from "./domain/Config.js"
+import { withPointers } from "./domain/ConfigData.js"
 import { type OlaresId, parseOlaresId } from "./domain/OlaresId.js"
+import { emptyConfig, type Profile, type ProfileConfig, upsertProfile } from "./domain/ProfileConfig.js"
 import type { StoredToken } from "./domain/StoredToken.js"
 import { AppPaths, type AppPathsShape } from "./services/AppPaths.js"
 import { KeyStore } from "./services/KeyStore.js"
@@ -67,7 +68,7 @@ export const TestPaths: AppPathsShape = {
 /** What a test layer starts from. */
 export interface TestOptions<E = never> {
   /** config.json's content (default: no profile). */
-  readonly config?: Config
+  readonly config?: ProfileConfig
   /** Token records already stored. */
   readonly records?: Iterable<StoredToken>
   /** Replace more ports, e.g. `httpClients` with a fake transport. */

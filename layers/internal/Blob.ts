@@ -47,4 +47,3 @@ export const openBlob = (
 }
 
 // The record path lives in Paths.ts with the other paths; re-exported for the old import path.
-export { recordPath } from "../../src/domain/Paths.js"

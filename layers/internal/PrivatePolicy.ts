@@ -10,8 +10,6 @@ import type { Stats } from "node:fs"
 import { resolve } from "node:path"
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../../src/domain/Paths.js"
 
-export { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../../src/domain/Paths.js"
-
 const posix = process.platform !== "win32"
 
 /** A path the CLI will not use, why, and the exact command that makes it usable. */

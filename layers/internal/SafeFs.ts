@@ -24,8 +24,6 @@ import { dirname, isAbsolute, join, resolve } from "node:path"
 import { PRIVATE_DIR_MODE } from "../../src/domain/Paths.js"
 import { isSwappable, judge, modeText, Refused, sh, type TrustContext, type Verdict } from "./PrivatePolicy.js"
 
-export { judge, type Kind, kindOf, liveContext, Refused, sh, type TrustContext, type Verdict } from "./PrivatePolicy.js"
-
 const posix = process.platform !== "win32"
 
 /** Open flags for reading a file we must not follow, block on or adopt as a terminal. */

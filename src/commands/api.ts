@@ -18,7 +18,7 @@ import { toTransportError } from "../http/HttpReply.js"
 import { readCapped } from "../olaresInfo.js"
 import { type AuthedClient, HttpAuth } from "../services/HttpAuth.js"
 import { Stdio } from "../services/Stdio.js"
-import { noInput } from "./shared.js"
+import { noInput } from "./options.js"
 
 const method = Options.text("method").pipe(
   Options.withPseudoName("method"),
@@ -153,7 +153,7 @@ const run = (opts: {
     )
   })
 
-/** The command. */
+/** `api [-X METHOD] [-H header]... [--input FILE|-] <path|url>`, before the layers are provided (src/commands/wiring.ts). */
 export const api = Command.make("api", { method, header, input, target, noInput }, run).pipe(
   Command.withDescription(
     "Make an authenticated request as the current profile and print the response body (like `gh api`). " +

@@ -1,22 +1,21 @@
 /** What login and import share: the re-authentication gate, persisting, and the post-login cache fill. */
+import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import { loginConflict } from "../domain/Aliases.js"
-import {
-  type Config,
-  currentProfile,
-  displayName,
-  findByOlaresId,
-  type Profile,
-  upsertProfile,
-  withPointers
-} from "../domain/Config.js"
-import { lookupByOlaresId } from "../domain/ConfigData.js"
+import { displayName, lookupByOlaresId, withPointers } from "../domain/ConfigData.js"
 import { decodeExpiry } from "../domain/Jwt.js"
 import { authUrl, type OlaresId } from "../domain/OlaresId.js"
+import {
+  currentProfile,
+  findByOlaresId,
+  type Profile,
+  type ProfileConfig,
+  upsertProfile
+} from "../domain/ProfileConfig.js"
 import {
   authUrlOverrideProblem,
   localUrlPrefixProblem,
@@ -24,6 +23,7 @@ import {
   unsafeProfileUrl
 } from "../domain/ProfileUrls.js"
 import { loginCommand } from "../domain/Remedies.js"
+import { roleLabel } from "../domain/Role.js"
 import { showName } from "../domain/Scrub.js"
 import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
 import {
@@ -35,12 +35,11 @@ import {
   ManagedProfileRefused,
   StorageError
 } from "../errors.js"
-import { roleLabel } from "../olaresInfo.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { KeyStore } from "../services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../services/OlaresAuthApi.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
-import { nowMs, requireOlaresId } from "./shared.js"
+import { requireOlaresId } from "./options.js"
 import { hasRecord } from "./storedRecord.js"
 import { cacheBackendVersion, cacheServerFacts, readOsVersion, readUserInfo } from "./versionCache.js"
 
@@ -59,7 +58,7 @@ export interface ProfileFlags {
  * config.json): refusing it would lock the user out, since `profile remove` needs a profile. Runs
  * before any prompt or network.
  */
-export const ensureWritable = (id: string, cfg: Config) =>
+export const ensureWritable = (id: string, cfg: ProfileConfig) =>
   Effect.gen(function*() {
     const ks = yield* KeyStore
     if (Option.isNone(findByOlaresId(cfg, id))) {
@@ -73,7 +72,7 @@ export const ensureWritable = (id: string, cfg: Config) =>
     const exp = decodeExpiry(Redacted.value(stored.value.accessToken))
     if (exp._tag === "NoExp") return yield* Effect.fail(new ExpiryUnknown({ olaresId: id }))
     if (exp._tag === "Exp") {
-      const now = yield* nowMs
+      const now = yield* Clock.currentTimeMillis
       if (now < exp.expMs) {
         return yield* Effect.fail(new AlreadyAuthenticated({ olaresId: id, remainingMs: exp.expMs - now }))
       }
@@ -99,7 +98,11 @@ export interface Activation {
 }
 
 /** Current-profile bookkeeping after a successful login/import (reference semantics, under the config lock). */
-export const activate = (cfg0: Config, profile: Profile, noSwitch: boolean): readonly [Activation, Config] => {
+export const activate = (
+  cfg0: ProfileConfig,
+  profile: Profile,
+  noSwitch: boolean
+): readonly [Activation, ProfileConfig] => {
   // A new alias renames the profile: pointers that named it by its old display name follow it.
   const oldName = Option.map(findByOlaresId(cfg0, profile.olaresId), displayName)
   const rename = (n: string | undefined) => (Option.contains(oldName, n ?? "") ? displayName(profile) : n)
@@ -142,7 +145,7 @@ export const persist = (
   Effect.gen(function*() {
     const ks = yield* KeyStore
     const repo = yield* ProfileRepo
-    const now = yield* nowMs
+    const now = yield* Clock.currentTimeMillis
     const token: StoredToken = {
       olaresId: id,
       accessToken: grant.accessToken,

@@ -12,8 +12,8 @@ import type { CommandHelp } from "../help.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
 import { complete, type CredentialFlags, prepare, reserveStorage } from "./credentials.js"
+import { noInput, olaresIdOption, profileOptions, versionOptions } from "./options.js"
 import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
-import { noInput, olaresIdOption, profileOptions, versionOptions } from "./shared.js"
 import { withSpinner } from "./spinner.js"
 
 const refreshToken = Options.text("refresh-token").pipe(
@@ -99,7 +99,7 @@ const run = (
     )
   })
 
-/** The command. */
+/** `profile import --olares-id <id> --refresh-token <tok>`, before the layers are provided (src/commands/wiring.ts). */
 export const importCommand = Command.make(
   "import",
   { olaresId: olaresIdOption, ...profileOptions, refreshToken, refreshTokenStdin, ...versionOptions, noInput },

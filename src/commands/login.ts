@@ -10,8 +10,8 @@ import type { CommandHelp } from "../help.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Prompt } from "../services/Prompt.js"
 import { complete, type CredentialFlags, prepare, reserveStorage } from "./credentials.js"
+import { noInput, olaresIdOption, profileOptions, versionOptions } from "./options.js"
 import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
-import { noInput, olaresIdOption, profileOptions, versionOptions } from "./shared.js"
 import { withSpinner } from "./spinner.js"
 
 const passwordStdin = Options.boolean("password-stdin").pipe(
@@ -70,7 +70,7 @@ const run = (
     yield* complete("logged in as", id, account, grant, opts, version.olaresVersion)
   })
 
-/** The command. */
+/** `profile login --olares-id <id> [--password-stdin] [--totp <code>]`, before the layers are provided (src/commands/wiring.ts). */
 export const login = Command.make(
   "login",
   { olaresId: olaresIdOption, ...profileOptions, passwordStdin, totp, ...versionOptions, noInput },

@@ -9,7 +9,7 @@ import * as Command from "@effect/cli/Command"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { checkVersionFlag } from "../olaresInfo.js"
-import { olaresVersionOption, refreshVersionOption } from "./shared.js"
+import { olaresVersionOption, refreshVersionOption } from "./options.js"
 
 /** `olares-cli profile` before its subcommands are attached (src/commands/profile.ts attaches them). */
 export const profileRoot = Command.make("profile", {

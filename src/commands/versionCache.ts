@@ -3,15 +3,15 @@
  * text each) and the one program that writes what the server said (`profile list`, `whoami` and the
  * post-login fill all go through it; each says its own warning).
  */
+import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { findByOlaresId, modifyProfile, type Profile } from "../domain/Config.js"
+import { findByOlaresId, modifyProfile, type Profile } from "../domain/ProfileConfig.js"
 import type { LockTimeout, StorageError } from "../errors.js"
 import { fetchOsVersion, fetchUserInfo } from "../olaresInfo.js"
 import type { AuthedClient } from "../services/HttpAuth.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
-import { nowMs } from "./clock.js"
 import { withSpinner } from "./spinner.js"
 
 /** Reads the identity's role (`/api/backend/v1/user-info`) behind a spinner. */
@@ -40,7 +40,7 @@ export const cacheServerFacts = (
   facts: ServerFacts
 ): Effect.Effect<Option.Option<Profile>, StorageError | LockTimeout, ProfileRepo> =>
   Effect.gen(function*() {
-    const nowSec = Math.floor((yield* nowMs) / 1000)
+    const nowSec = Math.floor((yield* Clock.currentTimeMillis) / 1000)
     const repo = yield* ProfileRepo
     const role = Option.getOrUndefined(Option.flatMap(facts.userInfo, (i) => Option.fromNullable(i.ownerRole)))
     return yield* repo.update((cfg) => {

@@ -19,12 +19,12 @@ import { RefreshCoordinator } from "../services/RefreshCoordinator.js"
 import { api as apiCommand } from "./api.js"
 import { doctor } from "./doctor/index.js"
 import { importCommand } from "./import.js"
-import { list } from "./list.js"
+import { list } from "./list/index.js"
 import { login } from "./login.js"
 import { profileGroup } from "./profile.js"
-import { remove } from "./remove.js"
-import { use } from "./use.js"
-import { whoami } from "./whoami.js"
+import { remove } from "./remove/index.js"
+import { use } from "./use/index.js"
+import { whoami } from "./whoami/index.js"
 
 /**
  * The services of `load()`'s layer, built the first time they are asked for (once, however many

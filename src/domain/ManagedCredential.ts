@@ -1,6 +1,6 @@
 /**
- * Platform-issued ("managed") profiles, as the Go CLI has them inside Olares application containers
- * (reference notes 11.6): the platform mounts `$OLARES_CLI_CREDENTIALS_DIR/credential.json` holding
+ * Platform-issued ("managed") profiles, as the Go CLI has them inside Olares application containers:
+ * the platform mounts `$OLARES_CLI_CREDENTIALS_DIR/credential.json` holding
  * `refreshToken`, `olaresId` and `appName`; the CLI turns it into a profile marked `managed` whose
  * token records never hold a refresh token (the mount is the only copy). Pure parts only.
  */
@@ -10,7 +10,6 @@ import type { StoredToken } from "./StoredToken.js"
 import type { TokenGrant } from "./TokenGrant.js"
 
 /** The environment variable naming the mount's directory. */
-export { CREDENTIALS_DIR_ENV } from "./Paths.js"
 
 /** The mounted file's name. */
 export const CREDENTIAL_FILE = "credential.json"

@@ -74,7 +74,4 @@ export const desktopUrl = (id: OlaresId, opts: UrlOptions = {}): string => servi
 /** The `targetURL` sent in login bodies: always derived with an empty prefix (a wire quirk). */
 export const loginTargetUrl = (id: OlaresId): string => `https://desktop.${terminusName(id)}`
 
-export { safeAccountFileName } from "./Paths.js"
-
 // Lock paths live in Paths.ts with the other paths; re-exported for the old import path.
-export { dataLocksDir, refreshLockPath, refreshLockPaths, safeLockName } from "./Paths.js"

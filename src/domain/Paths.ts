@@ -1,5 +1,5 @@
 /**
- * Spec section 4 as plain functions: where config.json, the locks and the token store live. No Effect
+ * Where config.json, the locks and the token store live, as plain functions. No Effect
  * imports, so the start-up quick path (src/startup/quick.ts) shares it with AppPathsLive.
  */
 import * as Os from "node:os"
@@ -47,7 +47,7 @@ export class PathsProblem extends Error {
 }
 
 /**
- * Spec section 4 as a pure function. Every directory must be absolute: a relative
+ * The paths from the environment, as a pure function. Every directory must be absolute: a relative
  * `OLARES_CLI_HOME`, `OLARES_CLI_CACHE_DIR` or `OLARES_CLI_DATA_DIR` would make the files float with
  * the working directory (a config.json in whatever directory the command runs in would choose where
  * tokens are sent), so it is a `PathsProblem`, not silently ignored. So is a home directory that is

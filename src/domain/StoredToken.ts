@@ -70,8 +70,6 @@ export const stillHolds = (record: StoredToken, rejected: Redacted.Redacted<stri
 /** True when the record is stamped dead. */
 export const isInvalidated = (t: StoredToken): boolean => (t.invalidatedAt ?? 0) > 0
 
-export type { TokenStatus } from "./TokenStatus.js"
-
 /** What the store said about one olaresId. */
 export type StoreLookup =
   | { readonly _tag: "Found"; readonly token: StoredToken }
@@ -79,8 +77,8 @@ export type StoreLookup =
   | { readonly _tag: "Unreadable"; readonly reason: string }
 
 /**
- * The status algorithm of the spec (section 5), over what the store said; a platform-issued
- * (`managed`) profile with nothing exchanged yet is `pending` (reference notes 7.2).
+ * A profile's token status over what the store said (invalidated wins over exp, `now >= exp` is
+ * expired, no record is `never`); a platform-issued (`managed`) profile with nothing exchanged yet is `pending`.
  */
 export const tokenStatus = (lookup: StoreLookup, nowMs: number, managed = false): TokenStatus => {
   switch (lookup._tag) {

@@ -15,8 +15,8 @@ import * as Context from "effect/Context"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { ForeignUrl } from "../errors.js"
-import type { Profile } from "./Config.js"
 import { authUrl, desktopUrl, type OlaresId, serviceUrl, terminusName } from "./OlaresId.js"
+import type { Profile } from "./ProfileConfig.js"
 
 /** What a program may widen: more origins that may receive the token (`https://proxy.example:8443`). */
 export interface TokenScopeShape {

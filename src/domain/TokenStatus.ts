@@ -24,7 +24,7 @@ export const TOKEN_STATUSES = [
 /** The STATUS column of `profile list`, computed locally with no network. */
 export type TokenStatus = typeof TOKEN_STATUSES[number]
 
-/** The status algorithm of the spec (section 5): invalidated wins over exp; `now >= exp` is expired. */
+/** A token's status: invalidated wins over exp; `now >= exp` is expired; no exp, or an unreadable token, still counts as logged in. */
 export const statusOf = (accessToken: string, invalidatedAt: number | undefined, nowMs: number): TokenStatus => {
   if ((invalidatedAt ?? 0) > 0) return "invalidated"
   const e = decodeExpiry(accessToken)
@@ -40,7 +40,7 @@ export const statusOf = (accessToken: string, invalidatedAt: number | undefined,
 
 /**
  * The status of a stored record, platform-issued profiles included: a managed profile whose record
- * holds no access token yet (and no invalidation) is `pending`, not broken (reference notes 7.2).
+ * holds no access token yet (and no invalidation) is `pending`, not broken.
  */
 export const recordStatus = (
   accessToken: string,

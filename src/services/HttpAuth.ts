@@ -3,8 +3,8 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
-import type { Profile } from "../domain/Config.js"
 import type { OlaresId } from "../domain/OlaresId.js"
+import type { Profile } from "../domain/ProfileConfig.js"
 import type {
   AccessTokenRejected,
   ForeignUrl,
@@ -46,7 +46,7 @@ export interface AuthedClient {
   readonly client: HttpClient.HttpClient.With<HttpAuthError>
 }
 
-/** Resolution of a profile's stored credential (spec section 8 order). */
+/** Why a profile's credential could not be resolved, in the order it is resolved: profile, record, then the record's state. */
 export type ResolveError =
   | NoProfile
   | NotLoggedIn

@@ -12,7 +12,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { normalizeOutputArgv } from "../commands/shared.js"
+import { normalizeOutputArgv } from "../commands/options.js"
 import { colorEnabled, colorOn, stripAnsi } from "../commands/style.js"
 import { type CliFailure, ExitCode, UsageError } from "../errors.js"
 import {

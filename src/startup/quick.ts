@@ -2,24 +2,19 @@
  * The start-up quick path: `profile list`, `profile use` and `profile whoami` (from the cache) on the Linux file store, in plain
  * synchronous Node with no framework loaded, because loading Effect alone costs more than the whole
  * start-up budget (README, "Start-up"). It runs the same plain functions as the Effect programs
- * (ConfigData, TokenStatus, Blob, listView, AtomicFile, Flock) and serves only the plainly healthy
+ * (ConfigData, TokenStatus, Blob, list/view, AtomicFile, Flock) and serves only the plainly healthy
  * case: the moment anything is off (a file mode to fix, a record that does not open, an invalid
  * config, a held lock, an unknown profile, another backend) it declines before writing anything,
  * and bin.ts runs the Effect program, which then does the fixing, waiting or explaining.
  */
 import { sweepTempsSync, writeFileAtomicSync } from "../../layers/internal/AtomicFile.js"
 import { selectBackend } from "../../layers/internal/Backend.js"
-import { MASTER_KEY_BYTES, openBlob, recordPath } from "../../layers/internal/Blob.js"
+import { MASTER_KEY_BYTES, openBlob } from "../../layers/internal/Blob.js"
 import { makeFlocker, requireKoffi } from "../../layers/internal/Flock.js"
-import {
-  checkDirSync,
-  liveContext,
-  readConfigSync,
-  readPrivateSync,
-  type Verdict
-} from "../../layers/internal/SafeFs.js"
-import { profileRows, renderList, switchedLine } from "../commands/listView.js"
-import { whoamiDoc, whoamiText } from "../commands/whoamiView.js"
+import { liveContext, type Verdict } from "../../layers/internal/PrivatePolicy.js"
+import { checkDirSync, readConfigSync, readPrivateSync } from "../../layers/internal/SafeFs.js"
+import { profileRows, renderList, switchedLine } from "../commands/list/view.js"
+import { whoamiDoc, whoamiText } from "../commands/whoami/view.js"
 import { chooseCacheDir } from "../domain/CacheDir.js"
 import {
   activeProfile,
@@ -29,7 +24,14 @@ import {
   serializeConfig,
   switchCurrent
 } from "../domain/ConfigData.js"
-import { configLockPath, CREDENTIALS_DIR_ENV, masterKeyPath, resolvePaths, safeHomedir } from "../domain/Paths.js"
+import {
+  configLockPath,
+  CREDENTIALS_DIR_ENV,
+  masterKeyPath,
+  recordPath,
+  resolvePaths,
+  safeHomedir
+} from "../domain/Paths.js"
 import { showName, showVersion } from "../domain/Scrub.js"
 import { decodeRecordStrict, recordStatus, type TokenStatus } from "../domain/TokenStatus.js"
 import type { FastCommand } from "./route.js"
@@ -197,8 +199,8 @@ const whoami = (paths: Paths, output: "table" | "json", nowMs: number): string =
 }
 
 /**
- * Runs `cmd` (`list`, `use` or `whoami`) if it is plainly healthy: its exit code, or `undefined` when the quick
- * path declined (nothing was changed or printed) and the caller must run the Effect program instead.
+ * Runs `cmd` (`list`, `use` or `whoami`) if it is plainly healthy: its exit code, or `undefined` when the quick path declined
+ * (nothing was changed or printed) and the caller must run the Effect program instead.
  */
 export const runQuick = (cmd: FastCommand, env: NodeJS.ProcessEnv = process.env): number | undefined => {
   // The one wall-clock read: there is no Effect runtime (and so no Clock) on this path; the logic

@@ -13,8 +13,14 @@ import * as Schema from "effect/Schema"
 import * as esbuild from "esbuild"
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
-import { parseConfig, Profile, serializeConfig as serializeSchemaConfig } from "../../src/domain/Config.js"
-import { decodeConfigStrict, PROFILE_FIELDS, PROFILE_TABLE, serializeConfig } from "../../src/domain/ConfigData.js"
+import {
+  decodeConfigStrict,
+  PROFILE_FIELDS,
+  PROFILE_TABLE,
+  serializeConfig,
+  serializeConfig as serializeSchemaConfig
+} from "../../src/domain/ConfigData.js"
+import { parseConfig, Profile } from "../../src/domain/ProfileConfig.js"
 import { parseStoredToken, serializeStoredToken, StoredToken } from "../../src/domain/StoredToken.js"
 import { decodeRecordStrict, RECORD_TABLE, TOKEN_STATUSES } from "../../src/domain/TokenStatus.js"
 import { TokenStatusJson } from "../../src/schemas.js"

@@ -21,7 +21,8 @@ import {
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
-import { type Config, emptyConfig, parseConfig, serializeConfig, upsertProfile } from "../../src/domain/Config.js"
+import { serializeConfig } from "../../src/domain/ConfigData.js"
+import { emptyConfig, parseConfig, type ProfileConfig, upsertProfile } from "../../src/domain/ProfileConfig.js"
 import { StorageError } from "../../src/errors.js"
 import { ProfileRepo } from "../../src/services/ProfileRepo.js"
 import { generation, removeWorkerBundle, repoLayer, spawnWorker } from "../support/repo-worker.js"
@@ -53,7 +54,7 @@ const captureLogs = Effect.gen(function*() {
   return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
 })
 
-const add = (id: string, extra: Record<string, unknown> = {}) => (cfg: Config) =>
+const add = (id: string, extra: Record<string, unknown> = {}) => (cfg: ProfileConfig) =>
   Effect.succeed([undefined, upsertProfile(cfg, { olaresId: id, ...extra })] as const)
 
 /** A config.json as the Go CLI writes it, with fields we do not model. */

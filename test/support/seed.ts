@@ -11,9 +11,11 @@ import * as Redacted from "effect/Redacted"
 import { readFileSync } from "node:fs"
 import { AppPathsLive } from "../../layers/AppPathsLive.js"
 import { FileLockLive } from "../../layers/FileLockLive.js"
-import { KeyStoreFile, recordPath } from "../../layers/KeyStoreFile.js"
+import { KeyStoreFile } from "../../layers/KeyStoreFile.js"
 import { ProfileRepoFile } from "../../layers/ProfileRepoFile.js"
-import { type Config, upsertProfile, withPointers } from "../../src/domain/Config.js"
+import { withPointers } from "../../src/domain/ConfigData.js"
+import { recordPath } from "../../src/domain/Paths.js"
+import { type ProfileConfig, upsertProfile } from "../../src/domain/ProfileConfig.js"
 import type { StoredToken } from "../../src/domain/StoredToken.js"
 import { AppPaths } from "../../src/services/AppPaths.js"
 import { KeyStore } from "../../src/services/KeyStore.js"
@@ -65,7 +67,7 @@ export const seedProfile = (home: HomeEnv, opts: SeedOptions): Promise<void> =>
     Effect.gen(function*() {
       const repo = yield* ProfileRepo
       const store = yield* KeyStore
-      yield* repo.update((cfg: Config) => {
+      yield* repo.update((cfg: ProfileConfig) => {
         const withProfile = upsertProfile(cfg, {
           olaresId: opts.olaresId,
           ...(opts.name === undefined ? {} : { name: opts.name }),
@@ -93,7 +95,8 @@ export const readRecord = (home: HomeEnv, olaresId: string): Promise<Option.Opti
   inHome(home, Effect.flatMap(KeyStore, (s) => s.get(olaresId)))
 
 /** The parsed config.json (fails if it is not valid). */
-export const readConfig = (home: HomeEnv): Promise<Config> => inHome(home, Effect.flatMap(ProfileRepo, (r) => r.load))
+export const readConfig = (home: HomeEnv): Promise<ProfileConfig> =>
+  inHome(home, Effect.flatMap(ProfileRepo, (r) => r.load))
 
 /** Where the token record of `olaresId` lives, for byte-level comparisons. */
 export const recordFile = (home: HomeEnv, olaresId: string): Promise<string> =>

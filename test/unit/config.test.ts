@@ -3,19 +3,18 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Either from "effect/Either"
 import * as fc from "effect/FastCheck"
 import * as Option from "effect/Option"
+import { displayName, serializeConfig } from "../../src/domain/ConfigData.js"
 import {
-  type Config,
   currentProfile,
-  displayName,
   emptyConfig,
   findProfile,
   parseConfig,
   type Profile,
+  type ProfileConfig,
   removeProfile,
-  serializeConfig,
   setCurrent,
   upsertProfile
-} from "../../src/domain/Config.js"
+} from "../../src/domain/ProfileConfig.js"
 
 /** The reference's profile field order (REFERENCE-NOTES 4.2). */
 const PROFILE_ORDER = [
@@ -36,7 +35,7 @@ const PROFILE_ORDER = [
 ]
 const TOP_ORDER = ["currentProfile", "previousProfile", "profiles"]
 
-const parse = (text: string): Config => Either.getOrThrowWith(parseConfig(text), (e) => new Error(e))
+const parse = (text: string): ProfileConfig => Either.getOrThrowWith(parseConfig(text), (e) => new Error(e))
 
 /** Strict JSON equality target: what a value looks like after a trip through JSON text. */
 const viaJson = (u: unknown): unknown => JSON.parse(JSON.stringify(u))
@@ -90,7 +89,7 @@ const profileArb: fc.Arbitrary<Profile> = fc
   )
   .map(([extra, known]) => ({ ...extra, ...known }))
 
-const configArb: fc.Arbitrary<Config> = fc
+const configArb: fc.Arbitrary<ProfileConfig> = fc
   .tuple(
     fc.record({ currentProfile: str, previousProfile: str }, { requiredKeys: [] }),
     fc.array(profileArb, { maxLength: 4 }),
@@ -104,7 +103,7 @@ const isEmpty = (v: unknown) => v === undefined || v === "" || v === 0 || v === 
 const omitEmpty = (obj: Record<string, unknown>, known: ReadonlyArray<string>, keep: ReadonlyArray<string>) =>
   Object.fromEntries(Object.entries(obj).filter(([k, v]) => keep.includes(k) || !(known.includes(k) && isEmpty(v))))
 
-const expectedAfterTrip = (c: Config) =>
+const expectedAfterTrip = (c: ProfileConfig) =>
   viaJson({
     ...omitEmpty(c, TOP_ORDER, []),
     profiles: c.profiles.map((p) => omitEmpty(p, PROFILE_ORDER, ["olaresId"]))
@@ -126,7 +125,7 @@ describe("config.json format", () => {
   })
 
   it("matches the reference byte for byte: 2-space indent, field order, empties omitted, no newline", () => {
-    const cfg: Config = {
+    const cfg: ProfileConfig = {
       profiles: [
         {
           backendVersion: "1.12.6",
@@ -234,9 +233,9 @@ describe("config.json format", () => {
 // Pointer bookkeeping
 // ---------------------------------------------------------------------------------------------
 
-const cfgOf = (...profiles: Array<Profile>): Config => ({ profiles })
-const use = (c: Config, key: string) => Either.getOrThrow(setCurrent(c, key)).config
-const rm = (c: Config, key: string) => Either.getOrThrow(removeProfile(c, key)).config
+const cfgOf = (...profiles: Array<Profile>): ProfileConfig => ({ profiles })
+const use = (c: ProfileConfig, key: string) => Either.getOrThrow(setCurrent(c, key)).config
+const rm = (c: ProfileConfig, key: string) => Either.getOrThrow(removeProfile(c, key)).config
 
 describe("setCurrent", () => {
   const a = { olaresId: "a@olares.com" }
@@ -351,15 +350,16 @@ const modelProfile = (aliases: ReadonlyArray<string | undefined>, i: number, rol
   return { olaresId: IDS[i]!, ...(alias === undefined ? {} : { name: alias }), ownerRole: role }
 }
 
-const resolves = (cfg: Config, name: string | undefined) => name === undefined || Option.isSome(findProfile(cfg, name))
-const currentName = (cfg: Config) => Option.getOrUndefined(Option.map(currentProfile(cfg), displayName))
+const resolves = (cfg: ProfileConfig, name: string | undefined) =>
+  name === undefined || Option.isSome(findProfile(cfg, name))
+const currentName = (cfg: ProfileConfig) => Option.getOrUndefined(Option.map(currentProfile(cfg), displayName))
 
 describe("pointer invariants (model-based)", () => {
   it.prop("current/previous never point at a missing profile, and each op does what the spec says", {
     aliases: aliasesArb,
     ops: opsArb(60)
   }, ({ aliases, ops }) => {
-    let cfg: Config = emptyConfig
+    let cfg: ProfileConfig = emptyConfig
     for (const step of ops) {
       const before = cfg
       const curBefore = currentName(before)
@@ -430,7 +430,7 @@ describe("pointer invariants (model-based)", () => {
     y: fc.nat({ max: IDS.length - 1 })
   }, ({ aliases, ops, x, y }) => {
     fc.pre(x !== y)
-    let cfg: Config = emptyConfig
+    let cfg: ProfileConfig = emptyConfig
     for (const step of ops) {
       const next = step.op === "upsert"
         ? Either.right(upsertProfile(cfg, modelProfile(aliases, step.i)))

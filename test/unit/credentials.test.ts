@@ -7,7 +7,8 @@ import { describe, expect, it } from "@effect/vitest"
 import * as fc from "effect/FastCheck"
 import * as Option from "effect/Option"
 import { activate, buildProfile, type ProfileFlags } from "../../src/commands/credentials.js"
-import { type Config, currentProfile, displayName, type Profile } from "../../src/domain/Config.js"
+import { displayName } from "../../src/domain/ConfigData.js"
+import { currentProfile, type Profile, type ProfileConfig } from "../../src/domain/ProfileConfig.js"
 
 const noFlags: ProfileFlags = {
   name: Option.none(),
@@ -77,7 +78,7 @@ describe("buildProfile", () => {
 })
 
 /** Runs activate; returns what it reports and the pointers and profiles it leaves. */
-const run = (cfg: Config, profile: Profile, noSwitch = false) => {
+const run = (cfg: ProfileConfig, profile: Profile, noSwitch = false) => {
   const [a, next] = activate(cfg, profile, noSwitch)
   return {
     switched: a.switched,
@@ -119,7 +120,7 @@ describe("activate", () => {
   })
 
   it("a re-login of the current profile replaces it in place and switches nothing", () => {
-    const cfg: Config = { currentProfile: "alice@olares.com", previousProfile: "work", profiles: [alice, carol] }
+    const cfg: ProfileConfig = { currentProfile: "alice@olares.com", previousProfile: "work", profiles: [alice, carol] }
     const [a, next] = activate(cfg, { ...alice, ownerRole: "owner" }, false)
     expect(a).toEqual({ profile: { ...alice, ownerRole: "owner" }, switched: false, previous: undefined })
     expect(next).toEqual({ ...cfg, profiles: [{ ...alice, ownerRole: "owner" }, carol] })
@@ -149,7 +150,7 @@ describe("activate", () => {
   })
 
   it("a new alias renames the profile: pointers that named it by its old name follow it", () => {
-    const cfg: Config = {
+    const cfg: ProfileConfig = {
       currentProfile: "bob@olares.com",
       previousProfile: "alice@olares.com",
       profiles: [alice, bob]
@@ -185,8 +186,8 @@ describe("activate", () => {
     .chain((profiles) => {
       const pointer = fc.option(fc.constantFrom(...profiles.map(displayName), ""), { nil: undefined })
       return profiles.length === 0
-        ? fc.constant<Config>({ profiles })
-        : fc.record({ currentProfile: pointer, previousProfile: pointer }).map((p): Config => ({
+        ? fc.constant<ProfileConfig>({ profiles })
+        : fc.record({ currentProfile: pointer, previousProfile: pointer }).map((p): ProfileConfig => ({
           profiles,
           ...(p.currentProfile === undefined ? {} : { currentProfile: p.currentProfile }),
           ...(p.previousProfile === undefined ? {} : { previousProfile: p.previousProfile })

@@ -8,7 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Arbitrary from "effect/Arbitrary"
 import * as fc from "effect/FastCheck"
 import { diagnose, type DoctorFacts, octal, report, shellQuote } from "../../src/commands/doctor/diagnose.js"
-import type { Profile } from "../../src/domain/Config.js"
+import type { Profile } from "../../src/domain/ProfileConfig.js"
 import { DoctorProfileJson, LockCheckJson, PathCheckJson } from "../../src/schemas.js"
 import { VERSION } from "../../src/version.js"
 

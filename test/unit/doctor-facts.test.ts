@@ -17,7 +17,7 @@ import { makeMemory } from "../../layers/KeyStoreMemory.js"
 import { ProfileRepoMemory } from "../../layers/ProfileRepoMemory.js"
 import { unclaimedRecords } from "../../layers/TokenRecordsLive.js"
 import { gatherFacts } from "../../src/commands/doctor/facts.js"
-import type { Config } from "../../src/domain/Config.js"
+import type { ProfileConfig } from "../../src/domain/ProfileConfig.js"
 import { AppPaths } from "../../src/services/AppPaths.js"
 import { FileLock } from "../../src/services/FileLock.js"
 import { KeyStore } from "../../src/services/KeyStore.js"
@@ -31,10 +31,10 @@ const withTemp = <A, E, R>(f: (dir: string) => Effect.Effect<A, E, R>) =>
     (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
   )
 
-const cfg: Config = {
+const cfg: ProfileConfig = {
   currentProfile: "alice@olares.com",
   profiles: [{ olaresId: "alice@olares.com" }, { olaresId: "bob@olares.com", authUrlOverride: "http://127.0.0.1:9" }]
-} as Config
+} as ProfileConfig
 
 /** The ports doctor asks, over `dir`; `probes` counts the reachability calls. */
 const ports = (dir: string, probes: Ref.Ref<Array<string>>) => {

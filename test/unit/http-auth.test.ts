@@ -17,7 +17,7 @@ import type { AddressInfo } from "node:net"
 import { HttpAuthLive, isReplayable } from "../../layers/HttpAuthLive.js"
 import { makeMemory } from "../../layers/KeyStoreMemory.js"
 import { RefreshCoordinatorLive } from "../../layers/RefreshCoordinatorLive.js"
-import type { Config, Profile } from "../../src/domain/Config.js"
+import type { Profile, ProfileConfig } from "../../src/domain/ProfileConfig.js"
 import type { StoredToken } from "../../src/domain/StoredToken.js"
 import { TransportError } from "../../src/errors.js"
 import type { TransientHttpError } from "../../src/errors.js"
@@ -140,7 +140,7 @@ const grant = (at: string): TokenGrant => ({
 
 interface Setup {
   readonly profiles?: ReadonlyArray<Profile>
-  readonly config?: Config
+  readonly config?: ProfileConfig
   readonly records?: ReadonlyArray<StoredToken>
   /** What `/api/refresh` answers (through the fake protocol). */
   readonly refresh?: () => Effect.Effect<TokenGrant, RefreshRejected | TransientHttpError>
@@ -162,7 +162,7 @@ const setup = (opts: Setup = {}) => {
         )
     })
   )
-  const config: Config = opts.config ?? { profiles: opts.profiles ?? [loopbackProfile()] }
+  const config: ProfileConfig = opts.config ?? { profiles: opts.profiles ?? [loopbackProfile()] }
   const repo = Layer.effect(
     ProfileRepo,
     Effect.map(Ref.make(config), (ref) =>

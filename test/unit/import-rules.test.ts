@@ -85,23 +85,23 @@ describe("import rules", () => {
   it("reports each kind of violation, and the composition module is the only exception", () => {
     expect(
       violations([
-        { from: "src/commands/list.ts", to: "layers/Main.ts" },
+        { from: "src/commands/list/index.ts", to: "layers/Main.ts" },
         { from: "src/domain/Paths.ts", to: "src/services/AppPaths.ts" },
         { from: "src/domain/Config.ts", to: "src/Cli.ts" },
         { from: "src/services/HttpAuth.ts", to: "layers/HttpAuthLive.ts" },
-        { from: "src/services/Prompt.ts", to: "src/commands/shared.ts" },
+        { from: "src/services/Prompt.ts", to: "src/commands/options.ts" },
         { from: "layers/Main.ts", to: "src/commands/doctor/index.ts" },
         { from: COMPOSITION, to: "layers/NetworkLive.ts" },
         { from: "src/Cli.ts", to: "layers/Main.ts" },
-        { from: "src/commands/list.ts", to: "src/services/HttpAuth.ts" },
+        { from: "src/commands/list/index.ts", to: "src/services/HttpAuth.ts" },
         { from: "layers/HttpAuthLive.ts", to: "src/domain/Config.ts" }
       ])
     ).toEqual([
-      "src/commands/list.ts imports layers/Main.ts: commands must not import layers (only src/commands/wiring.ts wires layers)",
+      "src/commands/list/index.ts imports layers/Main.ts: commands must not import layers (only src/commands/wiring.ts wires layers)",
       "src/domain/Paths.ts imports src/services/AppPaths.ts: domain must not import services",
       "src/domain/Config.ts imports src/Cli.ts: domain must not import cli",
       "src/services/HttpAuth.ts imports layers/HttpAuthLive.ts: services must not import layers",
-      "src/services/Prompt.ts imports src/commands/shared.ts: services must not import commands",
+      "src/services/Prompt.ts imports src/commands/options.ts: services must not import commands",
       "layers/Main.ts imports src/commands/doctor/index.ts: layers must not import commands"
     ])
   })

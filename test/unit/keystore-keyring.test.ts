@@ -15,7 +15,8 @@ import * as TestClock from "effect/TestClock"
 import { createDecipheriv, randomBytes } from "node:crypto"
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { encryptBlob } from "../../layers/KeyStoreFile.js"
+import { selectBackend } from "../../layers/internal/Backend.js"
+import { encryptBlob } from "../../layers/internal/Blob.js"
 import {
   decodeKeychainKey,
   keychainMasterKey,
@@ -23,7 +24,7 @@ import {
   makeKeyringKeyStore,
   makeMacKeyStore
 } from "../../layers/KeyStoreKeyring.js"
-import { KeyStoreLive, selectBackend } from "../../layers/KeyStoreLive.js"
+import { KeyStoreLive } from "../../layers/KeyStoreLive.js"
 import { serializeStoredToken, type StoredToken } from "../../src/domain/StoredToken.js"
 import { KeychainError, type StorageError } from "../../src/errors.js"
 import { AppPaths } from "../../src/services/AppPaths.js"

@@ -19,9 +19,9 @@ import {
   WinError,
   type WinVault
 } from "../../layers/internal/WinVault.js"
+import { decodeStdBase64 } from "../../layers/KeyStoreKeyring.js"
 import { makeKeyStore } from "../../layers/KeyStoreLive.js"
 import {
-  decodeStdBase64,
   dpapiEntropy,
   makeRegistryKeyStore,
   REGISTRY_KEY_DISPLAY,

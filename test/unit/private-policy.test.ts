@@ -8,14 +8,13 @@ import {
   isWritableByOthers,
   judge,
   type Kind,
-  PRIVATE_DIR_MODE,
-  PRIVATE_FILE_MODE,
   Refused,
   tightenedMode,
   type TrustContext,
   verdictWarning,
   wantMode
 } from "../../layers/internal/PrivatePolicy.js"
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../../src/domain/Paths.js"
 
 const ME = 1000
 const ctx: TrustContext = { uid: ME, userHome: "/home/me", fix: true }

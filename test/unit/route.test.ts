@@ -17,9 +17,8 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { root } from "../../src/Cli.js"
 import { allCommands, describeCommand } from "../../src/help.js"
-import { wantsJson as wantsJsonOutput } from "../../src/output.js"
 import { normalizeArgv, rewriteArgv } from "../../src/startup/cliFixes.js"
-import { type FastCommand, parseRoute, wantsJson } from "../../src/startup/route.js"
+import { type FastCommand, parseRoute, wantsJson, wantsJson as wantsJsonOutput } from "../../src/startup/route.js"
 
 /** What @effect/cli makes of `argv` (after the full path's rewrite): the command's words and its values, or why not. */
 type Parsed =

@@ -9,11 +9,11 @@ import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import { makeProfileRepoMemory } from "../../layers/ProfileRepoMemory.js"
 import { cacheBackendVersion, cacheServerFacts } from "../../src/commands/versionCache.js"
-import type { Config } from "../../src/domain/Config.js"
+import type { ProfileConfig } from "../../src/domain/ProfileConfig.js"
 import { ProfileRepo } from "../../src/services/ProfileRepo.js"
 
 const NOW_SEC = 1767225600
-const initial: Config = {
+const initial: ProfileConfig = {
   currentProfile: "home",
   profiles: [
     { olaresId: "alice", name: "home", ownerRole: "owner", whoamiRefreshedAt: 1700000000, futureFlag: true },

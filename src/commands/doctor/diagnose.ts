@@ -2,7 +2,7 @@
  * `profile doctor`'s verdict as pure functions: every problem the gathered facts show, in report
  * order, each with the exact command that fixes it, and the report built from them.
  */
-import type { Profile } from "../../domain/Config.js"
+import type { Profile } from "../../domain/ProfileConfig.js"
 import { cap, redactUrl, showName, stripControls } from "../../domain/Scrub.js"
 import type { DoctorJson, DoctorProfileJson, LockCheckJson, PathCheckJson, ProblemJson } from "../../schemas.js"
 import { VERSION } from "../../version.js"

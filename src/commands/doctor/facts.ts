@@ -11,10 +11,11 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Os from "node:os"
 import { join } from "node:path"
-import { type Config, type Profile } from "../../domain/Config.js"
 import { canonicalOlaresId } from "../../domain/ConfigData.js"
 import { decodeExpiry } from "../../domain/Jwt.js"
-import { authUrl, dataLocksDir, OlaresId } from "../../domain/OlaresId.js"
+import { authUrl, OlaresId } from "../../domain/OlaresId.js"
+import { dataLocksDir } from "../../domain/Paths.js"
+import { type Profile, type ProfileConfig } from "../../domain/ProfileConfig.js"
 import { cap, redactUrl, stripControls } from "../../domain/Scrub.js"
 import type { AuthCheckJson, DoctorJson, DoctorProfileJson, LockCheckJson, PathCheckJson } from "../../schemas.js"
 import { AppPaths } from "../../services/AppPaths.js"
@@ -23,7 +24,7 @@ import { LockInspector } from "../../services/LockInspector.js"
 import { ProfileRepo } from "../../services/ProfileRepo.js"
 import { Reachability } from "../../services/Reachability.js"
 import { TokenRecords } from "../../services/TokenRecords.js"
-import { readLookups, rowsOf } from "../listProgram.js"
+import { readLookups, rowsOf } from "../list/program.js"
 import { withSpinner } from "../spinner.js"
 import { type DoctorFacts, octal, PROBE_TIMEOUT_SECONDS } from "./diagnose.js"
 
@@ -92,7 +93,7 @@ const withoutUserinfo = (url: string): string => {
   }
 }
 /** Token records no configured profile names, with the olaresId stored inside when the record opens. */
-const findOrphans = (cfg: Config) =>
+const findOrphans = (cfg: ProfileConfig) =>
   Effect.gen(function*() {
     const ks = yield* KeyStore
     const strays = yield* Effect.flatMap(TokenRecords, (r) => r.unclaimed(cfg.profiles.map((p) => p.olaresId)))
@@ -156,7 +157,7 @@ export const gatherFacts = (opts: { readonly offline: boolean }) =>
       ? join(paths.dataDir, "master.key.file")
       : undefined
     const loaded = yield* Effect.either(Effect.flatMap(ProfileRepo, (r) => r.load))
-    const cfg: Config = Either.isRight(loaded) ? loaded.right : { profiles: [] }
+    const cfg: ProfileConfig = Either.isRight(loaded) ? loaded.right : { profiles: [] }
     // One read of each record serves both the status and the refresh-token check.
     const lookups = yield* readLookups(cfg)
     const rows = rowsOf(cfg, lookups, yield* Clock.currentTimeMillis)

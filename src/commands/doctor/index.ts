@@ -7,15 +7,15 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import type { CommandHelp } from "../../help.js"
+import { noInput, output, versionOptions } from "../options.js"
 import { resolveVersionFlags } from "../profileRoot.js"
-import { noInput, output, versionOptions } from "../shared.js"
 import { runDoctor } from "./program.js"
 
 const offline = Options.boolean("offline").pipe(
   Options.withDescription("skip the auth-host checks: no network at all")
 )
 
-/** The command. */
+/** `profile doctor [--offline] [-o table|json]`, before the layers are provided (src/commands/wiring.ts does that). */
 export const doctor = Command.make(
   "doctor",
   { output, offline, ...versionOptions, noInput },

@@ -3,15 +3,15 @@ import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { currentProfile } from "../domain/Config.js"
-import { NoProfile } from "../errors.js"
-import type { CommandHelp } from "../help.js"
-import { HttpAuth } from "../services/HttpAuth.js"
-import { ProfileRepo } from "../services/ProfileRepo.js"
-import { printList } from "./listProgram.js"
-import { resolveVersionFlags } from "./profileRoot.js"
-import { noInput, output, versionOptions } from "./shared.js"
-import { cacheBackendVersion, readOsVersion } from "./versionCache.js"
+import { currentProfile } from "../../domain/ProfileConfig.js"
+import { NoProfile } from "../../errors.js"
+import type { CommandHelp } from "../../help.js"
+import { HttpAuth } from "../../services/HttpAuth.js"
+import { ProfileRepo } from "../../services/ProfileRepo.js"
+import { noInput, output, versionOptions } from "../options.js"
+import { resolveVersionFlags } from "../profileRoot.js"
+import { cacheBackendVersion, readOsVersion } from "../versionCache.js"
+import { printList } from "./program.js"
 
 /** `--olares-version` stands in for detection: cached for the current profile, no network. */
 const cacheOverride = (version: string) =>
@@ -42,7 +42,7 @@ const refreshCurrentVersion = (override: Option.Option<string>) =>
     )
   )
 
-/** The command. */
+/** `profile list [-o table|json] [--refresh-version]`, before the layers are provided (src/commands/wiring.ts). */
 export const list = Command.make("list", { output, ...versionOptions, noInput }, (opts) =>
   Effect.gen(function*() {
     const version = yield* resolveVersionFlags(opts)

@@ -2,16 +2,16 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Effect from "effect/Effect"
-import type { CommandHelp } from "../help.js"
-import { resolveVersionFlags } from "./profileRoot.js"
-import { noInput, versionOptions } from "./shared.js"
-import { switchProfile } from "./useProgram.js"
+import type { CommandHelp } from "../../help.js"
+import { noInput, versionOptions } from "../options.js"
+import { resolveVersionFlags } from "../profileRoot.js"
+import { switchProfile } from "./program.js"
 
 const key = Args.text({ name: "name|olaresId|-" }).pipe(
   Args.withDescription("the profile's alias or olaresId, or - for the previous profile")
 )
 
-/** The command. */
+/** `profile use <name|olaresId|->`, before the layers are provided (src/commands/wiring.ts). */
 export const use = Command.make(
   "use",
   { key, ...versionOptions, noInput },

@@ -3,15 +3,15 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
-import type { CommandHelp } from "../help.js"
-import { resolveVersionFlags } from "./profileRoot.js"
-import { removeProfileAndToken } from "./removeProgram.js"
-import { noInput, versionOptions } from "./shared.js"
+import type { CommandHelp } from "../../help.js"
+import { noInput, versionOptions } from "../options.js"
+import { resolveVersionFlags } from "../profileRoot.js"
+import { removeProfileAndToken } from "./program.js"
 
 const key = Args.text({ name: "name|olaresId" }).pipe(Args.withDescription("the profile's alias or olaresId"))
 const yes = Options.boolean("yes").pipe(Options.withAlias("y"), Options.withDescription("do not ask for confirmation"))
 
-/** The command. */
+/** `profile remove <name|olaresId> [--yes]`, before the layers are provided (src/commands/wiring.ts). */
 export const remove = Command.make(
   "remove",
   { key, yes, ...versionOptions, noInput },

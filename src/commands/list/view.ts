@@ -1,13 +1,13 @@
 /**
- * What `profile list` prints, as plain functions (no Effect imports) shared by listProgram.ts and
+ * What `profile list` prints, as plain functions (no Effect imports) shared by list/program.ts and
  * the start-up quick path (src/startup/quick.ts), so both print byte-identical output.
  */
-import { activeProfile, type ConfigData, displayName, sourceOf } from "../domain/ConfigData.js"
-import { ADD_PROFILE_COMMANDS } from "../domain/Remedies.js"
-import { showName, showVersion } from "../domain/Scrub.js"
-import type { TokenStatus } from "../domain/TokenStatus.js"
-import { paintStatus } from "./style.js"
-import { renderTable } from "./table.js"
+import { activeProfile, type ConfigData, displayName, sourceOf } from "../../domain/ConfigData.js"
+import { ADD_PROFILE_COMMANDS } from "../../domain/Remedies.js"
+import { showName, showVersion } from "../../domain/Scrub.js"
+import type { TokenStatus } from "../../domain/TokenStatus.js"
+import { paintStatus } from "../style.js"
+import { renderTable } from "../table.js"
 
 /** One row of `profile list -o json` (stable schema, documented in the README). */
 export interface ProfileRow {

@@ -2,9 +2,10 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { displayName, setCurrent } from "../domain/Config.js"
-import { ProfileRepo } from "../services/ProfileRepo.js"
-import { switchedLine } from "./listView.js"
+import { displayName } from "../../domain/ConfigData.js"
+import { setCurrent } from "../../domain/ProfileConfig.js"
+import { ProfileRepo } from "../../services/ProfileRepo.js"
+import { switchedLine } from "../list/view.js"
 
 /** Switches the current profile under the config lock and prints the confirmation. */
 export const switchProfile = (key: string) =>

@@ -1,9 +1,9 @@
 /**
- * What `profile whoami` prints, as plain functions (no Effect imports) shared by whoami.ts and the
+ * What `profile whoami` prints, as plain functions (no Effect imports) shared by whoami/index.ts and the
  * start-up quick path (src/startup/quick.ts), so both print byte-identical output.
  */
-import { roleForDisplay, roleLabel } from "../domain/Role.js"
-import type { WhoamiJson } from "../schemas.js"
+import { roleForDisplay, roleLabel } from "../../domain/Role.js"
+import type { WhoamiJson } from "../../schemas.js"
 
 /** What the report is made of, already sanitised where config.json could hold anything. */
 export interface WhoamiFacts {

@@ -1,19 +1,20 @@
 /** `profile whoami`: the active identity, its role and backend version (cached; `--refresh` re-reads). */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { displayName } from "../domain/Config.js"
-import { localPart } from "../domain/OlaresId.js"
-import { showName, showVersion } from "../domain/Scrub.js"
-import type { CommandHelp } from "../help.js"
-import { renderJson, WhoamiJson } from "../schemas.js"
-import { HttpAuth } from "../services/HttpAuth.js"
-import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
-import { noInput, nowMs, output, versionOptions } from "./shared.js"
-import { cacheServerFacts, readOsVersion, readUserInfo } from "./versionCache.js"
-import { whoamiDoc, type WhoamiFacts, whoamiText } from "./whoamiView.js"
+import { displayName } from "../../domain/ConfigData.js"
+import { localPart } from "../../domain/OlaresId.js"
+import { showName, showVersion } from "../../domain/Scrub.js"
+import type { CommandHelp } from "../../help.js"
+import { renderJson, WhoamiJson } from "../../schemas.js"
+import { HttpAuth } from "../../services/HttpAuth.js"
+import { noInput, output, versionOptions } from "../options.js"
+import { resolveVersionFlags, type VersionFlags } from "../profileRoot.js"
+import { cacheServerFacts, readOsVersion, readUserInfo } from "../versionCache.js"
+import { whoamiDoc, type WhoamiFacts, whoamiText } from "./view.js"
 
 const refresh = Options.boolean("refresh").pipe(
   Options.withDescription(
@@ -27,7 +28,7 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
     const id = authed.olaresId
     // config.json's key for this profile: a Go-written bare `alice` stays `alice`
     const key = authed.profile.olaresId
-    const nowSec = Math.floor((yield* nowMs) / 1000)
+    const nowSec = Math.floor((yield* Clock.currentTimeMillis) / 1000)
     let profile = authed.profile
     const previousRole = profile.ownerRole
     let serverName: string | undefined
@@ -72,7 +73,7 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
     )
   })
 
-/** The command. */
+/** `profile whoami [--refresh] [-o table|json]`, before the layers are provided (src/commands/wiring.ts). */
 export const whoami = Command.make(
   "whoami",
   { refresh, output, ...versionOptions, noInput },

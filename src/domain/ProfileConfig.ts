@@ -43,7 +43,7 @@ export const Profile = Schema.Struct(profileFields, Rest)
 export type Profile = typeof Profile.Type
 
 /** The whole file. An empty or missing file is the empty config. */
-export const Config = Schema.Struct(
+export const ProfileConfig = Schema.Struct(
   {
     currentProfile: Schema.optional(Schema.String),
     previousProfile: Schema.optional(Schema.String),
@@ -52,48 +52,49 @@ export const Config = Schema.Struct(
   Rest
 )
 /** The whole file. */
-export type Config = typeof Config.Type
+export type ProfileConfig = typeof ProfileConfig.Type
 
 /** The empty config. */
-export const emptyConfig: Config = { profiles: [] }
+export const emptyConfig: ProfileConfig = { profiles: [] }
 
-const decodeConfigEither = Schema.decodeUnknownEither(parseJsonBounded(Config))
+const decodeConfigEither = Schema.decodeUnknownEither(parseJsonBounded(ProfileConfig))
 
 /** Parses file text (bounded JSON); empty text is the empty config. Errors carry the schema's explanation. */
-export const parseConfig = (text: string): Either.Either<Config, string> =>
+export const parseConfig = (text: string): Either.Either<ProfileConfig, string> =>
   text.trim() === "" ? Either.right(emptyConfig) : Either.mapLeft(decodeConfigEither(text), (e) => e.message)
 
-export { displayName, serializeConfig, withPointers } from "./ConfigData.js"
-
 /** Alias first, then olaresId. */
-export const findProfile = (cfg: Config, key: string): Option.Option<Profile> =>
+export const findProfile = (cfg: ProfileConfig, key: string): Option.Option<Profile> =>
   Option.fromNullable(lookupProfile(cfg, key))
 
 /** Exact olaresId match. */
-export const findByOlaresId = (cfg: Config, id: string): Option.Option<Profile> =>
+export const findByOlaresId = (cfg: ProfileConfig, id: string): Option.Option<Profile> =>
   Option.fromNullable(cfg.profiles.find((p) => p.olaresId === id))
 
 /** The active profile: `currentProfile`, or the first profile when none is set. */
-export const currentProfile = (cfg: Config): Option.Option<Profile> => Option.fromNullable(activeProfile(cfg))
+export const currentProfile = (cfg: ProfileConfig): Option.Option<Profile> => Option.fromNullable(activeProfile(cfg))
 
 /** Inserts or replaces (by olaresId, order kept). */
-export const upsertProfile = (cfg: Config, p: Profile): Config => {
+export const upsertProfile = (cfg: ProfileConfig, p: Profile): ProfileConfig => {
   const i = cfg.profiles.findIndex((q) => q.olaresId === p.olaresId)
   const profiles = i < 0 ? [...cfg.profiles, p] : cfg.profiles.map((q, j) => (j === i ? p : q))
   return { ...cfg, profiles }
 }
 
 /** Applies an edit to the profile with this olaresId, if it is there. */
-export const modifyProfile = (cfg: Config, id: string, f: (p: Profile) => Profile): Config => ({
+export const modifyProfile = (cfg: ProfileConfig, id: string, f: (p: Profile) => Profile): ProfileConfig => ({
   ...cfg,
   profiles: cfg.profiles.map((p) => (p.olaresId === id ? f(p) : p))
 })
 
 /** `profile use <key>` / `profile use -`: the new config and the selected profile. */
 export const setCurrent = (
-  cfg: Config,
+  cfg: ProfileConfig,
   key: string
-): Either.Either<{ readonly config: Config; readonly profile: Profile }, ProfileNotFound | NoPreviousProfile> => {
+): Either.Either<
+  { readonly config: ProfileConfig; readonly profile: Profile },
+  ProfileNotFound | NoPreviousProfile
+> => {
   const r = switchCurrent(cfg, key)
   switch (r._tag) {
     case "Switched":
@@ -107,15 +108,15 @@ export const setCurrent = (
 
 /** `profile remove <key>`: drops the profile; current falls back to previous, else the first remaining. */
 export const removeProfile = (
-  cfg: Config,
+  cfg: ProfileConfig,
   key: string
-): Either.Either<{ readonly config: Config; readonly removed: Profile }, ProfileNotFound> => {
+): Either.Either<{ readonly config: ProfileConfig; readonly removed: Profile }, ProfileNotFound> => {
   const found = findProfile(cfg, key)
   if (Option.isNone(found)) return Either.left(new ProfileNotFound({ key }))
   const removed = found.value
   const removedName = displayName(removed)
   const profiles = cfg.profiles.filter((p) => p.olaresId !== removed.olaresId)
-  const rest: Config = { ...cfg, profiles }
+  const rest: ProfileConfig = { ...cfg, profiles }
   const stillThere = (name: string | undefined) =>
     name !== undefined && name !== "" && name !== removedName && Option.isSome(findProfile(rest, name))
   const wasCurrent = Option.exists(currentProfile(cfg), (p) => p.olaresId === removed.olaresId)

@@ -99,8 +99,6 @@ export const requireOlaresId = (raw: Option.Option<string>) =>
     onSome: (s) => Either.match(parseOlaresId(s), { onLeft: Effect.fail, onRight: Effect.succeed<OlaresId> })
   })
 
-export { nowMs } from "./clock.js"
-
 /** Options that shape a profile's URLs and TLS (login / import). */
 export const profileOptions = {
   name: Options.text("name").pipe(
