@@ -95,6 +95,25 @@ const visible = (r: CliResult, h: TempHome) => ({
 })
 
 /**
+ * Runs `args` with the default start-up in `home` and with the tier switch `off` (which must hand the
+ * run to `offPath`) in `offHome`, in parallel; asserts both print the same and returns both runs and
+ * which path served the default one.
+ */
+const compareWith = async (
+  off: Record<string, string>,
+  offPath: Path,
+  args: ReadonlyArray<string>,
+  home: TempHome,
+  offHome: TempHome,
+  env: Record<string, string>
+): Promise<{ readonly path: Path; readonly on: CliResult; readonly off: CliResult }> => {
+  const [on, offRun] = await Promise.all([run(home, args, env), run(offHome, args, { ...env, ...off })])
+  expect(servedBy(offRun), args.join(" ")).toBe(offPath)
+  expect(visible(on, home), args.join(" ")).toEqual(visible(offRun, offHome))
+  return { path: servedBy(on), on, off: offRun }
+}
+
+/**
  * Runs `args` with the default start-up in `quickHome` and with `OLARES_CLI_QUICK=0` in `fastHome`
  * (the same home for read-only runs), in parallel; asserts both print the same and returns which
  * path served the default run.
@@ -105,13 +124,8 @@ const compare = async (
   fastHome: TempHome = quickHome,
   env: Record<string, string> = {}
 ): Promise<{ readonly path: Path; readonly quick: CliResult; readonly fast: CliResult }> => {
-  const [quick, fast] = await Promise.all([
-    run(quickHome, args, env),
-    run(fastHome, args, { ...env, OLARES_CLI_QUICK: "0" })
-  ])
-  expect(servedBy(fast), args.join(" ")).toBe("fast")
-  expect(visible(quick, quickHome), args.join(" ")).toEqual(visible(fast, fastHome))
-  return { path: servedBy(quick), quick, fast }
+  const r = await compareWith({ OLARES_CLI_QUICK: "0" }, "fast", args, quickHome, fastHome, env)
+  return { path: r.path, quick: r.on, fast: r.off }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -731,13 +745,8 @@ const compareFull = async (
   fullHome: TempHome,
   env: Record<string, string> = {}
 ): Promise<{ readonly path: Path; readonly fast: CliResult; readonly full: CliResult }> => {
-  const [fast, full] = await Promise.all([
-    run(fastHome, args, env),
-    run(fullHome, args, { ...env, OLARES_CLI_FAST: "0" })
-  ])
-  expect(servedBy(full), args.join(" ")).toBe("full")
-  expect(visible(fast, fastHome), args.join(" ")).toEqual(visible(full, fullHome))
-  return { path: servedBy(fast), fast, full }
+  const r = await compareWith({ OLARES_CLI_FAST: "0" }, "full", args, fastHome, fullHome, env)
+  return { path: r.path, fast: r.on, full: r.off }
 }
 
 interface FullCase {
