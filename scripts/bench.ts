@@ -409,6 +409,14 @@ const startup = async (server: Server, homes: Array<TempHome>): Promise<Readonly
       target: "<= 2x"
     },
     {
+      measured: "`profile whoami` (cached), full CLI",
+      args: [bin, "profile", "whoami"],
+      env: { OLARES_CLI_FAST: "0" },
+      baseline: "plain script: decrypt, print",
+      baselineArgs: [plain("whoami")],
+      target: "the full CLI, for comparison"
+    },
+    {
       measured: "`api /api/echo/x` (GET)",
       args: [bin, "api", "/api/echo/x"],
       baseline: "plain `node:http` script: decrypt, one GET",
@@ -429,6 +437,23 @@ const startup = async (server: Server, homes: Array<TempHome>): Promise<Readonly
       baseline: "plain script: stat, decrypt all",
       baselineArgs: [plain("doctor")],
       target: "<= 3x"
+    },
+    {
+      measured: "`profile remove ... --yes`, full CLI",
+      args: [bin, "profile", "remove", "alice@olares.com", "--yes"],
+      env: { OLARES_CLI_FAST: "0" },
+      baseline: "plain script: delete, rewrite config",
+      baselineArgs: [plain("remove"), "alice@olares.com"],
+      target: "the full CLI, for comparison",
+      prepare: scratch
+    },
+    {
+      measured: "`profile doctor --offline`, full CLI",
+      args: [bin, "profile", "doctor", "--offline"],
+      env: { OLARES_CLI_FAST: "0" },
+      baseline: "plain script: stat, decrypt all",
+      baselineArgs: [plain("doctor")],
+      target: "the full CLI, for comparison"
     },
     {
       measured: "`--help`",

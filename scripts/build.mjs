@@ -3,7 +3,7 @@
 //   it must load no framework, so the build fails if effect or @effect/* end up in it;
 // - native modules (koffi, the FFI behind the kernel file locks; @napi-rs/keyring) stay external in
 //   every bundle: required at run time from node_modules, where their prebuilt binaries are;
-// - dist/fast.cjs + dist/fast.cache (the fast tier for `profile list` / `profile use`) and
+// - dist/fast.cjs + dist/fast.cache (the fast tier: `profile list` / `use` / `remove --yes` / `doctor --offline`) and
 //   dist/cli.cjs + dist/cli.cache (the full CLI): single scripts, loaded the same way, through
 //   vm.Script with a V8 code cache made here, on the installing Node, by warm-up runs of the
 //   commonest commands; dynamic imports become lazily evaluated modules (the HTTP stack);
@@ -137,13 +137,19 @@ try {
     OLARES_CLI_QUICK: "0",
     NO_COLOR: "1"
   }
-  const warmUps = [["profile", "list"], ["profile", "whoami"], ["profile", "doctor", "--offline"], [
-    "profile",
-    "login",
-    "--help"
-  ], ["profile", "remove", "--yes", "cache@olares.com"]]
-  for (const args of warmUps) {
-    const r = spawnSync(process.execPath, ["dist/bin.cjs", ...args], { env, encoding: "utf8" })
+  // `doctor --offline` and `remove --yes` run on the fast tier, `whoami` on the quick one: OLARES_CLI_FAST=0
+  // warms the full CLI's whoami and doctor too
+  const fullCli = { OLARES_CLI_FAST: "0" }
+  const warmUps = [
+    [["profile", "list"]],
+    [["profile", "whoami"], fullCli],
+    [["profile", "doctor", "--offline"]],
+    [["profile", "doctor", "--offline"], fullCli],
+    [["profile", "login", "--help"]],
+    [["profile", "remove", "--yes", "cache@olares.com"]]
+  ]
+  for (const [args, extra] of warmUps) {
+    const r = spawnSync(process.execPath, ["dist/bin.cjs", ...args], { env: { ...env, ...extra }, encoding: "utf8" })
     if (r.status !== 0) {
       console.warn(`warning: code cache warm-up \`${args.join(" ")}\` exited ${r.status}: ${r.stderr}`)
     }

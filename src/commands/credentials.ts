@@ -22,7 +22,8 @@ import {
   quoteUrlValue,
   unsafeProfileUrl
 } from "../domain/ProfileUrls.js"
-import { loginCommand, removeCommand } from "../domain/Remedies.js"
+import { loginCommand } from "../domain/Remedies.js"
+import { roleLabel } from "../domain/Role.js"
 import { showName } from "../domain/Scrub.js"
 import { isInvalidated, type StoredToken } from "../domain/StoredToken.js"
 import {
@@ -34,12 +35,12 @@ import {
   ManagedProfileRefused,
   StorageError
 } from "../errors.js"
-import { roleLabel } from "../olaresInfo.js"
 import { HttpAuth } from "../services/HttpAuth.js"
 import { KeyStore } from "../services/KeyStore.js"
 import type { AuthTarget, TokenGrant } from "../services/OlaresAuthApi.js"
 import { ProfileRepo } from "../services/ProfileRepo.js"
 import { requireOlaresId } from "./options.js"
+import { hasRecord } from "./storedRecord.js"
 import { cacheBackendVersion, cacheServerFacts, readOsVersion, readUserInfo } from "./versionCache.js"
 
 /** Flag values that shape the stored profile. */
@@ -49,17 +50,6 @@ export interface ProfileFlags {
   readonly localUrlPrefix: Option.Option<string>
   readonly insecureSkipVerify: boolean
 }
-
-/**
- * Whether the store holds a record for `id`, readable or not: a record whose read fails with the
- * store's own fix "profile remove <id>" (corrupt, wrong key) counts, any other failure is raised.
- */
-export const hasRecord = (id: string) =>
-  Effect.flatMap(KeyStore, (ks) =>
-    ks.get(id).pipe(
-      Effect.map(Option.isSome),
-      Effect.catchIf((e) => e.recovery?.startsWith(`${removeCommand(id)} `) === true, () => Effect.succeed(true))
-    ))
 
 /**
  * Refuses to overwrite a still-valid token (or one whose expiry cannot be known) of a *configured*

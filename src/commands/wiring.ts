@@ -8,11 +8,10 @@ import * as Command from "@effect/cli/Command"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { LockInspectorLive } from "../../layers/FileLockLive.js"
+import { makeDoctorLive } from "../../layers/DoctorLive.js"
 import type { NetworkLive } from "../../layers/NetworkLive.js"
 import { makePromptLive } from "../../layers/PromptLive.js"
 import { StdioLive } from "../../layers/StdioLive.js"
-import { TokenRecordsLive } from "../../layers/TokenRecordsLive.js"
 import { HttpAuth, type HttpAuthShape } from "../services/HttpAuth.js"
 import { OlaresAuthApi } from "../services/OlaresAuthApi.js"
 import { Reachability } from "../services/Reachability.js"
@@ -23,9 +22,9 @@ import { importCommand } from "./import.js"
 import { list } from "./list/index.js"
 import { login } from "./login.js"
 import { profileGroup } from "./profile.js"
-import { remove } from "./remove.js"
+import { remove } from "./remove/index.js"
 import { use } from "./use/index.js"
-import { whoami } from "./whoami.js"
+import { whoami } from "./whoami/index.js"
 
 /**
  * The services of `load()`'s layer, built the first time they are asked for (once, however many
@@ -113,7 +112,7 @@ export const profile = profileGroup.pipe(
     withPrompt(use),
     withPrompt(remove),
     withPrompt(Command.provide(whoami, NetworkOnDemand)),
-    withPrompt(Command.provide(doctor, Layer.mergeAll(ReachabilityOnDemand, LockInspectorLive, TokenRecordsLive)))
+    withPrompt(Command.provide(doctor, makeDoctorLive(ReachabilityOnDemand)))
   ])
 )
 

@@ -1,5 +1,5 @@
 /**
- * The start-up quick path: `profile list` and `profile use` on the Linux file store, in plain
+ * The start-up quick path: `profile list`, `profile use` and `profile whoami` (from the cache) on the Linux file store, in plain
  * synchronous Node with no framework loaded, because loading Effect alone costs more than the whole
  * start-up budget (README, "Start-up"). It runs the same plain functions as the Effect programs
  * (ConfigData, TokenStatus, Blob, list/view, AtomicFile, Flock) and serves only the plainly healthy
@@ -14,8 +14,10 @@ import { makeFlocker, requireKoffi } from "../../layers/internal/Flock.js"
 import { liveContext, type Verdict } from "../../layers/internal/PrivatePolicy.js"
 import { checkDirSync, readConfigSync, readPrivateSync } from "../../layers/internal/SafeFs.js"
 import { profileRows, renderList, switchedLine } from "../commands/list/view.js"
+import { whoamiDoc, whoamiText } from "../commands/whoami/view.js"
 import { chooseCacheDir } from "../domain/CacheDir.js"
 import {
+  activeProfile,
   type ConfigData,
   decodeConfigStrict,
   displayName,
@@ -30,6 +32,7 @@ import {
   resolvePaths,
   safeHomedir
 } from "../domain/Paths.js"
+import { showName, showVersion } from "../domain/Scrub.js"
 import { decodeRecordStrict, recordStatus, type TokenStatus } from "../domain/TokenStatus.js"
 import type { FastCommand } from "./route.js"
 
@@ -141,18 +144,77 @@ const use = (paths: Paths, key: string, nowMs: number): string => {
   return switchedLine(switched.name, switched.olaresId)
 }
 
+const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+/** An olaresId parseOlaresId accepts and returns unchanged (lower case, already `local@domain`). */
+const PLAIN_ID = new RegExp(`^${LABEL}@${LABEL}(?:\\.${LABEL})*$`)
+/** An auth URL override profileUrlProblem accepts: http(s), a host, maybe a port and a plain path. */
+const PLAIN_OVERRIDE = /^https?:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~/-]*)?$/
+
 /**
- * Runs `cmd` if it is plainly healthy: its exit code, or `undefined` when the quick path declined
+ * `profile whoami` from the cache: only when HttpAuth.current would hand out the current profile's
+ * token without a word and whoami would read nothing from the server (a role cached, a live token,
+ * a plain id and URLs, not platform-issued); what to print.
+ */
+const whoami = (paths: Paths, output: "table" | "json", nowMs: number): string => {
+  const cfg = readConfig(paths)
+  const p = activeProfile(cfg) ?? decline()
+  if (p.managed === true || !PLAIN_ID.test(p.olaresId)) decline()
+  // decodeConfigStrict has checked each field's type (ints are safe integers)
+  const f = p as { localUrlPrefix?: string; authUrlOverride?: string; ownerRole?: string; whoamiRefreshedAt?: number }
+  if (!/^[A-Za-z0-9.-]{0,253}$/.test(f.localUrlPrefix ?? "")) decline()
+  const override = f.authUrlOverride ?? ""
+  if (override !== "" && !(PLAIN_OVERRIDE.test(override) && URL.canParse(override))) decline()
+  const role = f.ownerRole
+  if (role === undefined || role === "") decline()
+  const refreshedAt = f.whoamiRefreshedAt
+  const nowSec = Math.floor(nowMs / 1000)
+  // whoami -o json's schema takes integers: anything else is the Effect program's to report
+  if (refreshedAt !== undefined && !(Number.isSafeInteger(refreshedAt) && Number.isSafeInteger(nowSec - refreshedAt))) {
+    decline()
+  }
+  if (!dirExists(paths.dataDir, "token store directory")) decline()
+  const blob = readPrivate(recordPath(paths.dataDir, p.olaresId)) ?? decline()
+  const key = readPrivate(masterKeyPath(paths.dataDir))
+  if (key === undefined || key.length !== MASTER_KEY_BYTES) decline()
+  const opened = openBlob(blob, key)
+  const record = opened.ok ? decodeRecordStrict(opened.text) : undefined
+  // invalidated, expired (a refresh is due), unparseable: the Effect program explains or refreshes
+  if (record === undefined || recordStatus(record.accessToken, record.invalidatedAt, false, nowMs) !== "logged-in") {
+    decline()
+  }
+  const facts = {
+    id: p.olaresId,
+    localPart: p.olaresId.slice(0, p.olaresId.indexOf("@")),
+    profileName: showName(displayName(p)),
+    serverName: undefined,
+    role,
+    source: "cache" as const,
+    refreshedAt,
+    nowSec,
+    previousRole: role,
+    changed: false,
+    shownVersion: p.backendVersion !== undefined && p.backendVersion !== "" ? showVersion(p.backendVersion) : undefined
+  }
+  return output === "json" ? JSON.stringify(whoamiDoc(facts), null, 2) : whoamiText(facts)
+}
+
+/**
+ * Runs `cmd` (`list`, `use` or `whoami`) if it is plainly healthy: its exit code, or `undefined` when the quick path declined
  * (nothing was changed or printed) and the caller must run the Effect program instead.
  */
 export const runQuick = (cmd: FastCommand, env: NodeJS.ProcessEnv = process.env): number | undefined => {
   // The one wall-clock read: there is no Effect runtime (and so no Clock) on this path; the logic
   // below takes the time as an argument like its Effect counterparts.
+  if (cmd._tag !== "list" && cmd._tag !== "use" && cmd._tag !== "whoami") return undefined
   const nowMs = Date.now()
   let out: string
   try {
     const paths = filePaths(env)
-    out = cmd._tag === "list" ? list(paths, cmd.output, nowMs) : use(paths, cmd.key, nowMs)
+    out = cmd._tag === "list"
+      ? list(paths, cmd.output, nowMs)
+      : cmd._tag === "use"
+      ? use(paths, cmd.key, nowMs)
+      : whoami(paths, cmd.output, nowMs)
   } catch {
     return undefined
   }

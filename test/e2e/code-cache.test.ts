@@ -84,7 +84,7 @@ describe("the built CLI with a damaged or missing code cache", () => {
       // the fast tier's bundle and the full CLI's, each with a command it serves
       const served = [
         { cache: "fast.cache", args: ["profile", "list"], env: { OLARES_CLI_QUICK: "0" } },
-        { cache: "cli.cache", args: ["profile", "doctor", "--offline", "-o", "json"], env: {} }
+        { cache: "cli.cache", args: ["profile", "doctor", "--offline", "-o", "json"], env: { OLARES_CLI_FAST: "0" } }
       ] as const
       for (const { args, cache, env } of served) {
         const cacheFile = join(copy, cache)

@@ -28,7 +28,7 @@ beforeAll(() => {
 })
 afterAll(() => home.cleanup())
 
-/** Runs the built CLI (the Effect path: the quick tier is off) with Debug logging on. */
+/** Runs the built CLI (the full CLI: the quick and fast tiers are off) with Debug logging on. */
 const run = (args: ReadonlyArray<string>) => {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     env: {
@@ -36,6 +36,7 @@ const run = (args: ReadonlyArray<string>) => {
       ...home.env,
       OLARES_CLI_KEYSTORE: "file",
       OLARES_CLI_QUICK: "0",
+      OLARES_CLI_FAST: "0",
       OLARES_CLI_DEBUG: "1"
     },
     encoding: "utf8",

@@ -95,6 +95,25 @@ const visible = (r: CliResult, h: TempHome) => ({
 })
 
 /**
+ * Runs `args` with the default start-up in `home` and with the tier switch `off` (which must hand the
+ * run to `offPath`) in `offHome`, in parallel; asserts both print the same and returns both runs and
+ * which path served the default one.
+ */
+const compareWith = async (
+  off: Record<string, string>,
+  offPath: Path,
+  args: ReadonlyArray<string>,
+  home: TempHome,
+  offHome: TempHome,
+  env: Record<string, string>
+): Promise<{ readonly path: Path; readonly on: CliResult; readonly off: CliResult }> => {
+  const [on, offRun] = await Promise.all([run(home, args, env), run(offHome, args, { ...env, ...off })])
+  expect(servedBy(offRun), args.join(" ")).toBe(offPath)
+  expect(visible(on, home), args.join(" ")).toEqual(visible(offRun, offHome))
+  return { path: servedBy(on), on, off: offRun }
+}
+
+/**
  * Runs `args` with the default start-up in `quickHome` and with `OLARES_CLI_QUICK=0` in `fastHome`
  * (the same home for read-only runs), in parallel; asserts both print the same and returns which
  * path served the default run.
@@ -105,13 +124,8 @@ const compare = async (
   fastHome: TempHome = quickHome,
   env: Record<string, string> = {}
 ): Promise<{ readonly path: Path; readonly quick: CliResult; readonly fast: CliResult }> => {
-  const [quick, fast] = await Promise.all([
-    run(quickHome, args, env),
-    run(fastHome, args, { ...env, OLARES_CLI_QUICK: "0" })
-  ])
-  expect(servedBy(fast), args.join(" ")).toBe("fast")
-  expect(visible(quick, quickHome), args.join(" ")).toEqual(visible(fast, fastHome))
-  return { path: servedBy(quick), quick, fast }
+  const r = await compareWith({ OLARES_CLI_QUICK: "0" }, "fast", args, quickHome, fastHome, env)
+  return { path: r.path, quick: r.on, fast: r.off }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -715,4 +729,479 @@ describe("the config lock", () => {
     expect(servedBy(after)).toBe("quick")
     expect(after.code).toBe(0)
   })
+})
+
+// ---------------------------------------------------------------------------------------------
+// The fast tier against the full CLI: `profile remove <key> --yes` and `profile doctor --offline`
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Runs `args` with the default start-up in `fastHome` and with `OLARES_CLI_FAST=0` (the full CLI)
+ * in `fullHome`, in parallel; asserts both print the same and returns which path served the default run.
+ */
+const compareFull = async (
+  args: ReadonlyArray<string>,
+  fastHome: TempHome,
+  fullHome: TempHome,
+  env: Record<string, string> = {}
+): Promise<{ readonly path: Path; readonly fast: CliResult; readonly full: CliResult }> => {
+  const r = await compareWith({ OLARES_CLI_FAST: "0" }, "full", args, fastHome, fullHome, env)
+  return { path: r.path, fast: r.on, full: r.off }
+}
+
+interface FullCase {
+  readonly label: string
+  readonly args: ReadonlyArray<string>
+  readonly seed?: (h: TempHome) => Promise<void>
+  readonly breakHome?: (h: TempHome) => void | Promise<void>
+  readonly env?: Record<string, string>
+  /** What proves the state is the one the label claims. */
+  readonly check: (r: CliResult, h: TempHome) => void | Promise<void>
+}
+
+const removeYes = (key: string) => ["profile", "remove", key, "--yes"]
+const doctorOffline = ["profile", "doctor", "--offline"]
+const doctorJson = ["profile", "doctor", "--offline", "-o", "json"]
+const doctorDoc = (r: CliResult) =>
+  JSON.parse(r.stdout) as { healthy: boolean; problems: Array<{ code: string }>; profiles: Array<unknown> }
+const problemCodes = (r: CliResult) => doctorDoc(r).problems.map((p) => p.code)
+
+const FULL_CASES: ReadonlyArray<FullCase> = [
+  {
+    label: "remove a profile that is not the current one",
+    args: removeYes(BOB_ID),
+    check: (r, h) => {
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toBe(`removed profile ${BOB_ID} (${BOB_ID})\ncurrent profile is now: ${ALICE_ID}\n`)
+      expect(existsSync(join(storeDir(h), "bob_olares.com.enc"))).toBe(false)
+    }
+  },
+  {
+    label: "remove the current profile",
+    args: ["profile", "remove", "-y", ALICE_ID],
+    check: (r) => {
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toMatch(/^removed profile alice@olares\.com \(alice@olares\.com\)\n/)
+    }
+  },
+  {
+    label: "remove by alias",
+    args: removeYes("work"),
+    check: (r) => {
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toMatch(/^removed profile work \(carol@olares\.com\)\n/)
+    }
+  },
+  {
+    label: "remove the last profile (the store is purged)",
+    args: removeYes(ALICE_ID),
+    seed: async (h) => {
+      await seedProfile(h, { olaresId: ALICE_ID, accessToken: await live(), refreshToken: await refresh() })
+    },
+    check: (r, h) => {
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toContain("no profiles remain.\n")
+      expect(existsSync(join(storeDir(h), "master.key"))).toBe(false)
+    }
+  },
+  {
+    label: "remove with config.json mode 0644",
+    args: removeYes(BOB_ID),
+    breakHome: (h) => chmodSync(configPath(h), 0o644),
+    check: (r, h) => {
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).toContain("was mode 0644")
+      expect(mode(configPath(h))).toBe(0o600)
+    }
+  },
+  {
+    label: "remove with the token store directory mode 0755",
+    args: removeYes(BOB_ID),
+    breakHome: (h) => chmodSync(storeDir(h), 0o755),
+    check: (r, h) => {
+      expect(r.code, r.stderr).toBe(0)
+      expect(existsSync(join(storeDir(h), "bob_olares.com.enc"))).toBe(false)
+    }
+  },
+  {
+    label: "remove with config.json that is not JSON",
+    args: removeYes(BOB_ID),
+    breakHome: (h) => writeFileSync(configPath(h), "{\"profiles\": [ {\"olaresId\": "),
+    check: (r, h) => {
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/not valid JSON/)
+      expect(readFileSync(configPath(h), "utf8")).toBe("{\"profiles\": [ {\"olaresId\": ")
+      expect(existsSync(join(storeDir(h), "bob_olares.com.enc"))).toBe(true)
+    }
+  },
+  {
+    label: "remove a profile whose record is missing",
+    args: removeYes(DAVE_ID),
+    breakHome: (h) => editConfig(h, (c) => void c.profiles.push({ olaresId: DAVE_ID })),
+    check: (r) => {
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toMatch(/^removed profile dave@olares\.com/)
+    }
+  },
+  {
+    label: "remove with master.key missing",
+    args: removeYes(BOB_ID),
+    breakHome: (h) => rmSync(join(storeDir(h), "master.key")),
+    check: (r) => expect(r.stdout + r.stderr).toContain(BOB_ID)
+  },
+  {
+    label: "remove an unknown profile",
+    args: removeYes("nobody"),
+    check: (r) => {
+      expect(r.code).toBe(6)
+      expect(r.stdout).toBe("")
+      expect(r.stderr).toContain("profile \"nobody\" not found")
+    }
+  },
+  {
+    label: "remove a platform-managed profile (refused)",
+    args: removeYes(BOB_ID),
+    breakHome: (h) =>
+      editConfig(h, (c) => {
+        c.profiles[1]!.managed = true
+        c.profiles[1]!.appName = "lares"
+      }),
+    check: (r, h) => {
+      expect(r.code).not.toBe(0)
+      expect(r.stdout).toBe("")
+      expect(existsSync(join(storeDir(h), "bob_olares.com.enc"))).toBe(true)
+    }
+  },
+  {
+    label: "remove a stray token record (no profile names it)",
+    args: removeYes(ERIN_ID),
+    breakHome: async (h) => {
+      await seedProfile(h, { olaresId: ERIN_ID, accessToken: await live(), makeCurrent: false })
+      editConfig(h, (c) => void (c.profiles = c.profiles.filter((p) => p.olaresId !== ERIN_ID)))
+    },
+    check: (r, h) => {
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toBe(`removed stray token record for ${ERIN_ID} (it had no profile in config.json)\n`)
+      expect(existsSync(join(storeDir(h), "erin_olares.com.enc"))).toBe(false)
+    }
+  },
+  {
+    label: "remove with OLARES_CLI_KEYSTORE=bogus",
+    args: removeYes(BOB_ID),
+    env: { OLARES_CLI_KEYSTORE: "bogus" },
+    check: (r) => {
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).toContain("OLARES_CLI_KEYSTORE=bogus")
+    }
+  },
+  {
+    label: "doctor on a healthy home",
+    args: doctorOffline,
+    check: (r) => {
+      expect(r.stdout).toMatch(/^token store\n/)
+      expect(r.stdout).toContain(ALICE_ID)
+    }
+  },
+  {
+    label: "doctor -o json on a healthy home",
+    args: doctorJson,
+    check: (r) => expect(doctorDoc(r).profiles).toHaveLength(3)
+  },
+  {
+    label: "doctor on no home at all",
+    args: doctorJson,
+    seed: async () => {},
+    check: (r) => {
+      expect(r.code).toBe(0)
+      expect(problemCodes(r)).toContain("no_profiles")
+    }
+  },
+  {
+    label: "doctor with config.json mode 0644 and the home 0755",
+    args: doctorOffline,
+    breakHome: (h) => {
+      chmodSync(configPath(h), 0o644)
+      chmodSync(h.home, 0o755)
+    },
+    check: (r, h) => {
+      expect(r.stderr).toContain("was mode 0644")
+      expect(mode(configPath(h))).toBe(0o600)
+    }
+  },
+  {
+    label: "doctor -o json with a record mode 0644 and the store 0755",
+    args: doctorJson,
+    breakHome: async (h) => {
+      chmodSync(await recordFile(h, BOB_ID), 0o644)
+      chmodSync(storeDir(h), 0o755)
+    },
+    check: (r) => expect(r.stderr).toContain("fixed permissions")
+  },
+  {
+    label: "doctor -o json with config.json that is not JSON",
+    args: doctorJson,
+    breakHome: (h) => writeFileSync(configPath(h), "{\"profiles\": [ {\"olaresId\": "),
+    check: (r) => {
+      expect(r.code).toBe(1)
+      expect(doctorDoc(r).healthy).toBe(false)
+    }
+  },
+  {
+    label: "doctor with a flipped byte in a record and master.key of 31 bytes",
+    args: doctorOffline,
+    breakHome: async (h) => {
+      const p = await recordFile(h, ALICE_ID)
+      const b = readFileSync(p)
+      b[20] = b[20]! ^ 0x01
+      writeFileSync(p, b)
+      const k = join(storeDir(h), "master.key")
+      writeFileSync(k, readFileSync(k).subarray(0, 31))
+    },
+    check: (r) => expect(r.code).toBe(1)
+  },
+  {
+    label: "doctor -o json with a managed profile and a missing record",
+    args: doctorJson,
+    breakHome: (h) =>
+      editConfig(h, (c) => {
+        c.profiles[1]!.managed = true
+        c.profiles.push({ olaresId: DAVE_ID })
+      }),
+    check: (r) => expect(doctorDoc(r).profiles).toHaveLength(4)
+  },
+  {
+    label: "doctor with OLARES_CLI_KEYSTORE=memory",
+    args: doctorOffline,
+    env: { OLARES_CLI_KEYSTORE: "memory" },
+    check: (r) => expect(r.stdout).toMatch(/backend +memory/)
+  }
+]
+
+describe("the fast tier (remove --yes, doctor --offline) against the full CLI", () => {
+  for (const c of FULL_CASES) {
+    it(`${c.label}: served by the fast path, exactly as with OLARES_CLI_FAST=0`, async () => {
+      await (c.seed ?? seedTrio)(e2e.home)
+      await c.breakHome?.(e2e.home)
+      const fastHome = e2e.home
+      const fullHome = twin(fastHome)
+      const r = await compareFull(c.args, fastHome, fullHome, c.env)
+      expect(r.path).toBe("fast")
+      await c.check(r.fast, fastHome)
+      expect(snapshot(fastHome.root)).toEqual(snapshot(fullHome.root))
+    })
+  }
+
+  it("the config lock held: remove waits in both, then removes the same; doctor reports it the same", async () => {
+    await seedTrio(e2e.home)
+    const fastHome = e2e.home
+    const fullHome = twin(fastHome)
+    const holders = [fastHome, fullHome].map((h) => spawnWorker(["hold", join(h.home, "locks", "config.lock")]))
+    try {
+      await Promise.all(holders.map((w) => w.waitFor("locked")))
+      const doctor = await compareFull(doctorJson, fastHome, fullHome)
+      expect(doctor.path).toBe("fast")
+      const before = readFileSync(configPath(fastHome), "utf8")
+      let done = false
+      const removing = compareFull(removeYes(BOB_ID), fastHome, fullHome).finally(() => (done = true))
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+      expect(done).toBe(false)
+      expect(readFileSync(configPath(fastHome), "utf8")).toBe(before)
+      for (const w of holders) w.child.kill("SIGKILL")
+      await Promise.all(holders.map((w) => w.exited))
+      const r = await removing
+      expect(r.path).toBe("fast")
+      expect(r.fast.code, r.fast.stderr).toBe(0)
+      expect(snapshot(fastHome.root)).toEqual(snapshot(fullHome.root))
+    } finally {
+      for (const w of holders) w.child.kill("SIGKILL")
+      await Promise.all(holders.map((w) => w.exited))
+    }
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// profile whoami from the cache: the quick tier against the full CLI
+// ---------------------------------------------------------------------------------------------
+
+/** A loopback port nothing listens on: a whoami that reads the network fails the same way in both runs. */
+const CLOSED = "http://127.0.0.1:9"
+
+/** alice (current) with a cached role, refresh time and version, beside seedTrio's bob and carol. */
+const seedCached = async (h: TempHome) => {
+  await seedTrio(h)
+  editConfig(h, (c) =>
+    Object.assign(c.profiles[0]!, {
+      ownerRole: "owner",
+      whoamiRefreshedAt: Math.floor(Date.now() / 1000) - 7200,
+      backendVersion: "1.12.5"
+    }))
+}
+
+/** Makes `id` the current profile with a cached role. */
+const currentWithRole = (h: TempHome, id: string) =>
+  editConfig(h, (c) => {
+    c.currentProfile = id
+    for (const p of c.profiles) if (p.olaresId === id) p.ownerRole = "admin"
+  })
+
+const WHOAMI_CASES: ReadonlyArray<FullCase & { readonly path: Path }> = [
+  {
+    label: "cached role, refresh time and version",
+    path: "quick",
+    args: ["profile", "whoami"],
+    check: (r) =>
+      expect(r.stdout).toBe(
+        `${ALICE_ID} — Owner\nfrom cache, refreshed 2h ago\nprofile: ${ALICE_ID}   version: 1.12.5\n`
+      )
+  },
+  {
+    label: "-o json",
+    path: "quick",
+    args: ["profile", "whoami", "-o", "json"],
+    check: (r) =>
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        olaresId: ALICE_ID,
+        role: "owner",
+        roleLabel: "Owner",
+        source: "cache",
+        refreshedAgoSecs: expect.any(Number),
+        backendVersion: "1.12.5"
+      })
+  },
+  {
+    label: "current by alias, no refresh time, a loopback auth override, an odd role",
+    path: "quick",
+    args: ["profile", "whoami", "--output=JSON"],
+    breakHome: (h) =>
+      editConfig(h, (c) => {
+        Object.assign(c.profiles[0]!, { name: "home", authUrlOverride: CLOSED, ownerRole: "super_user" })
+        delete c.profiles[0]!.whoamiRefreshedAt
+        c.currentProfile = "home"
+      }),
+    check: (r) => expect(JSON.parse(r.stdout)).toMatchObject({ profile: "home", roleLabel: "Super_user" })
+  },
+  {
+    label: "no role cached (whoami reads the server)",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) =>
+      editConfig(h, (c) => {
+        delete c.profiles[0]!.ownerRole
+        c.profiles[0]!.authUrlOverride = CLOSED
+      }),
+    check: (r) => expect(r.code).not.toBe(0)
+  },
+  {
+    label: "an expired token",
+    path: "full",
+    args: ["profile", "whoami", "-o", "json"],
+    breakHome: (h) => currentWithRole(h, BOB_ID),
+    check: (r) => expect(JSON.parse(r.stdout)).toMatchObject({ olaresId: BOB_ID, source: "cache" })
+  },
+  {
+    label: "an invalidated token",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) => currentWithRole(h, CAROL_ID),
+    check: (r) => expect(r.code).not.toBe(0)
+  },
+  {
+    label: "no token record",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) =>
+      editConfig(h, (c) => {
+        c.profiles.push({ olaresId: DAVE_ID, ownerRole: "owner" })
+        c.currentProfile = DAVE_ID
+      }),
+    check: (r) => expect(r.code).not.toBe(0)
+  },
+  {
+    label: "no profile at all",
+    path: "full",
+    args: ["profile", "whoami"],
+    seed: async (h) => writeConfig(h, "{\n  \"profiles\": []\n}"),
+    check: (r) => expect(r.code).not.toBe(0)
+  },
+  {
+    label: "a platform-managed profile",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) => editConfig(h, (c) => Object.assign(c.profiles[0]!, { managed: true, appName: "lares" })),
+    check: () => {}
+  },
+  {
+    label: "config.json mode 0644",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) => chmodSync(configPath(h), 0o644),
+    check: (r, h) => {
+      expect(r.stderr).toContain("was mode 0644")
+      expect(mode(configPath(h))).toBe(0o600)
+    }
+  },
+  {
+    label: "the record mode 0644",
+    path: "full",
+    args: ["profile", "whoami", "-o", "json"],
+    breakHome: async (h) => chmodSync(await recordFile(h, ALICE_ID), 0o644),
+    check: (r) => expect(r.stderr).toContain("fixed permissions")
+  },
+  {
+    label: "config.json that is not JSON",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) => writeFileSync(configPath(h), "{\"profiles\": [ {\"olaresId\": "),
+    check: (r) => expect(r.code).toBe(1)
+  },
+  {
+    label: "a bare Go-written olaresId",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: async (h) => {
+      await seedProfile(h, { olaresId: "alice", accessToken: await live() })
+      editConfig(h, (c) => {
+        c.profiles = c.profiles.filter((p) => p.olaresId === "alice")
+        Object.assign(c.profiles[0]!, { ownerRole: "owner" })
+        c.currentProfile = "alice"
+      })
+    },
+    check: (r) => expect(r.stdout).toContain(ALICE_ID)
+  },
+  {
+    label: "an unsafe stored auth override",
+    path: "full",
+    args: ["profile", "whoami"],
+    breakHome: (h) => editConfig(h, (c) => void (c.profiles[0]!.authUrlOverride = "http://a b")),
+    check: (r) => expect(r.code).not.toBe(0)
+  },
+  {
+    label: "OLARES_CLI_KEYSTORE=memory",
+    path: "full",
+    args: ["profile", "whoami"],
+    env: { OLARES_CLI_KEYSTORE: "memory" },
+    check: (r) => expect(r.code).not.toBe(0)
+  }
+]
+
+describe("profile whoami: the quick tier against the full CLI", () => {
+  for (const c of WHOAMI_CASES) {
+    it(`${c.label}: served by the ${c.path} path, exactly as with OLARES_CLI_FAST=0`, async () => {
+      await (c.seed ?? seedCached)(e2e.home)
+      await c.breakHome?.(e2e.home)
+      const quickHome = e2e.home
+      const fullHome = twin(quickHome)
+      const traced = twin(quickHome)
+      // compared without OLARES_CLI_DEBUG (the full CLI's debug lines say what it loads); a third run traces the path
+      const [quick, full, trace] = await Promise.all([
+        runCli(c.args, { env: { ...quickHome.env, ...c.env } }),
+        runCli(c.args, { env: { ...fullHome.env, ...c.env, OLARES_CLI_FAST: "0" } }),
+        run(traced, c.args, c.env)
+      ])
+      expect(visible(quick, quickHome)).toEqual(visible(full, fullHome))
+      expect(servedBy(trace)).toBe(c.path)
+      await c.check(quick, quickHome)
+      expect(snapshot(quickHome.root)).toEqual(snapshot(fullHome.root))
+    })
+  }
 })

@@ -58,18 +58,29 @@ const parse = (argv: ReadonlyArray<string>): Parsed => {
   return { _tag: "Command", words, values }
 }
 
+/** The values of the command's own options and arguments @effect/cli must have parsed. */
+const ownValues = (cmd: FastCommand): Record<string, unknown> => {
+  switch (cmd._tag) {
+    case "list":
+      return { output: cmd.output }
+    case "use":
+      return { key: cmd.key }
+    case "whoami":
+      return { refresh: false, output: cmd.output }
+    case "remove":
+      return { key: cmd.key, yes: true }
+    case "doctor":
+      return { output: cmd.output, offline: true }
+  }
+}
+
 /** What @effect/cli must have parsed for a line the route serves: the command, its values, defaults elsewhere. */
 const expected = (cmd: FastCommand): Parsed => {
   const versionDefaults = { olaresVersion: Option.none(), refreshVersion: false }
   return {
     _tag: "Command",
     words: ["profile", cmd._tag],
-    values: [
-      versionDefaults,
-      cmd._tag === "list"
-        ? { output: cmd.output, ...versionDefaults, noInput: false }
-        : { key: cmd.key, ...versionDefaults, noInput: false }
-    ]
+    values: [versionDefaults, { ...ownValues(cmd), ...versionDefaults, noInput: false }]
   }
 }
 
@@ -123,7 +134,7 @@ const TOKENS = [
 ]
 
 describe("parseRoute", () => {
-  it("serves exactly the list and use shapes, with @effect/cli's values", () => {
+  it("serves exactly the list, use, whoami, remove --yes and doctor --offline shapes, with @effect/cli's values", () => {
     expect(route(["profile", "list"])).toEqual({ _tag: "Fast", command: { _tag: "list", output: "table" } })
     expect(route(["profile", "list", "-o", "json"])).toEqual({
       _tag: "Fast",
@@ -139,6 +150,27 @@ describe("parseRoute", () => {
     })
     expect(route(["profile", "use", "-"])).toEqual({ _tag: "Fast", command: { _tag: "use", key: "-" } })
     expect(route(["profile", "use", "work"])).toEqual({ _tag: "Fast", command: { _tag: "use", key: "work" } })
+    for (const argv of [["profile", "remove", "work", "--yes"], ["profile", "remove", "-y", "work"]]) {
+      expect(route(argv), JSON.stringify(argv)).toEqual({ _tag: "Fast", command: { _tag: "remove", key: "work" } })
+    }
+    expect(route(["profile", "whoami"])).toEqual({ _tag: "Fast", command: { _tag: "whoami", output: "table" } })
+    expect(route(["profile", "whoami", "-o", "Json"])).toEqual({
+      _tag: "Fast",
+      command: { _tag: "whoami", output: "json" }
+    })
+    expect(route(["profile", "doctor", "--offline"])).toEqual({
+      _tag: "Fast",
+      command: { _tag: "doctor", output: "table" }
+    })
+    for (
+      const argv of [
+        ["profile", "doctor", "--offline", "-o", "JSON"],
+        ["profile", "doctor", "--output=json", "--offline"],
+        ["profile", "doctor", "--output", "json", "--offline"]
+      ]
+    ) {
+      expect(route(argv), JSON.stringify(argv)).toEqual({ _tag: "Fast", command: { _tag: "doctor", output: "json" } })
+    }
     for (
       const argv of [
         ["profile", "list", "-o", "yaml"],
@@ -147,11 +179,24 @@ describe("parseRoute", () => {
         ["profile", "use", "--x"],
         ["profile", "use", "a", "b"],
         ["profile", "use", ""],
-        ["profile", "whoami"],
+        ["profile", "whoami", "--refresh"],
+        ["profile", "whoami", "-o", "yaml"],
+        ["profile", "whoami", "--no-input"],
         ["api", "/x"],
         [],
         ["--help"],
-        ["profile", "list", "-h"]
+        ["profile", "list", "-h"],
+        ["profile", "remove", "work"],
+        ["profile", "remove", "--yes"],
+        ["profile", "remove", "work", "--yes", "--no-input"],
+        ["profile", "remove", "-", "--yes"],
+        ["profile", "remove", "--yes", "-y"],
+        ["profile", "doctor"],
+        ["profile", "doctor", "-o", "json"],
+        ["profile", "doctor", "--offline", "--offline"],
+        ["profile", "doctor", "--offline", "-o"],
+        ["profile", "doctor", "-o", "--offline", "json"],
+        ["profile", "doctor", "--offline", "-o", "yaml"]
       ]
     ) {
       expect(route(argv), JSON.stringify(argv)).toEqual({ _tag: "Full", argv })
@@ -182,6 +227,12 @@ describe("one grammar: the route against the @effect/cli tree", () => {
   it("the tree has the commands and flags the generator draws from", () => {
     expect(commands).toContainEqual(["profile", "list"])
     expect(commands).toContainEqual(["profile", "use"])
+    expect(commands).toContainEqual(["profile", "whoami"])
+    expect(commands).toContainEqual(["profile", "remove"])
+    expect(commands).toContainEqual(["profile", "doctor"])
+    expect(flagTokens).toContain("--yes")
+    expect(flagTokens).toContain("-y")
+    expect(flagTokens).toContain("--offline")
     expect(flagTokens).toContain("-o")
     expect(flagTokens).toContain("--no-input")
   })
@@ -204,13 +255,44 @@ describe("one grammar: the route against the @effect/cli tree", () => {
     expect(served).toBeGreaterThan(10)
   })
 
+  it("every line of up to three of remove's and doctor's words agrees, and each served shape is reached", () => {
+    const words = ["--offline", "-o", "--output", "--output=json", "json", "JSON", "table", "yaml", "--yes", "-y"]
+    const more = [...words, "work", "alice@olares.com", "-", "", "--no-input", "--", "--bogus", "-h"]
+    const reached = new Set<string>()
+    for (const verb of ["remove", "doctor"]) {
+      for (const a of more) {
+        for (const b of ["", ...more]) {
+          for (const c of ["", ...more]) {
+            const argv = ["profile", verb, a, b, c].filter((x, i) => i < 3 || x !== "")
+            agrees(argv)
+            const r = route(argv)
+            if (r._tag === "Fast") reached.add(`${r.command._tag} ${JSON.stringify(r.command)}`)
+          }
+        }
+      }
+    }
+    expect([...reached].sort()).toEqual([
+      "doctor {\"_tag\":\"doctor\",\"output\":\"json\"}",
+      "doctor {\"_tag\":\"doctor\",\"output\":\"table\"}",
+      "remove {\"_tag\":\"remove\",\"key\":\"alice@olares.com\"}",
+      "remove {\"_tag\":\"remove\",\"key\":\"json\"}",
+      "remove {\"_tag\":\"remove\",\"key\":\"JSON\"}",
+      "remove {\"_tag\":\"remove\",\"key\":\"table\"}",
+      "remove {\"_tag\":\"remove\",\"key\":\"work\"}",
+      "remove {\"_tag\":\"remove\",\"key\":\"yaml\"}"
+    ].sort())
+  })
+
   it("any mix of the tree's words, flags and values agrees (fast-check)", () => {
     const token = fc.constantFrom(...TOKENS)
     const line = fc.oneof(
       fc.array(token, { maxLength: 6 }),
       fc.tuple(fc.constantFrom(...leaves.map((p) => p.slice(1).map((c) => c.name))), fc.array(token, { maxLength: 4 }))
         .map(([words, rest]) => [...words, ...rest]),
-      fc.tuple(fc.constantFrom("list", "use"), fc.array(fc.oneof(token, fc.string()), { maxLength: 3 }))
+      fc.tuple(
+        fc.constantFrom("list", "use", "whoami", "remove", "doctor"),
+        fc.array(fc.oneof(token, fc.string()), { maxLength: 3 })
+      )
         .map(([verb, rest]) => ["profile", verb, ...rest])
     )
     fc.assert(fc.property(line, (argv) => agrees(argv)), { numRuns: 1500 })

@@ -12,6 +12,7 @@ import { ambiguousKey, loginConflict, nameConflict } from "../../src/domain/Alia
 import { jsonDepth, MAX_JSON_DEPTH, parseJson } from "../../src/domain/Json.js"
 import { decodeExpiry, expiryOfClaim } from "../../src/domain/Jwt.js"
 import { authUrlOverrideProblem, localUrlPrefixProblem, profileUrlProblem } from "../../src/domain/ProfileUrls.js"
+import { isValidRole, roleLabel } from "../../src/domain/Role.js"
 import {
   cap,
   displayField,
@@ -27,7 +28,6 @@ import {
   summariseBody
 } from "../../src/domain/Scrub.js"
 import { formatRemaining, rfc3339 } from "../../src/errors.js"
-import { isValidRole, roleLabel } from "../../src/olaresInfo.js"
 
 /** Anything a terminal would act on: C0 (LF too), DEL, C1, bidi and zero-width controls. */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/

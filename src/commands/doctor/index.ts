@@ -5,16 +5,11 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import { ProblemsFound } from "../../errors.js"
 import type { CommandHelp } from "../../help.js"
-import { DoctorJson as DoctorJsonSchema, renderJson } from "../../schemas.js"
 import { noInput, output, versionOptions } from "../options.js"
 import { resolveVersionFlags } from "../profileRoot.js"
-import { report } from "./diagnose.js"
-import { gatherFacts } from "./facts.js"
-import { renderDoctor } from "./render.js"
+import { runDoctor } from "./program.js"
 
 const offline = Options.boolean("offline").pipe(
   Options.withDescription("skip the auth-host checks: no network at all")
@@ -24,14 +19,7 @@ const offline = Options.boolean("offline").pipe(
 export const doctor = Command.make(
   "doctor",
   { output, offline, ...versionOptions, noInput },
-  (opts) =>
-    Effect.gen(function*() {
-      yield* resolveVersionFlags(opts)
-      const doc = report(yield* gatherFacts(opts))
-      yield* Console.log(opts.output === "json" ? yield* renderJson(DoctorJsonSchema, doc) : renderDoctor(doc))
-      const errors = doc.problems.filter((p) => p.severity === "error").length
-      if (errors > 0) return yield* Effect.fail(new ProblemsFound({ errors, warnings: doc.problems.length - errors }))
-    })
+  (opts) => Effect.zipRight(resolveVersionFlags(opts), runDoctor(opts))
 ).pipe(
   Command.withDescription(
     "Check this machine's set-up: the token store in use and why, the config and data directories " +

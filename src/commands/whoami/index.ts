@@ -5,27 +5,22 @@ import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { displayName } from "../domain/ConfigData.js"
-import { localPart } from "../domain/OlaresId.js"
-import { showName, showVersion } from "../domain/Scrub.js"
-import type { CommandHelp } from "../help.js"
-import { roleForDisplay, roleLabel } from "../olaresInfo.js"
-import { renderJson, WhoamiJson } from "../schemas.js"
-import { HttpAuth } from "../services/HttpAuth.js"
-import { noInput, output, versionOptions } from "./options.js"
-import { resolveVersionFlags, type VersionFlags } from "./profileRoot.js"
-import { cacheServerFacts, readOsVersion, readUserInfo } from "./versionCache.js"
+import { displayName } from "../../domain/ConfigData.js"
+import { localPart } from "../../domain/OlaresId.js"
+import { showName, showVersion } from "../../domain/Scrub.js"
+import type { CommandHelp } from "../../help.js"
+import { renderJson, WhoamiJson } from "../../schemas.js"
+import { HttpAuth } from "../../services/HttpAuth.js"
+import { noInput, output, versionOptions } from "../options.js"
+import { resolveVersionFlags, type VersionFlags } from "../profileRoot.js"
+import { cacheServerFacts, readOsVersion, readUserInfo } from "../versionCache.js"
+import { whoamiDoc, type WhoamiFacts, whoamiText } from "./view.js"
 
 const refresh = Options.boolean("refresh").pipe(
   Options.withDescription(
     "re-read role (/api/backend/v1/user-info) and version (/api/olares-info) from the server and update the cache"
   )
 )
-
-const ago = (secs: number) =>
-  secs < 60 ? `${secs}s ago` : secs < 3600 ? `${Math.floor(secs / 60)}m ago` : secs < 86400
-    ? `${Math.floor(secs / 3600)}h ago`
-    : `${Math.floor(secs / 86400)}d ago`
 
 const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json" }, version: VersionFlags) =>
   Effect.gen(function*() {
@@ -57,38 +52,25 @@ const run = (opts: { readonly refresh: boolean; readonly output: "table" | "json
     }
     const role = profile.ownerRole
     const changed = source === "server" && previousRole !== undefined && previousRole !== "" && role !== previousRole
-    const refreshedAt = profile.whoamiRefreshedAt
     // Everything below may come from an old or hand-edited config.json: shown sanitised and capped.
-    const profileName = showName(displayName(profile))
-    const shownVersion = profile.backendVersion !== undefined && profile.backendVersion !== ""
-      ? showVersion(profile.backendVersion)
-      : undefined
-    const doc: WhoamiJson = {
-      olaresId: id,
-      profile: profileName,
-      ...(serverName !== undefined && serverName !== "" ? { name: serverName } : {}),
-      ...(role !== undefined && role !== "" ? { role: roleForDisplay(role), roleLabel: roleLabel(role) } : {}),
+    const facts: WhoamiFacts = {
+      id,
+      localPart: localPart(id),
+      profileName: showName(displayName(profile)),
+      serverName,
+      role,
       source,
-      ...(refreshedAt !== undefined ? { refreshedAt, refreshedAgoSecs: Math.max(0, nowSec - refreshedAt) } : {}),
-      ...(changed && previousRole !== undefined ? { previousRole: roleForDisplay(previousRole), changed: true } : {}),
-      ...(shownVersion !== undefined ? { backendVersion: shownVersion } : {})
+      refreshedAt: profile.whoamiRefreshedAt,
+      nowSec,
+      previousRole,
+      changed,
+      shownVersion: profile.backendVersion !== undefined && profile.backendVersion !== ""
+        ? showVersion(profile.backendVersion)
+        : undefined
     }
-    if (opts.output === "json") return yield* Console.log(yield* renderJson(WhoamiJson, doc))
-    const who = serverName !== undefined && serverName !== "" && serverName !== localPart(id)
-      ? `${id} (name: ${serverName})`
-      : id
-    yield* Console.log(`${who} — ${roleLabel(role)}`)
     yield* Console.log(
-      source === "server"
-        ? "fetched just now from /api/backend/v1/user-info"
-        : role === undefined || role === ""
-        ? "no role cached yet"
-        : refreshedAt === undefined
-        ? "from cache (no refresh timestamp)"
-        : `from cache, refreshed ${ago(Math.max(0, nowSec - refreshedAt))}`
+      opts.output === "json" ? yield* renderJson(WhoamiJson, whoamiDoc(facts)) : whoamiText(facts)
     )
-    if (changed) yield* Console.log(`role changed: ${roleLabel(previousRole)} -> ${roleLabel(role)}`)
-    yield* Console.log(`profile: ${profileName}   version: ${shownVersion ?? "-"}`)
   })
 
 /** `profile whoami [--refresh] [-o table|json]`, before the layers are provided (src/commands/wiring.ts). */
