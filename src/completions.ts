@@ -34,13 +34,11 @@ export const completionsShell = (argv: ReadonlyArray<string>): Shell | undefined
 /** @effect/cli's built-in flags that olares-cli disables (and so never offers). */
 export const DISABLED_BUILT_INS = ["wizard", "log-level"] as const
 
-/** The first disabled built-in flag on the command line (before `--`), as typed. */
-export const disabledBuiltIn = (argv: ReadonlyArray<string>): string | undefined => {
-  const end = argv.indexOf("--")
-  return (end < 0 ? argv : argv.slice(0, end)).find((a) =>
-    DISABLED_BUILT_INS.some((name) => a === `--${name}` || a.startsWith(`--${name}=`))
-  )
-}
+/** The first disabled built-in flag on the command line, as typed. */
+export const disabledBuiltIn = (argv: ReadonlyArray<string>): string | undefined =>
+  // anywhere, even after `--`: @effect/cli 0.77 reads its built-ins there too (`api x -- --wizard`
+  // started the wizard and waited for answers)
+  argv.find((a) => DISABLED_BUILT_INS.some((name) => a === `--${name}` || a.startsWith(`--${name}=`)))
 
 /**
  * Repairs a generated script: one spelling of the program name everywhere, one-paragraph

@@ -289,7 +289,7 @@ describe("help screens of the built CLI", () => {
         "api",
         "--log-level=debug",
         "/x"
-      ]]
+      ], ["api", "/x", "--", "--wizard"]]
     ) {
       const r = await piped(args)
       expect(r.code, args.join(" ")).toBe(2)
