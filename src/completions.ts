@@ -7,11 +7,17 @@
  * debug lines) have no use in an auth CLI: they are refused as unknown arguments and left out of
  * the scripts. All of it happens here, before @effect/cli sees the arguments.
  */
+import * as CliConfig from "@effect/cli/CliConfig"
 import * as Command from "@effect/cli/Command"
+import * as Descriptor from "@effect/cli/CommandDescriptor"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
+import type * as Terminal from "@effect/platform/Terminal"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 
 /** A shell @effect/cli can generate completions for (`sh` means bash, as in @effect/cli). */
 export type Shell = "bash" | "zsh" | "fish"
@@ -34,11 +40,40 @@ export const completionsShell = (argv: ReadonlyArray<string>): Shell | undefined
 /** @effect/cli's built-in flags that olares-cli disables (and so never offers). */
 export const DISABLED_BUILT_INS = ["wizard", "log-level"] as const
 
-/** The first disabled built-in flag on the command line, as typed. */
-export const disabledBuiltIn = (argv: ReadonlyArray<string>): string | undefined =>
-  // anywhere, even after `--`: @effect/cli 0.77 reads its built-ins there too (`api x -- --wizard`
-  // started the wizard and waited for answers)
-  argv.find((a) => DISABLED_BUILT_INS.some((name) => a === `--${name}` || a.startsWith(`--${name}=`)))
+/** The first disabled built-in flag before `--`, as typed. */
+export const disabledBuiltIn = (argv: ReadonlyArray<string>): string | undefined => {
+  const end = argv.indexOf("--")
+  return (end < 0 ? argv : argv.slice(0, end)).find(isDisabled)
+}
+
+const isDisabled = (a: string) => DISABLED_BUILT_INS.some((name) => a === `--${name}` || a.startsWith(`--${name}=`))
+
+/**
+ * A disabled built-in after `--` that @effect/cli 0.77 would still run: a word after `--` that the
+ * command does not take as an argument is read again as a flag (`api /x -- --wizard` started the
+ * wizard and waited for answers; `api -- --wizard` is the path "--wizard"). The parser's own
+ * directive decides.
+ */
+/** What @effect/cli's parser needs from the platform. */
+type CliContext = FileSystem.FileSystem | Path.Path | Terminal.Terminal
+
+const disabledAfterDashes = <Name extends string, R, E, A>(
+  command: Command.Command<Name, R, E, A>,
+  programName: string,
+  argv: ReadonlyArray<string>
+) => {
+  const end = argv.indexOf("--")
+  const word = end < 0 ? undefined : argv.slice(end + 1).find(isDisabled)
+  if (word === undefined) return Effect.succeed(undefined)
+  return Effect.map(
+    Effect.option(Descriptor.parse(command.descriptor, [programName, ...argv], CliConfig.defaultConfig)),
+    (d) =>
+      Option.isSome(d) && d.value._tag === "BuiltIn" &&
+        (d.value.option._tag === "ShowWizard" || d.value.option._tag === "SetLogLevel")
+        ? word
+        : undefined
+  )
+}
 
 /**
  * Repairs a generated script: one spelling of the program name everywhere, one-paragraph
@@ -95,17 +130,22 @@ export const withBuiltins = <Name extends string, R, E, A, E2, R2>(
   programName: string,
   argv: ReadonlyArray<string>,
   run: Effect.Effect<void, E2, R2>
-): Effect.Effect<void, E2 | ValidationError.ValidationError, R2> =>
-  Effect.suspend((): Effect.Effect<void, E2 | ValidationError.ValidationError, R2> => {
+): Effect.Effect<void, E2 | ValidationError.ValidationError, R2 | CliContext> =>
+  Effect.suspend((): Effect.Effect<void, E2 | ValidationError.ValidationError, R2 | CliContext> => {
     const shell = completionsShell(argv)
     if (shell !== undefined) return Effect.flatMap(completionScript(command, shell, programName), Console.log)
-    const disabled = disabledBuiltIn(argv)
-    if (disabled !== undefined) {
+    const refuse = (disabled: string) => {
       const error = HelpDoc.p(`Received unknown argument: '${disabled}'`)
       return Effect.zipRight(
         Console.error(HelpDoc.toAnsiText(error)),
         Effect.fail(ValidationError.invalidArgument(error))
       )
     }
-    return run
+    const disabled = disabledBuiltIn(argv)
+    if (disabled !== undefined) return refuse(disabled)
+    return Effect.flatMap(
+      disabledAfterDashes(command, programName, argv),
+      (late): Effect.Effect<void, E2 | ValidationError.ValidationError, R2 | CliContext> =>
+        late === undefined ? run : refuse(late)
+    )
   })
