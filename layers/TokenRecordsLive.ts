@@ -1,4 +1,4 @@
-/** The `TokenRecords` port over the file store's data directory (`<safe(account)>.enc` files, layers/Blob.ts). */
+/** The `TokenRecords` port over the file store's data directory (`<safe(account)>.enc` files, named by src/domain/Paths.ts). */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { readdir } from "node:fs/promises"
